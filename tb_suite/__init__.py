@@ -1,0 +1,29 @@
+"""tb-suite: TensorBoard plugins that show what happens inside a PyTorch model while it trains.
+
+Importing this package is cheap: the public API below is loaded on first use, and nothing here
+imports torch.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Writer": "tb_suite.core.writer",
+    "log_predictions": "tb_suite.predictions.summary",
+    "log_confusion_matrix": "tb_suite.predictions.summary",
+}
+_SUBMODULES = ("lightning", "transformers")
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES])
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"tb_suite.integrations.{name}")
+    else:
+        raise AttributeError(f"module 'tb_suite' has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -1,0 +1,238 @@
+"""Event files that TensorBoard's readers accept, written off the caller's thread.
+
+TFRecord framing: uint64 length, masked CRC32C of the length, data, masked CRC32C of the data.
+CRC32C is native (google-crc32c); TensorBoard's own writer computes it in pure Python (0.21 s/MiB).
+One background thread performs every write in submission order, which is what makes sidecar data land
+on disk before the event that references it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import queue
+import socket
+import struct
+import threading
+import time
+import weakref
+from typing import Callable
+
+import google_crc32c
+
+from tensorboard.compat.proto import event_pb2
+
+_uid = itertools.count()
+
+
+def masked_crc32c(data: bytes) -> int:
+    crc = google_crc32c.value(data)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def frame_record(data: bytes) -> bytes:
+    header = struct.pack("<Q", len(data))
+    return b"".join(
+        (header, struct.pack("<I", masked_crc32c(header)), data, struct.pack("<I", masked_crc32c(data)))
+    )
+
+
+def is_remote(path: str) -> bool:
+    return "://" in path
+
+
+def open_for_append(path: str):
+    """Open a local path, or an fsspec URL, for writing bytes."""
+    if is_remote(path):
+        import fsspec
+
+        return fsspec.open(path, "wb").open()
+    return open(path, "ab")
+
+
+def make_dirs(path: str) -> None:
+    if is_remote(path):
+        import fsspec
+
+        fs, _, (root,) = fsspec.get_fs_token_paths(path)
+        fs.makedirs(root, exist_ok=True)
+    else:
+        os.makedirs(path, exist_ok=True)
+
+
+def join(base: str, *parts: str) -> str:
+    return "/".join([base.rstrip("/"), *parts]) if is_remote(base) else os.path.join(base, *parts)
+
+
+class _Sidecar:
+    """An append-only file of payload bytes, opened on first use (on the writer thread)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._file = None
+        self.size = 0
+
+    def append(self, data: bytes) -> int:
+        if self._file is None:
+            make_dirs(os.path.dirname(self.path) if not is_remote(self.path) else self.path.rsplit("/", 1)[0])
+            self._file = open_for_append(self.path)
+        offset = self.size
+        self._file.write(data)
+        self._file.flush()
+        self.size += len(data)
+        return offset
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class EventFileWriter:
+    """Writes `Event` protos to one event file in `logdir` on a background thread.
+
+    `max_queue_bytes` bounds the memory held by pending writes: a caller that would exceed it waits
+    (back-pressure) instead of growing the queue without limit. While data flows the file is flushed
+    at least every `flush_secs`, so a live TensorBoard sees new steps within its 5 s reload.
+    """
+
+    def __init__(
+        self,
+        logdir: str,
+        *,
+        filename_suffix: str = "",
+        max_queue_bytes: int = 256 << 20,
+        flush_secs: float = 1.0,
+    ):
+        self.logdir = logdir
+        make_dirs(logdir)
+        name = "events.out.tfevents.%010d.%s.%s.%s%s" % (
+            time.time(),
+            socket.gethostname(),
+            os.getpid(),
+            next(_uid),
+            filename_suffix,
+        )
+        self.path = join(logdir, name)
+        self.file_stem = name
+        self._file = open_for_append(self.path)
+        self._sidecars: dict[str, _Sidecar] = {}
+        self._flush_secs = flush_secs
+        self._max_queue_bytes = max_queue_bytes
+        self._pending_bytes = 0
+        self._cond = threading.Condition()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="tb-suite-writer", daemon=True)
+        self._thread.start()
+        _open_writers.add(self)
+        self.add_event(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
+        self.flush()
+
+    # --- caller side -------------------------------------------------------------------------
+    def add_event(self, event: event_pb2.Event) -> None:
+        data = event.SerializeToString()
+        self._submit(data, len(data))
+
+    def add_event_with_sidecar(
+        self, sidecar_name: str, data: bytes, make_event: Callable[[str, int, int], event_pb2.Event]
+    ) -> None:
+        """Append `data` to sidecar `sidecar_name` (a path relative to the logdir), then write the event
+        `make_event(sidecar_name, offset, length)`; the data is flushed before the event is written."""
+        self._submit((sidecar_name, data, make_event), len(data))
+
+    def flush(self) -> None:
+        done = threading.Event()
+        self._submit(done, 0)
+        done.wait()
+        self._raise_if_failed()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self.flush()
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+        _open_writers.discard(self)
+        self._raise_if_failed()
+
+    # --- internals ----------------------------------------------------------------------------
+    def _submit(self, item, nbytes: int) -> None:
+        if self._closed:
+            raise RuntimeError("the writer is closed")
+        self._raise_if_failed()
+        with self._cond:
+            # A single item larger than the bound is let through alone rather than deadlocking.
+            while self._pending_bytes > 0 and self._pending_bytes + nbytes > self._max_queue_bytes:
+                self._cond.wait()
+            self._pending_bytes += nbytes
+        self._queue.put((item, nbytes))
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise RuntimeError(f"tb-suite writer for {self.logdir} failed") from self._error
+
+    def _run(self) -> None:
+        last_flush = time.monotonic()
+        dirty = False
+        while True:
+            try:
+                entry = self._queue.get(timeout=self._flush_secs)
+            except queue.Empty:
+                entry = ()
+            if entry is None:
+                break
+            try:
+                if entry:
+                    item, nbytes = entry
+                    if isinstance(item, threading.Event):
+                        self._file.flush()
+                        dirty = False
+                        item.set()
+                    else:
+                        self._write(item)
+                        dirty = True
+                    with self._cond:
+                        self._pending_bytes -= nbytes
+                        self._cond.notify_all()
+                if dirty and time.monotonic() - last_flush >= self._flush_secs:
+                    self._file.flush()
+                    dirty = False
+                    last_flush = time.monotonic()
+            except BaseException as exc:  # surfaced to the caller on its next call
+                self._error = exc
+                if entry and isinstance(entry[0], threading.Event):
+                    entry[0].set()
+                with self._cond:
+                    self._pending_bytes = 0
+                    self._cond.notify_all()
+        self._file.flush()
+        self._file.close()
+        for sidecar in self._sidecars.values():
+            sidecar.close()
+
+    def _write(self, item) -> None:
+        if isinstance(item, bytes):
+            self._file.write(frame_record(item))
+            return
+        sidecar_name, data, make_event = item
+        sidecar = self._sidecars.get(sidecar_name)
+        if sidecar is None:
+            sidecar = self._sidecars[sidecar_name] = _Sidecar(join(self.logdir, *sidecar_name.split("/")))
+        offset = sidecar.append(data)
+        self._file.write(frame_record(make_event(sidecar_name, offset, len(data)).SerializeToString()))
+
+
+_open_writers: "weakref.WeakSet[EventFileWriter]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_writers() -> None:
+    for writer in list(_open_writers):
+        try:
+            writer.close()
+        except Exception:
+            pass

@@ -1,0 +1,280 @@
+"""The base every tb-suite TensorBoard plugin is built on: data-provider reads, sidecar reads, thin routes.
+
+A family plugin subclasses `FamilyPlugin`, sets `plugin_name`, `tab_name`, `frontend` and adds routes in
+`family_routes()`; handlers get a parsed `Query` and return `json_response(...)` or `wire_response(...)`.
+Raise `BadRequest` / `NotFound` for 400 / 404; anything else becomes a JSON 500 and is logged.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib.resources
+import json
+import logging
+import os
+import threading
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+from werkzeug import wrappers
+
+from tensorboard import errors as tb_errors
+from tensorboard import plugin_util
+from tensorboard.backend import http_util
+from tensorboard.data import provider
+from tensorboard.plugins import base_plugin
+
+from tb_suite.core import codec
+from tb_suite.core.metadata import parse_plugin_content
+
+logger = logging.getLogger(__name__)
+
+# read_tensors with downsample=0 returns nothing; this reads every step.
+ALL_STEPS = 1 << 30
+_CACHE_BYTES = 64 << 20
+
+
+class BadRequest(Exception):
+    """The query is malformed: HTTP 400."""
+
+
+class NotFound(Exception):
+    """The query names a run, tag or step that does not exist: HTTP 404."""
+
+
+def json_response(request, value, code: int = 200):
+    return http_util.Respond(request, json.dumps(value, allow_nan=False, default=_json_default), "application/json", code=code)
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def wire_response(request, meta: Mapping, arrays: Mapping[str, np.ndarray]):
+    return http_util.Respond(request, codec.encode_wire(meta, arrays), "application/octet-stream")
+
+
+class Query:
+    """Typed access to query parameters; every failure is a `BadRequest` naming the parameter."""
+
+    def __init__(self, request):
+        self._args = request.args
+
+    def string(self, name: str, default: str | None = None) -> str:
+        value = self._args.get(name)
+        if value is None:
+            if default is None:
+                raise BadRequest(f"missing parameter {name!r}")
+            return default
+        return value
+
+    def integer(self, name: str, default: int | None = None, *, minimum: int = 0) -> int:
+        raw = self._args.get(name)
+        if raw is None:
+            if default is None:
+                raise BadRequest(f"missing parameter {name!r}")
+            return default
+        try:
+            value = int(raw, 10)
+        except ValueError:
+            raise BadRequest(f"parameter {name!r} must be an integer, got {raw!r}") from None
+        if value < minimum:
+            raise BadRequest(f"parameter {name!r} must be >= {minimum}, got {value}")
+        return value
+
+    def names(self, name: str) -> set[str] | None:
+        raw = self._args.get(name)
+        return None if raw is None else {part for part in raw.split(",") if part}
+
+
+class _PayloadCache:
+    """Least-recently-used decoded-payload bytes, bounded in total size."""
+
+    def __init__(self, max_bytes: int):
+        self._max_bytes = max_bytes
+        self._items: "collections.OrderedDict[tuple, bytes]" = collections.OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, value: bytes) -> None:
+        if len(value) > self._max_bytes // 4:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self._bytes += len(value)
+            while self._bytes > self._max_bytes:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= len(old)
+
+
+def _read_bytes(path: str, offset: int, length: int) -> bytes:
+    if "://" not in path:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read(length)
+    else:
+        from tensorboard.compat import tf
+
+        with tf.io.gfile.GFile(path, "rb") as f:
+            f.seek(offset)
+            data = f.read(length)
+    if len(data) != length:
+        raise NotFound(f"sidecar {os.path.basename(path)} is truncated")
+    return data
+
+
+class FamilyPlugin(base_plugin.TBPlugin):
+    plugin_name: str = ""
+    tab_name: str = ""
+    frontend: str = ""  # folder under tb_suite/_frontend holding this tab's index.js
+    heavy_arrays: frozenset = frozenset()  # left out of /record unless the query names them
+
+    def __init__(self, context: base_plugin.TBContext):
+        self._provider = context.data_provider
+        self._logdir = context.logdir or ""
+        self._cache = _PayloadCache(_CACHE_BYTES)
+
+    # --- TensorBoard interface ---------------------------------------------------------------
+    def get_plugin_apps(self):
+        routes = {"/index.js": self._serve_index, "/tags": self._route(self._tags), "/record": self._route(self._record)}
+        routes.update({path: self._route(handler) for path, handler in self.family_routes().items()})
+        return routes
+
+    def is_active(self) -> bool:
+        return False  # TensorBoard marks the tab active from data_plugin_names when data exists
+
+    def data_plugin_names(self) -> Iterable[str]:
+        return (self.plugin_name,)
+
+    def frontend_metadata(self):
+        return base_plugin.FrontendMetadata(es_module_path="/index.js", tab_name=self.tab_name, disable_reload=True)
+
+    # --- for subclasses ----------------------------------------------------------------------
+    def family_routes(self) -> dict[str, Callable]:
+        """Extra routes: path -> handler(request, query) returning a response."""
+        return {}
+
+    def list_series(self, request, runs: Iterable[str] | None = None, tags: Iterable[str] | None = None) -> dict:
+        return self._provider.list_tensors(
+            plugin_util.context(request.environ),
+            experiment_id=plugin_util.experiment_id(request.environ),
+            plugin_name=self.plugin_name,
+            run_tag_filter=provider.RunTagFilter(runs=runs, tags=tags),
+        )
+
+    def read_series(self, request, run: str, tag: str) -> list:
+        data = self._provider.read_tensors(
+            plugin_util.context(request.environ),
+            experiment_id=plugin_util.experiment_id(request.environ),
+            plugin_name=self.plugin_name,
+            downsample=ALL_STEPS,
+            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
+        )
+        series = data.get(run, {}).get(tag)
+        if series is None:
+            raise NotFound(f"no data for run {run!r} and tag {tag!r}")
+        return series
+
+    def read_payload(self, request, run: str, tag: str, step: int) -> bytes:
+        """The payload bytes of one record, following a sidecar reference when there is one."""
+        datum = next((d for d in self.read_series(request, run, tag) if d.step == step), None)
+        if datum is None:
+            raise NotFound(f"no step {step} for run {run!r} and tag {tag!r}")
+        value = datum.numpy.item()
+        if isinstance(value, str):
+            value = value.encode("latin-1")
+        ref = codec.decode_reference(value)
+        if ref is None:
+            return value
+        if "/" in ref["file"] or "\\" in ref["file"] or ref["file"].startswith("."):
+            raise NotFound("invalid sidecar reference")
+        key = (run, tag, step, ref["file"], ref["offset"])
+        payload = self._cache.get(key)
+        if payload is None:
+            path = self._sidecar_path(run, ref["file"])
+            try:
+                payload = _read_bytes(path, ref["offset"], ref["length"])
+            except OSError as exc:
+                raise NotFound(f"sidecar file unreadable: {exc.strerror or exc}") from None
+            self._cache.put(key, payload)
+        return payload
+
+    def read_record(
+        self, request, run: str, tag: str, step: int, names: set[str] | None = None, exclude: Iterable[str] = ()
+    ):
+        """(meta, arrays) of one record; `names` limits the decoded arrays, `exclude` leaves some out."""
+        try:
+            return codec.decode_record(self.read_payload(request, run, tag, step), names, exclude)
+        except codec.CodecError as exc:
+            raise NotFound(f"record unreadable: {exc}") from None
+
+    # --- routes --------------------------------------------------------------------------------
+    def _tags(self, request, query: Query):
+        result: dict[str, dict] = {}
+        listing = self.list_series(request)
+        for run, tags in listing.items():
+            data = self._provider.read_tensors(
+                plugin_util.context(request.environ),
+                experiment_id=plugin_util.experiment_id(request.environ),
+                plugin_name=self.plugin_name,
+                downsample=ALL_STEPS,
+                run_tag_filter=provider.RunTagFilter(runs=[run], tags=list(tags)),
+            ).get(run, {})
+            for tag, series in tags.items():
+                try:
+                    content = parse_plugin_content(series.plugin_content)
+                except ValueError as exc:
+                    content = {"error": str(exc)}
+                steps = sorted({d.step for d in data.get(tag, [])})
+                result.setdefault(run, {})[tag] = {"steps": steps, "meta": content}
+        return json_response(request, result)
+
+    def _record(self, request, query: Query):
+        run, tag, step = query.string("run"), query.string("tag"), query.integer("step")
+        names = query.names("arrays")
+        exclude = self.heavy_arrays if names is None else ()
+        meta, arrays = self.read_record(request, run, tag, step, names, exclude)
+        return wire_response(request, meta, arrays)
+
+    def _sidecar_path(self, run: str, file: str) -> str:
+        if "://" in self._logdir:
+            return "/".join([self._logdir.rstrip("/"), run, "plugins", self.plugin_name, file])
+        return os.path.join(self._logdir, run, "plugins", self.plugin_name, file)
+
+    def _route(self, handler: Callable):
+        @wrappers.Request.application
+        def app(request):
+            try:
+                return handler(request, Query(request))
+            except BadRequest as exc:
+                return json_response(request, {"error": str(exc)}, 400)
+            except (NotFound, tb_errors.NotFoundError) as exc:
+                return json_response(request, {"error": str(exc)}, 404)
+            except tb_errors.InvalidArgumentError as exc:
+                return json_response(request, {"error": str(exc)}, 400)
+            except Exception:
+                logger.exception("tb-suite %s: %s failed", self.plugin_name, request.path)
+                return json_response(request, {"error": "internal error; see the TensorBoard log"}, 500)
+
+        return app
+
+    @wrappers.Request.application
+    def _serve_index(self, request):
+        try:
+            source = importlib.resources.files("tb_suite").joinpath("_frontend", self.frontend, "index.js").read_bytes()
+        except (FileNotFoundError, OSError):
+            return http_util.Respond(
+                request, "tb-suite frontend not built: run `make build`", "text/plain", code=404
+            )
+        return http_util.Respond(request, source, "text/javascript")

@@ -1,0 +1,83 @@
+"""Input checks shared by every `log_*` function: each failure names the argument."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+
+def is_torch_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
+
+
+def to_numpy(value: Any, name: str) -> np.ndarray:
+    """A numpy array from a numpy array, torch tensor (any device) or nested sequence."""
+    if is_torch_tensor(value):
+        value = value.detach()
+        if value.dtype.is_floating_point and value.dtype.itemsize < 4:
+            value = value.float()
+        return value.cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, (list, tuple)):
+        try:
+            return np.asarray(value)
+        except ValueError as exc:
+            raise ValueError(f"{name}: ragged sequence cannot form an array") from exc
+    raise TypeError(f"{name} must be a torch tensor or a numpy array, got {type(value).__name__}")
+
+
+def check_rank(array: Any, name: str, ranks: Sequence[int]) -> None:
+    if array.ndim not in ranks:
+        expected = " or ".join(str(r) for r in ranks)
+        raise ValueError(f"{name} must have rank {expected}, got shape {tuple(array.shape)}")
+
+
+def check_numeric(array: np.ndarray, name: str, *, integer: bool = False) -> None:
+    kind = array.dtype.kind
+    if integer and kind not in "iu":
+        if kind == "f" and array.size and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+            return
+        raise TypeError(f"{name} must hold integers, got dtype {array.dtype}")
+    if kind not in "iufb":
+        raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
+
+
+def check_finite(array: np.ndarray, name: str) -> None:
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).sum())
+        raise ValueError(f"{name} contains {bad} NaN or Inf value(s)")
+
+
+def check_nonempty(array: np.ndarray, name: str) -> None:
+    if array.size == 0:
+        raise ValueError(f"{name} is empty")
+
+
+def check_step(step: Any) -> int:
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+        if is_torch_tensor(step) and step.numel() == 1 and not step.dtype.is_floating_point:
+            step = int(step.item())
+        else:
+            raise TypeError(f"step must be an int, got {type(step).__name__}")
+    if step < 0:
+        raise ValueError(f"step must be >= 0, got {step}")
+    return int(step)
+
+
+def check_tag(tag: Any) -> str:
+    if not isinstance(tag, str) or not tag.strip():
+        raise ValueError(f"tag must be a non-empty string, got {tag!r}")
+    return tag
+
+
+def check_names(names: Any, name: str, count: int) -> list[str] | None:
+    if names is None:
+        return None
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+        raise TypeError(f"{name} must be a sequence of strings")
+    names = [str(n) for n in names]
+    if len(names) != count:
+        raise ValueError(f"{name} has {len(names)} entries, expected {count}")
+    return names

@@ -1,0 +1,33 @@
+"""TensorBoard entry points. Kept import-light and defensive: an ImportError here would stop
+TensorBoard itself, so each family's plugin is imported only inside its loader's `load`."""
+
+import importlib
+import logging
+
+from tensorboard.plugins import base_plugin
+
+logger = logging.getLogger(__name__)
+
+
+def family_loader(plugin_name: str, module: str, class_name: str) -> type:
+    """A `TBLoader` that keeps every step of `plugin_name` (no --samples_per_plugin needed) and logs and
+    skips a family that fails to import instead of taking TensorBoard down."""
+
+    class Loader(base_plugin.TBLoader):
+        def fix_flags(self, flags):
+            samples = getattr(flags, "samples_per_plugin", None)
+            if isinstance(samples, dict):
+                samples.setdefault(plugin_name, 0)
+
+        def load(self, context):
+            try:
+                return getattr(importlib.import_module(module), class_name)(context)
+            except Exception:
+                logger.exception("tb-suite: the %s plugin failed to load and is disabled", plugin_name)
+                return None
+
+    Loader.__name__ = Loader.__qualname__ = f"{class_name}Loader"
+    return Loader
+
+
+PredictionsLoader = family_loader("tbs_predictions", "tb_suite.predictions.plugin", "PredictionsPlugin")

@@ -1,0 +1,108 @@
+"""Shared fixtures: a real `tensorboard` process serving a logdir, under either loader."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+TENSORBOARD_START_TIMEOUT = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TensorBoard:
+    """A running `tensorboard` on 127.0.0.1; `get`/`get_json` call its HTTP API."""
+
+    def __init__(self, url: str, process: subprocess.Popen, log_path: Path):
+        self.url = url
+        self.process = process
+        self.log_path = log_path
+
+    def get(self, path: str, timeout: float = 60) -> tuple[int, bytes, str]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
+                return response.status, response.read(), response.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read(), error.headers.get("Content-Type", "")
+
+    def get_json(self, path: str):
+        status, body, _ = self.get(path)
+        assert status == 200, (path, status, body[:500])
+        return json.loads(body)
+
+    def plugin(self, plugin_name: str, route: str) -> str:
+        return f"/data/plugin/{plugin_name}/{route}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def run_tensorboard(logdir, *, load_fast: bool, extra_args=(), env=None, tmp_path: Path | None = None):
+    """Start `tensorboard` for `logdir` and wait until its HTTP API answers; stop it afterwards."""
+    port = free_port()
+    log_path = Path(tmp_path or logdir) / f"tensorboard-{port}.log"
+    command = [
+        sys.executable, "-m", "tensorboard.main",
+        "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port),
+        "--load_fast", "true" if load_fast else "false", "--reload_interval", "1",
+        *extra_args,
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    server = TensorBoard(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        deadline = time.monotonic() + TENSORBOARD_START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"tensorboard exited with {process.returncode}:\n{server.log()}")
+            with contextlib.suppress(OSError):
+                if server.get("/data/plugins_listing", timeout=5)[0] == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"tensorboard did not start:\n{server.log()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(predicate, timeout: float = 60, interval: float = 0.5):
+    """Poll `predicate` until it returns a truthy value (returned) or `timeout` passes (AssertionError)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def tensorboard_server(tmp_path):
+    """`tensorboard_server(logdir, load_fast=...)` -> a started `TensorBoard`, stopped after the test."""
+    with contextlib.ExitStack() as stack:
+        def start(logdir, load_fast: bool = True, **kwargs) -> TensorBoard:
+            return stack.enter_context(run_tensorboard(logdir, load_fast=load_fast, tmp_path=tmp_path, **kwargs))
+
+        yield start
