@@ -52,14 +52,18 @@ class TensorBoard:
 
 
 @contextlib.contextmanager
-def run_tensorboard(logdir, *, load_fast: bool, extra_args=(), env=None, tmp_path: Path | None = None):
-    """Start `tensorboard` for `logdir` and wait until its HTTP API answers; stop it afterwards."""
+def run_tensorboard(
+    logdir, *, load_fast: bool, extra_args=(), env=None, tmp_path: Path | None = None, reload_interval: int | None = 1
+):
+    """Start `tensorboard` for `logdir` and wait until its HTTP API answers; stop it afterwards.
+    `reload_interval=None` keeps TensorBoard's default (5 s)."""
     port = free_port()
     log_path = Path(tmp_path or logdir) / f"tensorboard-{port}.log"
     command = [
         sys.executable, "-m", "tensorboard.main",
         "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port),
-        "--load_fast", "true" if load_fast else "false", "--reload_interval", "1",
+        "--load_fast", "true" if load_fast else "false",
+        *(["--reload_interval", str(reload_interval)] if reload_interval is not None else []),
         *extra_args,
     ]
     with open(log_path, "wb") as log:
