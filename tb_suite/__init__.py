@@ -9,7 +9,11 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "log_attention": "tb_suite.attention.summary",
+    "log_head_stats": "tb_suite.attention.summary",
+    "log_token_predictions": "tb_suite.tokens.summary",
     "Writer": "tb_suite.core.writer",
+    "log_slice": "tb_suite.landscape.summary",
     "log_predictions": "tb_suite.predictions.summary",
     "log_confusion_matrix": "tb_suite.predictions.summary",
 }

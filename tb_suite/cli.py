@@ -14,7 +14,7 @@ _COMMANDS: list[tuple[str, str, list[str]]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tb-suite", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="tb-suite", description="tb-suite: TensorBoard plugins for PyTorch training")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text, registrars in _COMMANDS:
         command = commands.add_parser(name, help=help_text)

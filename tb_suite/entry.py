@@ -31,3 +31,6 @@ def family_loader(plugin_name: str, module: str, class_name: str) -> type:
 
 
 PredictionsLoader = family_loader("tbs_predictions", "tb_suite.predictions.plugin", "PredictionsPlugin")
+TokensLoader = family_loader("tbs_tokens", "tb_suite.tokens.plugin", "TokensPlugin")
+LandscapeLoader = family_loader("tbs_landscape", "tb_suite.landscape.plugin", "LandscapePlugin")
+AttentionLoader = family_loader("tbs_attention", "tb_suite.attention.plugin", "AttentionPlugin")

@@ -15,7 +15,7 @@ import numpy as np
 MAGIC = b"TBS1"
 REF_MAGIC = b"TBSR"
 VERSION = 1
-ENCODINGS = ("raw", "f16", "u8q")
+ENCODINGS = ("raw", "f16", "u8q", "u8p")
 _WIRE_DTYPES = {"float32", "float64", "int8", "uint8", "int16", "uint16", "int32", "uint32"}
 
 
@@ -54,6 +54,58 @@ def dequantize_u8(codes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarr
     return lo[..., None] + codes.astype(np.float32) * step[..., None]
 
 
+def quantize_u8_pow2(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """uint8 codes per row of the last axis with each row's float32 min and an int8 exponent `e`:
+    `value = lo + q * 2**e / 255`, where 2**e is the smallest power of two >= the row's range (so the
+    error is at most range / 255) and e = -128 marks a constant row. 5 bytes per row instead of u8q's 8."""
+    values = np.asarray(values, dtype=np.float32)
+    if values.ndim == 0:
+        values = values.reshape(1)
+    lo = values.min(axis=-1)
+    span = values.max(axis=-1) - lo
+    mantissa, exponent = np.frexp(span)
+    exponent = np.clip(exponent - (mantissa == 0.5), -127, 127).astype(np.int8)
+    exponent[span == 0] = -128
+    scale = np.where(span > 0, np.ldexp(np.float32(255.0), -np.where(span > 0, exponent, 0).astype(np.int32)), 0)
+    scale = scale.astype(np.float32)
+    codes = values - lo[..., None]
+    codes *= scale[..., None]
+    np.rint(codes, out=codes)
+    np.clip(codes, 0, 255, out=codes)
+    return codes.astype(np.uint8), lo, exponent
+
+
+def _sections(enc: str, dtype: np.dtype, shape: tuple) -> list[tuple[np.dtype, tuple]]:
+    """The consecutive (dtype, shape) blocks an encoded array is stored as; each block is C-ordered, so a
+    slice along leading axes is one contiguous byte range per block."""
+    rows = shape[:-1]
+    if enc == "raw":
+        return [(dtype.newbyteorder("<"), shape)]
+    if enc == "f16":
+        return [(np.dtype("<f2"), shape)]
+    if enc == "u8q":
+        return [(np.dtype("<f4"), rows), (np.dtype("<f4"), rows), (np.dtype(np.uint8), shape)]
+    if enc == "u8p":
+        return [(np.dtype("<f4"), rows), (np.dtype(np.int8), rows), (np.dtype(np.uint8), shape)]
+    raise CodecError(f"unknown encoding {enc!r}")
+
+
+def _assemble(enc: str, dtype: np.dtype, blocks: list[np.ndarray]) -> np.ndarray:
+    """The logical array from its decoded blocks (whole, or the same slice of each)."""
+    if enc == "raw":
+        return blocks[0].astype(dtype, copy=False)
+    if enc == "f16":
+        return blocks[0].astype(dtype)
+    lo, second, codes = blocks
+    if enc == "u8q":
+        return dequantize_u8(codes, lo, second).reshape(codes.shape).astype(dtype, copy=False)
+    constant = second == -128
+    step = np.where(constant, 0, np.ldexp(np.float32(1.0 / 255.0), np.where(constant, 0, second).astype(np.int32)))
+    step = step.astype(np.float32)
+    values = lo[..., None] + codes.astype(np.float32) * step[..., None]
+    return values.reshape(codes.shape).astype(dtype, copy=False)
+
+
 def _encode_array(array: np.ndarray, enc: str) -> tuple[dict, list[bytes]]:
     array = np.asarray(array)
     if array.dtype == object or array.dtype.kind in "USV":
@@ -64,10 +116,11 @@ def _encode_array(array: np.ndarray, enc: str) -> tuple[dict, list[bytes]]:
     elif enc == "f16":
         parts = [np.ascontiguousarray(array, dtype="<f2").tobytes()]
     elif enc == "u8q":
-        stats_dtype = _stats_dtype(array)
-        codes, lo, hi = quantize_u8(array, stats_dtype.type)
-        entry["stats"] = stats_dtype.name
-        parts = [lo.tobytes(), hi.tobytes(), codes.tobytes()]
+        codes, lo, hi = quantize_u8(array)
+        parts = [lo.astype("<f4").tobytes(), hi.astype("<f4").tobytes(), codes.tobytes()]
+    elif enc == "u8p":
+        codes, lo, exponent = quantize_u8_pow2(array)
+        parts = [lo.astype("<f4").tobytes(), exponent.tobytes(), codes.tobytes()]
     else:
         raise ValueError(f"unknown encoding {enc!r}; expected one of {ENCODINGS}")
     return entry, parts
@@ -80,7 +133,7 @@ def encode_record(
     encodings: Mapping[str, str] | None = None,
     compress: bool = False,
 ) -> bytes:
-    """Encode a record. `encodings` maps array names to "raw" (default), "f16" or "u8q"."""
+    """Encode a record. `encodings` maps array names to "raw" (default), "f16", "u8q" or "u8p"."""
     encodings = encodings or {}
     unknown = set(encodings) - set(arrays)
     if unknown:
@@ -107,21 +160,77 @@ def _decode_array(entry: dict, data: bytes) -> np.ndarray:
         data = zlib.decompress(data)
     elif entry["comp"] != "none":
         raise CodecError(f"unknown compression {entry['comp']!r}")
+    shape, dtype = tuple(entry["shape"]), np.dtype(entry["dtype"])
+    blocks, offset = [], 0
+    for block_dtype, block_shape in _sections(entry["enc"], dtype, shape):
+        count = int(np.prod(block_shape))
+        blocks.append(np.frombuffer(data, block_dtype, count, offset).reshape(block_shape))
+        offset += count * block_dtype.itemsize
+    return _assemble(entry["enc"], dtype, blocks)
+
+
+def parse_header(prefix: bytes) -> tuple[dict, int] | None:
+    """(header, offset of the first array's data) from the start of a payload, or None when `prefix` is
+    too short to hold the whole header (`header_size(prefix)` says how many bytes it needs)."""
+    if prefix[:4] != MAGIC:
+        raise CodecError("not a tb-suite payload")
+    needed = header_size(prefix)
+    if len(prefix) < needed:
+        return None
+    try:
+        header = json.loads(prefix[8:needed])
+    except ValueError as exc:
+        raise CodecError("corrupt payload header") from exc
+    if header.get("v", 0) > VERSION:
+        raise CodecError(f"payload version {header.get('v')} is newer than this tb-suite ({VERSION}); upgrade")
+    return header, needed
+
+
+def header_size(prefix: bytes) -> int:
+    """Bytes from the payload's start to its first array's data; needs the first 8 bytes."""
+    if len(prefix) < 8:
+        raise CodecError("truncated payload")
+    return 8 + struct.unpack_from("<I", prefix, 4)[0]
+
+
+def slice_spans(header: dict, data_offset: int, name: str, index: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(offset, length) byte ranges, from the payload's start, holding `array[index]` of array `name`,
+    where `index` picks positions along leading axes (not the last axis of a quantized array).
+    Decode the bytes read from them with `decode_slice`. Compressed arrays have no spans: read them whole."""
+    offset = data_offset
+    for entry in header["arrays"]:
+        if entry["name"] == name:
+            break
+        offset += entry["nbytes"]
+    else:
+        raise KeyError(name)
+    if entry["comp"] != "none":
+        raise CodecError(f"array {name!r} is compressed: it can only be decoded whole")
     shape = tuple(entry["shape"])
-    dtype = np.dtype(entry["dtype"])
-    enc = entry["enc"]
-    if enc == "raw":
-        return np.frombuffer(data, dtype=dtype.newbyteorder("<")).reshape(shape).astype(dtype, copy=False)
-    if enc == "f16":
-        return np.frombuffer(data, dtype="<f2").reshape(shape).astype(dtype)
-    if enc == "u8q":
-        rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
-        stats = np.dtype(entry.get("stats", "float32")).newbyteorder("<")
-        lo = np.frombuffer(data, stats, rows, 0).reshape(shape[:-1] or (1,))
-        hi = np.frombuffer(data, stats, rows, stats.itemsize * rows).reshape(shape[:-1] or (1,))
-        codes = np.frombuffer(data, np.uint8, offset=2 * stats.itemsize * rows).reshape(shape or (1,))
-        return dequantize_u8(codes, lo, hi).reshape(shape).astype(dtype, copy=False)
-    raise CodecError(f"unknown encoding {enc!r}")
+    quantized = entry["enc"] in ("u8q", "u8p")
+    if len(index) > len(shape) - (1 if quantized else 0):
+        raise IndexError(f"array {name!r} of shape {shape} cannot be indexed by {len(index)} leading positions")
+    for i, (position, size) in enumerate(zip(index, shape)):
+        if not 0 <= position < size:
+            raise IndexError(f"position {position} is out of range for axis {i} of array {name!r} (size {size})")
+    spans = []
+    for block_dtype, block_shape in _sections(entry["enc"], np.dtype(entry["dtype"]), shape):
+        inner = int(np.prod(block_shape[len(index):])) * block_dtype.itemsize
+        flat = int(np.ravel_multi_index(index, block_shape[: len(index)])) if index else 0
+        spans.append((offset + flat * inner, inner))
+        offset += int(np.prod(block_shape)) * block_dtype.itemsize
+    return spans
+
+
+def decode_slice(header: dict, name: str, index: tuple[int, ...], chunks: list[bytes]) -> np.ndarray:
+    """`array[index]` of array `name` from the bytes of its `slice_spans`, in order."""
+    entry = next(e for e in header["arrays"] if e["name"] == name)
+    shape, dtype = tuple(entry["shape"]), np.dtype(entry["dtype"])
+    blocks = [
+        np.frombuffer(chunk, block_dtype).reshape(block_shape[len(index):])
+        for chunk, (block_dtype, block_shape) in zip(chunks, _sections(entry["enc"], dtype, shape))
+    ]
+    return _assemble(entry["enc"], dtype, blocks)
 
 
 def decode_record(

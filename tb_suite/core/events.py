@@ -143,6 +143,12 @@ class EventFileWriter:
         `make_event(sidecar_name, offset, length)`; the data is flushed before the event is written."""
         self._submit((sidecar_name, data, make_event), len(data))
 
+    def add_deferred(self, make_item: Callable[[], "bytes | tuple"], nbytes: int) -> None:
+        """Call `make_item()` on the writer thread and write what it returns: a serialized `Event`, or a
+        `(sidecar_name, data, make_event)` tuple as `add_event_with_sidecar` takes. `nbytes` estimates the
+        memory the pending item holds (for back-pressure). An exception surfaces on the next call."""
+        self._submit(make_item, nbytes)
+
     def flush(self) -> None:
         done = threading.Event()
         self._submit(done, 0)
@@ -215,6 +221,8 @@ class EventFileWriter:
             sidecar.close()
 
     def _write(self, item) -> None:
+        if callable(item):
+            item = item()
         if isinstance(item, bytes):
             self._file.write(frame_record(item))
             return

@@ -118,20 +118,25 @@ class _PayloadCache:
                 self._bytes -= len(old)
 
 
-def _read_bytes(path: str, offset: int, length: int) -> bytes:
+def _read_ranges(path: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+    """The bytes of each (offset, length) range of one file, opened once."""
     if "://" not in path:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            data = f.read(length)
+        opener = open
     else:
         from tensorboard.compat import tf
 
-        with tf.io.gfile.GFile(path, "rb") as f:
-            f.seek(offset)
-            data = f.read(length)
-    if len(data) != length:
+        opener = tf.io.gfile.GFile
+    chunks = []
+    try:
+        with opener(path, "rb") as f:
+            for offset, length in ranges:
+                f.seek(offset)
+                chunks.append(f.read(length))
+    except OSError as exc:
+        raise NotFound(f"sidecar file unreadable: {exc.strerror or exc}") from None
+    if any(len(chunk) != length for chunk, (_, length) in zip(chunks, ranges)):
         raise NotFound(f"sidecar {os.path.basename(path)} is truncated")
-    return data
+    return chunks
 
 
 class FamilyPlugin(base_plugin.TBPlugin):
@@ -186,8 +191,8 @@ class FamilyPlugin(base_plugin.TBPlugin):
             raise NotFound(f"no data for run {run!r} and tag {tag!r}")
         return series
 
-    def read_payload(self, request, run: str, tag: str, step: int) -> bytes:
-        """The payload bytes of one record, following a sidecar reference when there is one."""
+    def _stored_value(self, request, run: str, tag: str, step: int) -> tuple[bytes, dict | None]:
+        """The stored value of one record: (inline payload, None) or (b"", sidecar reference)."""
         datum = next((d for d in self.read_series(request, run, tag) if d.step == step), None)
         if datum is None:
             raise NotFound(f"no step {step} for run {run!r} and tag {tag!r}")
@@ -196,17 +201,21 @@ class FamilyPlugin(base_plugin.TBPlugin):
             value = value.encode("latin-1")
         ref = codec.decode_reference(value)
         if ref is None:
-            return value
+            return value, None
         if "/" in ref["file"] or "\\" in ref["file"] or ref["file"].startswith("."):
             raise NotFound("invalid sidecar reference")
+        return b"", ref
+
+    def read_payload(self, request, run: str, tag: str, step: int) -> bytes:
+        """The payload bytes of one record, following a sidecar reference when there is one."""
+        value, ref = self._stored_value(request, run, tag, step)
+        if ref is None:
+            return value
         key = (run, tag, step, ref["file"], ref["offset"])
         payload = self._cache.get(key)
         if payload is None:
             path = self._sidecar_path(run, ref["file"])
-            try:
-                payload = _read_bytes(path, ref["offset"], ref["length"])
-            except OSError as exc:
-                raise NotFound(f"sidecar file unreadable: {exc.strerror or exc}") from None
+            (payload,) = _read_ranges(path, [(ref["offset"], ref["length"])])
             self._cache.put(key, payload)
         return payload
 
@@ -217,6 +226,60 @@ class FamilyPlugin(base_plugin.TBPlugin):
         try:
             return codec.decode_record(self.read_payload(request, run, tag, step), names, exclude)
         except codec.CodecError as exc:
+            raise NotFound(f"record unreadable: {exc}") from None
+
+    def read_header(
+        self, request, run: str, tag: str, step: int
+    ) -> tuple[dict, Callable[[list[tuple[int, int]]], list[bytes]]]:
+        """The payload header of one record without reading its arrays, and a function that reads byte
+        ranges (offsets from the payload's start) of that payload: with `codec.slice_spans` and
+        `codec.decode_slice`, a route decodes one slice of a large array and reads nothing else."""
+        value, ref = self._stored_value(request, run, tag, step)
+        if ref is None:
+            def read_inline(spans):
+                return [value[start : start + length] for start, length in spans]
+
+            read = read_inline
+        else:
+            path = self._sidecar_path(run, ref["file"])
+
+            def read_sidecar(spans):
+                if any(start + length > ref["length"] for start, length in spans):
+                    raise NotFound("record unreadable: an array runs past its payload")
+                return _read_ranges(path, [(ref["offset"] + start, length) for start, length in spans])
+
+            read = read_sidecar
+        key = ("header", run, tag, step, ref and ref["file"], ref and ref["offset"])
+        cached = self._cache.get(key)
+        try:
+            if cached is None:
+                (prefix,) = read([(0, min(8, ref["length"] if ref else len(value)))])
+                (cached,) = read([(0, codec.header_size(prefix))])
+                self._cache.put(key, cached)
+            parsed = codec.parse_header(cached)
+        except codec.CodecError as exc:
+            raise NotFound(f"record unreadable: {exc}") from None
+        if parsed is None:
+            raise NotFound("record unreadable: truncated header")
+        header, data_offset = parsed
+        header["data_offset"] = data_offset
+        return header, read
+
+    def read_slice(self, request, run: str, tag: str, step: int, name: str, index: tuple[int, ...] = ()):
+        """(meta, `array[index]`) of array `name` of one record, reading only that slice's bytes
+        (the whole array when it is compressed). 404 when the record has no such array or position."""
+        header, read = self.read_header(request, run, tag, step)
+        try:
+            spans = codec.slice_spans(header, header["data_offset"], name, index)
+        except KeyError:
+            raise NotFound(f"this record has no array {name!r}") from None
+        except IndexError as exc:
+            raise NotFound(str(exc)) from None
+        except codec.CodecError:
+            return header["meta"], self.read_record(request, run, tag, step, {name})[1][name][index]
+        try:
+            return header["meta"], codec.decode_slice(header, name, index, read(spans))
+        except ValueError as exc:
             raise NotFound(f"record unreadable: {exc}") from None
 
     # --- routes --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -108,10 +108,50 @@ class Writer:
         if not self.enabled:
             return
         payload = codec.encode_record(meta, arrays, encodings=encodings, compress=compress)
+        make_item = self._record_item(plugin_name, tag, step, content, description)
+        item = make_item(payload)
+        if isinstance(item, event_pb2.Event):
+            self.event_writer.add_event(item)
+        else:
+            self.event_writer.add_event_with_sidecar(*item)
+
+    def write_record_later(
+        self,
+        plugin_name: str,
+        tag: str,
+        step: int,
+        make_record: Callable[[], tuple[Mapping, Mapping[str, np.ndarray]]],
+        *,
+        content: Mapping,
+        encodings: Mapping[str, str] | None = None,
+        compress: bool = False,
+        description: str = "",
+        nbytes: int = 0,
+    ) -> None:
+        """Like `write_record`, but `make_record()` -> (meta, arrays) runs, and the record is encoded, on
+        the writer's background thread, so the caller only queues it. Validate the inputs first (errors
+        inside `make_record` surface on a later call), and let `make_record` read nothing the caller
+        changes afterwards. `nbytes` (the size of the data it holds) bounds the queue's memory."""
+        tag, step = check_tag(tag), check_step(step)
+        if not self.enabled:
+            return
+        make_item = self._record_item(plugin_name, tag, step, content, description)
+
+        def build():
+            meta, arrays = make_record()
+            item = make_item(codec.encode_record(meta, arrays, encodings=encodings, compress=compress))
+            return item.SerializeToString() if isinstance(item, event_pb2.Event) else item
+
+        self.event_writer.add_deferred(build, nbytes)
+
+    def _record_item(self, plugin_name: str, tag: str, step: int, content: Mapping, description: str):
+        """A function of the payload giving what the event writer writes: the event holding the payload,
+        or a (sidecar, data, make_event) tuple when the payload is large."""
         metadata = self._metadata_once(
             plugin_name, tag, create_summary_metadata(plugin_name, dict(content), description)
         )
         wall_time = time.time()
+        sidecar = f"plugins/{plugin_name}/{self.event_writer.file_stem}.tbs"
 
         def make_event(value: bytes) -> event_pb2.Event:
             summary_value = summary_pb2.Summary.Value(tag=tag, tensor=_string_tensor(value))
@@ -119,18 +159,18 @@ class Writer:
                 summary_value.metadata.CopyFrom(metadata)
             return event_pb2.Event(wall_time=wall_time, step=step, summary=summary_pb2.Summary(value=[summary_value]))
 
-        writer = self.event_writer
-        if len(payload) <= INLINE_LIMIT:
-            writer.add_event(make_event(payload))
-        else:
-            sidecar = f"plugins/{plugin_name}/{writer.file_stem}.tbs"
-            writer.add_event_with_sidecar(
+        def make_item(payload: bytes):
+            if len(payload) <= INLINE_LIMIT:
+                return make_event(payload)
+            return (
                 sidecar,
                 payload,
                 lambda name, offset, length: make_event(
                     codec.encode_reference(name.rsplit("/", 1)[-1], offset, length)
                 ),
             )
+
+        return make_item
 
     def write_scalar(self, tag: str, value: float, step: int) -> None:
         """A plain TensorBoard scalar, shown in the Scalars tab."""
