@@ -1,0 +1,277 @@
+"""Hugging Face `Trainer` support: tb-suite summaries in the run of the trainer's `TensorBoardCallback`.
+
+    >>> trainer = Trainer(model, TrainingArguments("out", eval_strategy="epoch", report_to=["tensorboard"]),
+    ...                   train_dataset=train, eval_dataset=val)
+    >>> tbs.transformers.attach(trainer, tbs.transformers.PredictionsCallback(class_names=names))
+    >>> trainer.train()
+
+Then `tensorboard --logdir out/runs` shows the summaries next to the Trainer's own scalars.
+Needs transformers 5 (`pip install 'tb-suite[transformers]'`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from tb_suite.integrations import require
+
+transformers = require("transformers", "transformers")
+
+from transformers import Trainer, TrainerCallback  # noqa: E402
+from transformers.integrations import TensorBoardCallback  # noqa: E402
+
+from tb_suite.core.validate import check_tag  # noqa: E402
+from tb_suite.core.writer import Writer, as_writer  # noqa: E402
+from tb_suite.predictions.summary import log_predictions  # noqa: E402
+
+__all__ = ["TBSCallback", "PredictionsCallback", "LandscapeCallback", "AttentionCallback", "TokenPredictionsCallback", "attach"]
+
+
+def attach(trainer: Trainer, *callbacks: "TBSCallback") -> TensorBoardCallback:
+    """Add tb-suite callbacks to `trainer` (any `Trainer` subclass) so they write into its TensorBoard run.
+
+    Finds the trainer's `TensorBoardCallback` (added by `report_to=["tensorboard"]`), or adds one, and
+    returns it. With no callbacks, attaches a `PredictionsCallback()`. Call it before `train()`/`evaluate()`.
+
+    Example:
+        >>> tbs.transformers.attach(trainer, tbs.transformers.PredictionsCallback(class_names=names))
+    """
+    if not isinstance(trainer, Trainer):
+        raise TypeError(f"trainer must be a transformers.Trainer, got {type(trainer).__name__}")
+    callbacks = callbacks or (PredictionsCallback(),)
+    for callback in callbacks:
+        if not isinstance(callback, TBSCallback):
+            raise TypeError(f"callbacks must be tb-suite Trainer callbacks, got {type(callback).__name__}")
+    tensorboard = next((cb for cb in trainer.callback_handler.callbacks if isinstance(cb, TensorBoardCallback)), None)
+    if tensorboard is None:
+        tensorboard = TensorBoardCallback()
+        trainer.add_callback(tensorboard)
+    for callback in callbacks:
+        callback.bind(trainer, tensorboard)
+        if callback not in trainer.callback_handler.callbacks:
+            trainer.add_callback(callback)
+    return tensorboard
+
+
+class TBSCallback(TrainerCallback):
+    """Base of tb-suite's Trainer callbacks; `attach` binds them to the trainer's TensorBoard run.
+
+    Trainer callbacks receive no trainer (transformers 5 passes `model`, `processing_class`, `optimizer`,
+    `lr_scheduler`, `train_dataloader`, `eval_dataloader`), so `attach` calls `bind(trainer, tensorboard)`
+    once; subclasses may extend `bind` to hook into the trainer. In any event, `self.writer(args, state)`
+    is the run's `Writer` on the world's main process and None elsewhere.
+    """
+
+    def __init__(self) -> None:
+        self._tensorboard: TensorBoardCallback | None = None
+
+    def bind(self, trainer: Trainer, tensorboard: TensorBoardCallback) -> None:
+        self._tensorboard = tensorboard
+
+    def writer(self, args: Any, state: Any) -> Writer | None:
+        tensorboard = self._tensorboard
+        if tensorboard is None:
+            raise RuntimeError(
+                f"{type(self).__name__} is not attached: add it with tbs.transformers.attach(trainer, callback)"
+            )
+        if not state.is_world_process_zero:
+            return None
+        target = tensorboard.tb_writer if tensorboard.tb_writer is not None else tensorboard.logging_dir
+        if target is None:  # nothing logged yet: open the run the way the callback's own on_log does
+            tensorboard._init_summary_writer(args)
+            target = tensorboard.tb_writer
+        return as_writer(target)
+
+
+class PredictionsCallback(TBSCallback):
+    """Logs each evaluation's predictions with `tbs.log_predictions` (scores = softmax of the logits).
+
+    The predictions are the ones the Trainer gathers from every process for `compute_metrics` (no extra
+    forward pass): `attach` wraps the trainer's `compute_metrics` (keeping the user's metrics) and the
+    main process logs them in `on_evaluate` at `state.global_step`. The tag is `tag`, or
+    `"<tag>/<name>"` for the evaluation of a named eval dataset or another `metric_key_prefix`. Class
+    names default to `model.config.id2label`. A model with one output logit is binary (sigmoid scores).
+    Needs `prediction_loss_only=False` and `batch_eval_metrics=False`; `trainer.predict` is not logged.
+
+    Example:
+        >>> callback = tbs.transformers.PredictionsCallback(class_names=["neg", "pos"], max_samples=50_000)
+        >>> tbs.transformers.attach(trainer, callback)
+    """
+
+    def __init__(
+        self, tag: str = "eval", *, class_names: Sequence[str] | None = None, max_samples: int | None = None
+    ) -> None:
+        super().__init__()
+        if max_samples is not None and (
+            isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1
+        ):
+            raise ValueError(f"max_samples must be None or an int >= 1, got {max_samples!r}")
+        self.tag = check_tag(tag)
+        self.class_names = None if class_names is None else list(class_names)
+        self.max_samples = max_samples
+        self._pending: tuple[Any, Any] | None = None
+
+    def bind(self, trainer: Trainer, tensorboard: TensorBoardCallback) -> None:
+        if trainer.args.prediction_loss_only:
+            raise ValueError("PredictionsCallback needs the logits: set prediction_loss_only=False")
+        if trainer.args.batch_eval_metrics:
+            raise ValueError("PredictionsCallback needs all eval predictions at once: set batch_eval_metrics=False")
+        super().bind(trainer, tensorboard)
+        user_metrics = trainer.compute_metrics
+
+        def compute_metrics(eval_prediction):
+            self._pending = (eval_prediction.predictions, eval_prediction.label_ids)
+            return user_metrics(eval_prediction) if user_metrics is not None else {}
+
+        trainer.compute_metrics = compute_metrics
+
+    def on_predict(self, args, state, control, metrics=None, **kwargs):
+        self._pending = None
+
+    def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
+        writer = self.writer(args, state)
+        pending, self._pending = self._pending, None
+        if writer is None or pending is None:  # not the main process, or no labels (so no metrics)
+            return
+        logits, labels = (value[0] if isinstance(value, (tuple, list)) else value for value in pending)
+        if self.max_samples is not None:
+            logits, labels = logits[: self.max_samples], labels[: self.max_samples]
+        scores = _scores(np.asarray(logits, dtype=np.float32))
+        log_predictions(
+            writer,
+            self._tag(metrics or {}),
+            scores,
+            np.asarray(labels),
+            step=state.global_step,
+            class_names=self.class_names or _config_names(model, 2 if scores.ndim == 1 else scores.shape[1]),
+        )
+        writer.flush()  # like the TensorBoardCallback after each log: the evaluation is visible at once
+
+    def _tag(self, metrics: Mapping[str, Any]) -> str:
+        # Trainer.evaluate reports f"{metric_key_prefix}_runtime"; the prefix names the eval dataset.
+        prefix = next((key[: -len("_runtime")] for key in metrics if key.endswith("_runtime")), "eval")
+        return self.tag if prefix == "eval" else f"{self.tag}/{prefix.removeprefix('eval_')}"
+
+
+def _scores(logits: np.ndarray) -> np.ndarray:
+    """Probabilities from logits `[N, C]`: softmax, or a sigmoid `[N]` for a single logit."""
+    if logits.ndim == 2 and logits.shape[1] == 1:
+        return 0.5 + 0.5 * np.tanh(0.5 * logits[:, 0])  # the sigmoid, without overflow
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def _config_names(model: Any, num_classes: int) -> list[str] | None:
+    id2label = getattr(getattr(model, "config", None), "id2label", None) or {}
+    names = [id2label.get(i) for i in range(num_classes)]
+    return None if None in names else [str(name) for name in names]
+
+
+class LandscapeCallback(TBSCallback):
+    """Logs loss-landscape slices (`tbs.landscape`) of the model every `every_n_steps` optimizer steps.
+
+    The slices are evaluated on `data`, or on the first batch of the train dataloader (held on CPU), with
+    the model's own loss (`model(**batch).loss`) unless `loss_fn(outputs, batch)` is given. Options are
+    those of `tb_suite.landscape.schedule.SliceSchedule` (`slices=("plane", "linear", "axis")`, `grid`,
+    `span`, `axis_params`, `trajectory`, ...). Under distributed training every process computes a share
+    of the grid (the main process's batch is used everywhere) and the main process logs.
+
+    Example:
+        >>> tbs.transformers.attach(trainer, tbs.transformers.LandscapeCallback(every_n_steps=50, grid=15))
+    """
+
+    def __init__(self, *, every_n_steps: int = 100, **options: Any) -> None:
+        super().__init__()
+        if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
+            raise ValueError(f"every_n_steps must be an int >= 1, got {every_n_steps!r}")
+        from tb_suite.landscape.schedule import SliceSchedule
+
+        self.every_n_steps = every_n_steps
+        self.schedule = SliceSchedule(**options)
+
+    def on_train_begin(self, args, state, control, model=None, train_dataloader=None, **kwargs):
+        self.schedule.begin(model)
+        if self.schedule.data is None and train_dataloader is not None:
+            self.schedule.hold(next(iter(train_dataloader)))
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if state.global_step % self.every_n_steps == 0:
+            self.schedule.log(model, self.writer(args, state), state.global_step)
+
+
+class AttentionCallback(TBSCallback):
+    """Every `every_n_steps` optimizer steps (and after the first), runs fixed probe inputs through the
+    model and logs their attention (`tbs.log_attention`, tag `tag`) and head entropy (plus gradient
+    importance with `importance=True`, which needs `labels` in the inputs) under `<tag>/heads`, on the
+    main process only. The model's attention is switched to `eager` for the probe (`sdpa` returns no
+    weights) and back. Tokens come from the trainer's `processing_class` unless `tokens=`/`tokenizer=`
+    are given; other options are those of `tb_suite.attention.probe.AttentionProbe`.
+
+    Example:
+        >>> probe = tokenizer(["the cat sat on the mat", "a dog"], padding=True, return_tensors="pt")
+        >>> tbs.transformers.attach(trainer, tbs.transformers.AttentionCallback(probe, every_n_steps=50))
+    """
+
+    def __init__(self, inputs: Any, *, every_n_steps: int = 100, **options: Any) -> None:
+        super().__init__()
+        if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
+            raise ValueError(f"every_n_steps must be an int >= 1, got {every_n_steps!r}")
+        from tb_suite.attention.probe import AttentionProbe
+
+        self.every_n_steps = every_n_steps
+        self.probe = AttentionProbe(inputs, **options)
+
+    def on_step_end(self, args, state, control, model=None, processing_class=None, **kwargs):
+        if state.global_step % self.every_n_steps and state.global_step != 1:
+            return
+        writer = self.writer(args, state)
+        if writer is not None:
+            self.probe.log(model, writer, state.global_step, tokenizer=processing_class)
+
+
+class TokenPredictionsCallback(TBSCallback):
+    """On each evaluation, runs fixed probe sequences through the model and logs their per-token next-token
+    predictions (`tbs.log_token_predictions`, tag `tag`) on the main process, at `state.global_step`.
+
+    `probes` are texts (tokenized with the trainer's `processing_class` or `tokenizer`), token ids `[B, T]`,
+    or a dict with `input_ids` (and `attention_mask`, `labels`); by default, the first `num_sequences`
+    sequences of the evaluation dataloader, taken at the first evaluation so every evaluation shows the
+    same ones. Token text comes from the same tokenizer. Works for any `Trainer` subclass (e.g. TRL's
+    `SFTTrainer`). The probe pass runs on the main process only (not for sharded models such as
+    DeepSpeed ZeRO-3 / FSDP, whose forward needs every process).
+
+    Example:
+        >>> tbs.transformers.attach(trainer, tbs.transformers.TokenPredictionsCallback(["the cat sat"], k=10))
+    """
+
+    def __init__(self, probes: Any = None, *, tag: str = "tokens", tokenizer: Any = None, num_sequences: int = 4, k: int = 20) -> None:
+        super().__init__()
+        from tb_suite.tokens import probes as token_probes
+
+        for name, value in (("num_sequences", num_sequences), ("k", k)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        self.tag = check_tag(tag)
+        self.tokenizer = tokenizer
+        self.num_sequences = num_sequences
+        self.k = k
+        self._probes = token_probes
+        self._source = probes
+        self._batch = None
+
+    def on_evaluate(self, args, state, control, model=None, processing_class=None, eval_dataloader=None, **kwargs):
+        writer = self.writer(args, state)
+        if writer is None or model is None:
+            return
+        tokenizer = self.tokenizer or processing_class
+        if self._batch is None:
+            if self._source is not None:
+                self._batch = self._probes.probe_batch(self._source, tokenizer)
+            elif eval_dataloader is not None:
+                self._batch = self._probes.first_sequences(eval_dataloader, self.num_sequences)
+        if self._batch is None:
+            return
+        self._probes.log_probes(writer, self.tag, model, self._batch, step=state.global_step, tokenizer=tokenizer, k=self.k)
+        writer.flush()
