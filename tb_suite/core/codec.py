@@ -15,7 +15,7 @@ import numpy as np
 MAGIC = b"TBS1"
 REF_MAGIC = b"TBSR"
 VERSION = 1
-ENCODINGS = ("raw", "f16", "u8q", "u8p")
+ENCODINGS = ("raw", "f16", "u8q")
 _WIRE_DTYPES = {"float32", "float64", "int8", "uint8", "int16", "uint16", "int32", "uint32"}
 
 
@@ -23,41 +23,10 @@ class CodecError(ValueError):
     """A payload that cannot be decoded (corrupt, truncated or from a newer version)."""
 
 
-def _stats_dtype(values: np.ndarray) -> np.dtype:
-    """float16 row statistics (4 bytes per row) unless the values overflow float16."""
-    finite_max = float(np.abs(values).max()) if values.size else 0.0
-    return np.dtype("<f2") if finite_max < 60000 else np.dtype("<f4")
-
-
-def quantize_u8(values: np.ndarray, stats_dtype=np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """uint8 codes per row of the last axis, with each row's min and max in `stats_dtype`.
-
-    The statistics are rounded outward (min down, max up) so every value lies inside the stored range.
-    """
-    values = np.asarray(values, dtype=np.float32)
-    if values.ndim == 0:
-        values = values.reshape(1)
-    lo = values.min(axis=-1).astype(stats_dtype)
-    hi = values.max(axis=-1).astype(stats_dtype)
-    lo = np.where(lo.astype(np.float32) > values.min(axis=-1), np.nextafter(lo, stats_dtype(-np.inf)), lo)
-    hi = np.where(hi.astype(np.float32) < values.max(axis=-1), np.nextafter(hi, stats_dtype(np.inf)), hi)
-    lo32, hi32 = lo.astype(np.float32), hi.astype(np.float32)
-    span = hi32 - lo32
-    scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
-    codes = np.rint((values - lo32[..., None]) * scale[..., None])
-    return codes.astype(np.uint8), lo, hi
-
-
-def dequantize_u8(codes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    lo, hi = lo.astype(np.float32), hi.astype(np.float32)
-    step = (hi - lo) / np.float32(255.0)
-    return lo[..., None] + codes.astype(np.float32) * step[..., None]
-
-
-def quantize_u8_pow2(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def quantize_u8(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """uint8 codes per row of the last axis with each row's float32 min and an int8 exponent `e`:
     `value = lo + q * 2**e / 255`, where 2**e is the smallest power of two >= the row's range (so the
-    error is at most range / 255) and e = -128 marks a constant row. 5 bytes per row instead of u8q's 8."""
+    error is at most range / 255) and e = -128 marks a constant row: 5 bytes per row."""
     values = np.asarray(values, dtype=np.float32)
     if values.ndim == 0:
         values = values.reshape(1)
@@ -84,8 +53,6 @@ def _sections(enc: str, dtype: np.dtype, shape: tuple) -> list[tuple[np.dtype, t
     if enc == "f16":
         return [(np.dtype("<f2"), shape)]
     if enc == "u8q":
-        return [(np.dtype("<f4"), rows), (np.dtype("<f4"), rows), (np.dtype(np.uint8), shape)]
-    if enc == "u8p":
         return [(np.dtype("<f4"), rows), (np.dtype(np.int8), rows), (np.dtype(np.uint8), shape)]
     raise CodecError(f"unknown encoding {enc!r}")
 
@@ -96,11 +63,9 @@ def _assemble(enc: str, dtype: np.dtype, blocks: list[np.ndarray]) -> np.ndarray
         return blocks[0].astype(dtype, copy=False)
     if enc == "f16":
         return blocks[0].astype(dtype)
-    lo, second, codes = blocks
-    if enc == "u8q":
-        return dequantize_u8(codes, lo, second).reshape(codes.shape).astype(dtype, copy=False)
-    constant = second == -128
-    step = np.where(constant, 0, np.ldexp(np.float32(1.0 / 255.0), np.where(constant, 0, second).astype(np.int32)))
+    lo, exponent, codes = blocks
+    constant = exponent == -128
+    step = np.where(constant, 0, np.ldexp(np.float32(1.0 / 255.0), np.where(constant, 0, exponent).astype(np.int32)))
     step = step.astype(np.float32)
     values = lo[..., None] + codes.astype(np.float32) * step[..., None]
     return values.reshape(codes.shape).astype(dtype, copy=False)
@@ -116,10 +81,7 @@ def _encode_array(array: np.ndarray, enc: str) -> tuple[dict, list[bytes]]:
     elif enc == "f16":
         parts = [np.ascontiguousarray(array, dtype="<f2").tobytes()]
     elif enc == "u8q":
-        codes, lo, hi = quantize_u8(array)
-        parts = [lo.astype("<f4").tobytes(), hi.astype("<f4").tobytes(), codes.tobytes()]
-    elif enc == "u8p":
-        codes, lo, exponent = quantize_u8_pow2(array)
+        codes, lo, exponent = quantize_u8(array)
         parts = [lo.astype("<f4").tobytes(), exponent.tobytes(), codes.tobytes()]
     else:
         raise ValueError(f"unknown encoding {enc!r}; expected one of {ENCODINGS}")
@@ -133,7 +95,7 @@ def encode_record(
     encodings: Mapping[str, str] | None = None,
     compress: bool = False,
 ) -> bytes:
-    """Encode a record. `encodings` maps array names to "raw" (default), "f16", "u8q" or "u8p"."""
+    """Encode a record. `encodings` maps array names to "raw" (default), "f16" or "u8q"."""
     encodings = encodings or {}
     unknown = set(encodings) - set(arrays)
     if unknown:
@@ -207,7 +169,7 @@ def slice_spans(header: dict, data_offset: int, name: str, index: tuple[int, ...
     if entry["comp"] != "none":
         raise CodecError(f"array {name!r} is compressed: it can only be decoded whole")
     shape = tuple(entry["shape"])
-    quantized = entry["enc"] in ("u8q", "u8p")
+    quantized = entry["enc"] == "u8q"
     if len(index) > len(shape) - (1 if quantized else 0):
         raise IndexError(f"array {name!r} of shape {shape} cannot be indexed by {len(index)} leading positions")
     for i, (position, size) in enumerate(zip(index, shape)):

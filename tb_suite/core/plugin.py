@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 # read_tensors with downsample=0 returns nothing; this reads every step.
 ALL_STEPS = 1 << 30
 _CACHE_BYTES = 64 << 20
+# How long a tag's step -> stored value listing is reused: one read_tensors call costs ~45 ms under the
+# Rust data server, and scrubbing asks for many steps of one tag. A step not in the listing rereads it.
+SERIES_TTL_S = 2.0
 
 
 class BadRequest(Exception):
@@ -149,6 +153,7 @@ class FamilyPlugin(base_plugin.TBPlugin):
         self._provider = context.data_provider
         self._logdir = context.logdir or ""
         self._cache = _PayloadCache(_CACHE_BYTES)
+        self._series: dict[tuple, tuple[float, dict]] = {}
 
     # --- TensorBoard interface ---------------------------------------------------------------
     def get_plugin_apps(self):
@@ -193,7 +198,12 @@ class FamilyPlugin(base_plugin.TBPlugin):
 
     def _stored_value(self, request, run: str, tag: str, step: int) -> tuple[bytes, dict | None]:
         """The stored value of one record: (inline payload, None) or (b"", sidecar reference)."""
-        datum = next((d for d in self.read_series(request, run, tag) if d.step == step), None)
+        key = (plugin_util.experiment_id(request.environ), run, tag)
+        listed_at, by_step = self._series.get(key, (0.0, {}))
+        if step not in by_step or time.monotonic() - listed_at > SERIES_TTL_S:
+            by_step = {d.step: d for d in self.read_series(request, run, tag)}
+            self._series[key] = (time.monotonic(), by_step)
+        datum = by_step.get(step)
         if datum is None:
             raise NotFound(f"no step {step} for run {run!r} and tag {tag!r}")
         value = datum.numpy.item()

@@ -303,8 +303,8 @@ class TokenPredictionsCallback(TBSCallback):
 
     `probes` are texts (tokenized with `tokenizer`), token ids `[B, T]`, or a dict with `input_ids` (and
     `attention_mask`, `labels`); by default, the first `num_sequences` sequences of the first validation
-    dataloader (batches that are dicts with `input_ids`, id tensors, or tuples whose first item is the ids),
-    taken once so every epoch shows the same sequences. The module is called as `pl_module(input_ids)` (or
+    batch (a dict with `input_ids`, an id tensor, or a tuple whose first item is the ids), taken once so
+    every epoch shows the same sequences. The module is called as `pl_module(input_ids)` (or
     `getattr(pl_module, model_attr)(input_ids=..., attention_mask=...)` with `model_attr`, e.g. a Hugging
     Face model inside it) and may return logits, a tuple starting with them or an output with `.logits`;
     `forward_fn(model, input_ids, attention_mask) -> logits` overrides this. Sanity checks are skipped.
@@ -327,7 +327,7 @@ class TokenPredictionsCallback(TBSCallback):
         forward_fn: Callable | None = None,
     ) -> None:
         super().__init__()
-        from tb_suite.tokens import probes as token_probes
+        from tb_suite.tokens.probes import probe_batch
 
         for name, value in (("num_sequences", num_sequences), ("k", k), ("every_n_epochs", every_n_epochs)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -339,12 +339,13 @@ class TokenPredictionsCallback(TBSCallback):
         self.every_n_epochs = every_n_epochs
         self.model_attr = model_attr
         self.forward_fn = forward_fn
-        self._probes = token_probes
-        self._batch = None if probes is None else token_probes.probe_batch(probes, tokenizer)
+        self._batch = None if probes is None else probe_batch(probes, tokenizer)
 
     def on_validation_batch_end(self, trainer, pl_module, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self._batch is None and dataloader_idx == 0:
-            self._batch = self._probes.first_sequences([batch], self.num_sequences)
+            from tb_suite.tokens.probes import first_sequences
+
+            self._batch = first_sequences([batch], self.num_sequences)
 
     def on_validation_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
         if trainer.sanity_checking or (trainer.current_epoch + 1) % self.every_n_epochs or self._batch is None:
@@ -352,8 +353,10 @@ class TokenPredictionsCallback(TBSCallback):
         writer = self.writer(trainer)
         if writer is None:
             return
+        from tb_suite.tokens.probes import log_probes
+
         model = getattr(pl_module, self.model_attr) if self.model_attr else pl_module
-        self._probes.log_probes(
+        log_probes(
             writer, self.tag, model, self._batch, step=trainer.global_step, tokenizer=self.tokenizer, k=self.k,
             forward_fn=self.forward_fn,
         )

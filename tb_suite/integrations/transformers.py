@@ -248,8 +248,6 @@ class TokenPredictionsCallback(TBSCallback):
 
     def __init__(self, probes: Any = None, *, tag: str = "tokens", tokenizer: Any = None, num_sequences: int = 4, k: int = 20) -> None:
         super().__init__()
-        from tb_suite.tokens import probes as token_probes
-
         for name, value in (("num_sequences", num_sequences), ("k", k)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
@@ -257,21 +255,22 @@ class TokenPredictionsCallback(TBSCallback):
         self.tokenizer = tokenizer
         self.num_sequences = num_sequences
         self.k = k
-        self._probes = token_probes
         self._source = probes
         self._batch = None
 
     def on_evaluate(self, args, state, control, model=None, processing_class=None, eval_dataloader=None, **kwargs):
+        from tb_suite.tokens.probes import first_sequences, log_probes, probe_batch
+
         writer = self.writer(args, state)
         if writer is None or model is None:
             return
         tokenizer = self.tokenizer or processing_class
         if self._batch is None:
             if self._source is not None:
-                self._batch = self._probes.probe_batch(self._source, tokenizer)
+                self._batch = probe_batch(self._source, tokenizer)
             elif eval_dataloader is not None:
-                self._batch = self._probes.first_sequences(eval_dataloader, self.num_sequences)
+                self._batch = first_sequences(eval_dataloader, self.num_sequences)
         if self._batch is None:
             return
-        self._probes.log_probes(writer, self.tag, model, self._batch, step=state.global_step, tokenizer=tokenizer, k=self.k)
+        log_probes(writer, self.tag, model, self._batch, step=state.global_step, tokenizer=tokenizer, k=self.k)
         writer.flush()
