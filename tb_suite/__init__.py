@@ -17,16 +17,19 @@ _EXPORTS = {
     "log_predictions": "tb_suite.predictions.summary",
     "log_confusion_matrix": "tb_suite.predictions.summary",
 }
-_SUBMODULES = ("lightning", "transformers")
+_INTEGRATIONS = ("lightning", "transformers")
+_FAMILIES = ("attention", "landscape", "predictions", "tokens")  # `tbs.landscape.plane(...)` etc.
 
-__all__ = sorted([*_EXPORTS, *_SUBMODULES])
+__all__ = sorted([*_EXPORTS, *_INTEGRATIONS, *_FAMILIES])
 
 
 def __getattr__(name):
     if name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    elif name in _SUBMODULES:
+    elif name in _INTEGRATIONS:
         value = importlib.import_module(f"tb_suite.integrations.{name}")
+    elif name in _FAMILIES:
+        value = importlib.import_module(f"tb_suite.{name}")
     else:
         raise AttributeError(f"module 'tb_suite' has no attribute {name!r}")
     globals()[name] = value

@@ -1,0 +1,655 @@
+"""Loss-landscape slices of a PyTorch model: `linear`, `axis` and `plane` (Li et al. 2018).
+
+All three evaluate the loss at points `base + sum_i c_i * d_i` of parameter space with one engine
+(`_Evaluator`) that
+- restores parameters, buffers, training modes and `requires_grad` flags bit-exactly afterwards, also when
+  an exception interrupts (`_preserved`);
+- on CPU moves the parameters in place point by point, and computes the first layer that reads the data
+  (Linear, Conv, Embedding) once per direction instead of once per point: its output is linear in its own
+  parameters, so at a point it is `z0 + sum_i c_i * z_i`;
+- on GPU evaluates chunks of points at once with `torch.func.functional_call` + `vmap`;
+- under torch.distributed shards the points across ranks and gathers them (every rank gets the result).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from tb_suite.landscape.slices import AxisSlices, LineSlice, PlaneSlice
+
+NORMALIZATIONS = ("filter", "layer", "model", "none")
+_LINEAR_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Embedding)
+_FIRST_LAYER_CACHE_BYTES = 1 << 30
+_EPS = 1e-10
+
+Tensors = dict[str, torch.Tensor]
+
+
+# --- data --------------------------------------------------------------------------------------
+
+def _is_batch(data: Any) -> bool:
+    if isinstance(data, Mapping):
+        return True
+    return isinstance(data, (tuple, list)) and len(data) > 0 and isinstance(data[0], (torch.Tensor, np.ndarray))
+
+
+def _to_device(value: Any, device: torch.device) -> Any:
+    if isinstance(value, np.ndarray):
+        value = torch.from_numpy(value)
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, Mapping):
+        return {k: _to_device(v, device) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(_to_device(v, device) for v in value)
+    return value
+
+
+def _first_tensor(value: Any) -> torch.Tensor | None:
+    if isinstance(value, torch.Tensor):
+        return value
+    items = value.values() if isinstance(value, Mapping) else value if isinstance(value, (tuple, list)) else ()
+    for item in items:
+        found = _first_tensor(item)
+        if found is not None:
+            return found
+    return None
+
+
+def _batches(data: Any, max_batches: int | None, device: torch.device) -> list[tuple[Any, int]]:
+    """(batch on `device`, sample count) for a batch or up to `max_batches` of an iterable of batches."""
+    if max_batches is not None and (isinstance(max_batches, bool) or not isinstance(max_batches, int) or max_batches < 1):
+        raise ValueError(f"max_batches must be a positive int or None, got {max_batches!r}")
+    if _is_batch(data):
+        raw = [data]
+    elif isinstance(data, Iterable) and not isinstance(data, (str, bytes, torch.Tensor, np.ndarray)):
+        raw = []
+        for batch in data:
+            if max_batches is not None and len(raw) >= max_batches:
+                break
+            raw.append(batch)
+    else:
+        raise TypeError("data must be a batch ((inputs, targets) or a dict) or an iterable of batches, "
+                        f"got {type(data).__name__}")
+    if not raw:
+        raise ValueError("data holds no batches")
+    out = []
+    for batch in raw:
+        if not isinstance(batch, Mapping) and not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+            raise ValueError("data: each batch must be (inputs, targets) or a dict of model keyword arguments")
+        first = _first_tensor(batch)
+        if first is None or first.ndim == 0:
+            raise ValueError("data: a batch needs a tensor with a batch dimension")
+        out.append((_to_device(batch, device), int(first.shape[0])))
+    return out
+
+
+def _check_loss(loss: Any) -> torch.Tensor:
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"loss_fn must return a scalar tensor (the batch mean), got {shape}")
+    return loss.reshape(())
+
+
+def _batch_loss(model: Callable, loss_fn: Callable | None, batch: Any) -> torch.Tensor:
+    if isinstance(batch, Mapping):
+        outputs = model(**batch)
+        if loss_fn is not None:
+            return _check_loss(loss_fn(outputs, batch))
+        loss = outputs.get("loss") if isinstance(outputs, Mapping) else getattr(outputs, "loss", None)
+        if loss is None:
+            raise ValueError("loss_fn is None but the model's outputs have no 'loss'; pass loss_fn")
+        return _check_loss(loss)
+    if loss_fn is None:
+        raise ValueError("loss_fn is required for (inputs, targets) batches")
+    inputs, targets = batch
+    return _check_loss(loss_fn(model(inputs), targets))
+
+
+# --- model state ---------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _preserved(model: nn.Module, *, eval_mode: bool):
+    """Run the body under no_grad (eval mode when `eval_mode`); restore the model bit-exactly afterwards."""
+    tensors = {**dict(model.named_parameters()), **dict(model.named_buffers())}
+    saved = {name: t.detach().clone() for name, t in tensors.items()}
+    modes = [(m, m.training) for m in model.modules()]
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    try:
+        if eval_mode:
+            model.eval()
+        with torch.no_grad():
+            yield
+    finally:
+        with torch.no_grad():
+            for name, t in tensors.items():
+                t.copy_(saved[name])
+        for module, training in modes:
+            module.training = training
+        for p, requires_grad in flags:
+            p.requires_grad_(requires_grad)
+
+
+def _trainable(model: nn.Module) -> Tensors:
+    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    return params or dict(model.named_parameters())
+
+
+# --- first-layer shortcut ------------------------------------------------------------------------
+
+class _Stop(Exception):
+    pass
+
+
+def _find_first_layer(model: nn.Module, loss_fn, batch, moving: Tensors) -> nn.Module | None:
+    """The module of `_LINEAR_LAYERS` called exactly once whose input depends on no moving tensor."""
+    candidates = [
+        m for m in model.modules()
+        if isinstance(m, _LINEAR_LAYERS) and not m._forward_hooks and not m._forward_pre_hooks
+        and not (isinstance(m, nn.Embedding) and m.max_norm is not None)
+    ]
+    if not candidates:
+        return None
+    calls: list[tuple[nn.Module, bool]] = []
+
+    def pre_hook(module, args, kwargs):
+        inputs = [a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)]
+        calls.append((module, not any(a.requires_grad for a in inputs)))
+
+    handles = [m.register_forward_pre_hook(pre_hook, with_kwargs=True) for m in candidates]
+    grad_flags = [(t, t.requires_grad) for t in moving.values()]
+    try:
+        for t in moving.values():
+            if t.is_floating_point():
+                t.requires_grad_(True)
+        with torch.enable_grad():
+            _batch_loss(model, loss_fn, batch)
+    except Exception:
+        return None  # the shortcut is an optimization; the real evaluation reports errors
+    finally:
+        for h in handles:
+            h.remove()
+        for t, flag in grad_flags:
+            t.requires_grad_(flag)
+    counts: dict[int, int] = {}
+    for module, _ in calls:
+        counts[id(module)] = counts.get(id(module), 0) + 1
+    return next((m for m, clean in calls if clean and counts[id(m)] == 1), None)
+
+
+def _capture_input(model: nn.Module, loss_fn, batch, module: nn.Module) -> tuple[tuple, dict]:
+    captured: list = []
+
+    def pre_hook(_, args, kwargs):
+        captured.append((args, kwargs))
+        raise _Stop
+
+    handle = module.register_forward_pre_hook(pre_hook, with_kwargs=True)
+    try:
+        _batch_loss(model, loss_fn, batch)
+    except _Stop:
+        pass
+    finally:
+        handle.remove()
+    return captured[0]
+
+
+# --- the engine ----------------------------------------------------------------------------------
+
+class _Evaluator:
+    """Mean loss over `batches` at `base + sum_i c_i * directions[i]` for rows `c` of a coefficient matrix.
+
+    `base` maps the names of the tensors that move (parameters, and buffers for `linear`) to their values at
+    the origin; `directions` map (some of) those names to tensors of the same shape.
+    """
+
+    def __init__(self, model, loss_fn, batches, base: Tensors, directions: Sequence[Tensors], *,
+                 vectorize: bool, chunk: int):
+        self.model, self.loss_fn, self.batches = model, loss_fn, batches
+        self.total = sum(n for _, n in batches)
+        self.base = base
+        # zero entries (ignored biases) need no work per point
+        self.directions = [{n: t for n, t in d.items() if bool(t.any())} for d in directions]
+        self.live = {**dict(model.named_parameters()), **dict(model.named_buffers())}
+        self.vectorize, self.chunk = vectorize, max(1, int(chunk))
+        self.device = next(iter(base.values())).device
+        self._first: tuple[nn.Module, list[list[torch.Tensor | None]]] | None = None
+        self._unused: set[str] = set()  # parameters only the swapped-out first layer reads
+        self._coeffs: list[float] = []
+        self._batch_index = 0
+
+    def __call__(self, coeffs: np.ndarray) -> np.ndarray:
+        """Losses (float64) at each row of `coeffs` [P, k]; sharded across ranks under torch.distributed."""
+        coeffs = np.asarray(coeffs, dtype=np.float64).reshape(len(coeffs), len(self.directions))
+        rank, world = _dist_rank_world()
+        lo, hi = (len(coeffs) * rank) // world, (len(coeffs) * (rank + 1)) // world
+        mine = self._vectorized(coeffs[lo:hi]) if self.vectorize else self._loop(coeffs[lo:hi])
+        if world == 1:
+            return mine
+        full = torch.zeros(len(coeffs), dtype=torch.float64, device=_dist_device(self.device))
+        full[lo:hi] = torch.from_numpy(mine).to(full.device)
+        torch.distributed.all_reduce(full)  # each point is nonzero on exactly one rank: the sum is exact
+        return full.cpu().numpy()
+
+    # CPU: move the parameters in place, one point at a time.
+    def _loop(self, coeffs: np.ndarray) -> np.ndarray:
+        if len(coeffs) == 0:
+            return np.zeros(0)
+        self._prepare_first_layer()
+        out = torch.empty(len(coeffs), dtype=torch.float64, device=self.device)
+        names = [n for n in self.base if any(n in d for d in self.directions) and n not in self._unused]
+        with self._first_layer_swapped():
+            for index, row in enumerate(coeffs):
+                self._coeffs = [float(c) for c in row]
+                for name in names:
+                    live = self.live[name]
+                    live.copy_(self.base[name])
+                    for c, d in zip(self._coeffs, self.directions):
+                        if name in d and c != 0.0:
+                            live.add_(d[name], alpha=c)
+                total = torch.zeros((), dtype=torch.float64, device=self.device)
+                for self._batch_index, (batch, n) in enumerate(self.batches):
+                    total += _batch_loss(self.model, self.loss_fn, batch).double() * n
+                out[index] = total / self.total
+        return out.cpu().numpy()
+
+    def _prepare_first_layer(self) -> None:
+        """Swap the first data-reading layer's forward for `z0 + sum_i c_i z_i`, cached per batch."""
+        if self._first is not None or self.model.training:
+            return
+        for name, t in self.base.items():
+            self.live[name].copy_(t)
+        batch0 = self.batches[0][0]
+        module = _find_first_layer(self.model, self.loss_fn, batch0, {n: self.live[n] for n in self.base})
+        if module is None:
+            self._first = (None, [])
+            return
+        own = dict(module.named_parameters(recurse=False))
+        prefix = next(n for n, m in self.model.named_modules() if m is module)
+        full = {k: (f"{prefix}.{k}" if prefix else k) for k in own}
+        cache, size = [], 0
+        for batch, _ in self.batches:
+            args, kwargs = _capture_input(self.model, self.loss_fn, batch, module)
+            zs: list[torch.Tensor | None] = [module(*args, **kwargs)]
+            for d in self.directions:
+                if not any(full[k] in d for k in own):
+                    zs.append(None)
+                    continue
+                weights = {k: d[full[k]] if full[k] in d else torch.zeros_like(p) for k, p in own.items()}
+                zs.append(torch.func.functional_call(module, weights, args, kwargs))
+            size += sum(z.numel() * z.element_size() for z in zs if z is not None)
+            if size > _FIRST_LAYER_CACHE_BYTES:
+                self._first = (None, [])
+                return
+            cache.append(zs)
+        self._first = (module, cache)
+        owners = [p for _, p in self.model.named_parameters(remove_duplicate=False)]
+        self._unused = {full[k] for k, p in own.items() if sum(q is p for q in owners) == 1}
+
+    @contextlib.contextmanager
+    def _first_layer_swapped(self):
+        module, cache = self._first or (None, [])
+        if module is None:
+            yield
+            return
+
+        partial: dict[int, tuple[tuple, torch.Tensor]] = {}  # batch -> (coeffs[1:], z0 + sum_{i>=2} c_i z_i)
+
+        def forward(*args, **kwargs):
+            zs = cache[self._batch_index]
+            key = tuple(self._coeffs[1:])
+            hit = partial.get(self._batch_index)
+            if hit is None or hit[0] != key:  # points come row by row: the rest is shared along a row
+                rest = zs[0]
+                for c, zi in zip(key, zs[2:]):
+                    if zi is not None and c != 0.0:
+                        rest = torch.add(rest, zi, alpha=c)
+                hit = partial[self._batch_index] = (key, rest)
+            c, z1 = self._coeffs[0], zs[1]
+            # always a new tensor: the next layer may work in place (ReLU(inplace=True))
+            return hit[1].clone() if z1 is None or c == 0.0 else torch.add(hit[1], z1, alpha=c)
+
+        module.forward = forward
+        try:
+            yield
+        finally:
+            del module.forward
+
+    # GPU: many points per forward pass.
+    def _vectorized(self, coeffs: np.ndarray) -> np.ndarray:
+        names = [n for n in self.base if any(n in d for d in self.directions)]
+        base = {n: self.base[n] for n in names}
+        dirs = [{n: d.get(n) for n in names} for d in self.directions]
+
+        def point(c: torch.Tensor) -> torch.Tensor:
+            moved = {}
+            for n in names:
+                value = base[n]
+                for i, d in enumerate(dirs):
+                    if d[n] is not None:
+                        value = value + c[i].to(value.dtype) * d[n]
+                moved[n] = value
+            call = lambda *a, **k: torch.func.functional_call(self.model, moved, a, k)  # noqa: E731
+            total = torch.zeros((), dtype=torch.float64, device=self.device)
+            for batch, n in self.batches:
+                total = total + _batch_loss(call, self.loss_fn, batch).double() * n
+            return total / self.total
+
+        c_all = torch.as_tensor(coeffs, dtype=torch.float64, device=self.device)
+        parts = [torch.func.vmap(point)(c_all[i : i + self.chunk]) for i in range(0, len(c_all), self.chunk)]
+        return torch.cat(parts).cpu().numpy() if parts else np.zeros(0)
+
+
+def _dist_rank_world() -> tuple[int, int]:
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _dist_device(device: torch.device) -> torch.device:
+    return device if torch.distributed.get_backend() == "nccl" else torch.device("cpu")
+
+
+def _make_evaluator(model, loss_fn, data, max_batches, base, directions, vectorize, chunk) -> _Evaluator:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError("loss_fn must be callable or None")
+    device = next(iter(base.values())).device
+    batches = _batches(data, max_batches, device)
+    if vectorize is None:
+        vectorize = device.type == "cuda"
+    return _Evaluator(model, loss_fn, batches, base, directions, vectorize=bool(vectorize), chunk=chunk)
+
+
+def _finite(losses: np.ndarray, where: Callable[[int], str]) -> np.ndarray:
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        raise ValueError(f"loss_fn returned {losses[bad[0]]} at {where(int(bad[0]))}; "
+                         "narrow the span or check the model")
+    return losses
+
+
+def _span(value: Any, name: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (low, high) of numbers, got {value!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+        raise ValueError(f"{name} must satisfy low < high (both finite), got {value!r}")
+    return lo, hi
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
+        raise ValueError(f"{name} must be an int >= 2, got {value!r}")
+    return int(value)
+
+
+# --- directions ----------------------------------------------------------------------------------
+
+def _as_tensors(value: Any, names: Sequence[str], like: Tensors, what: str) -> Tensors:
+    """A state dict / module / sequence aligned with `names` -> {name: tensor on the model's device}."""
+    if isinstance(value, nn.Module):
+        value = value.state_dict()
+    if isinstance(value, Mapping):
+        missing = [n for n in names if n not in value]
+        if missing:
+            raise ValueError(f"{what} is missing {len(missing)} entr(ies), e.g. {missing[0]!r}")
+        items = {n: value[n] for n in names}
+    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        if len(value) != len(names):
+            raise ValueError(f"{what} has {len(value)} tensors, expected {len(names)} (one per parameter)")
+        items = dict(zip(names, value))
+    else:
+        raise TypeError(f"{what} must be a state dict, a module or a sequence of tensors")
+    out = {}
+    for n, t in items.items():
+        t = torch.as_tensor(t)
+        if tuple(t.shape) != tuple(like[n].shape):
+            raise ValueError(f"{what}[{n!r}] has shape {tuple(t.shape)}, expected {tuple(like[n].shape)}")
+        out[n] = t.detach().to(device=like[n].device, dtype=like[n].dtype)
+    return out
+
+
+def normalize_direction(direction: Tensors, weights: Tensors, normalization: str = "filter",
+                        ignore: str | None = "biasbn") -> Tensors:
+    """Scale a direction like Li et al. 2018, in place, and return it.
+
+    "filter": each filter (slice along the first axis) gets the norm of the weights' filter; "layer": each
+    tensor gets its weights' norm; "model": the whole direction gets the norm of the weights; "none": the
+    direction as is. When normalizing with ignore="biasbn" the direction is zero on 1-D tensors (biases,
+    norm-layer scales); with ignore=None a 1-D tensor is normalized as one filter.
+
+    Example:
+        >>> d = normalize_direction({"w": torch.randn(4, 3)}, {"w": model_w}, "filter")
+    """
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
+    if ignore not in ("biasbn", None, "none"):
+        raise ValueError(f"ignore must be 'biasbn' or None, got {ignore!r}")
+    if normalization == "none":
+        return direction
+    for name, d in direction.items():
+        w = weights[name]
+        if d.dim() <= 1 and ignore == "biasbn":
+            d.zero_()
+        elif normalization == "filter" and d.dim() > 1:
+            scale = w.flatten(1).norm(dim=1) / (d.flatten(1).norm(dim=1) + _EPS)
+            d.mul_(scale.view(-1, *([1] * (d.dim() - 1))))
+        elif normalization in ("filter", "layer"):
+            d.mul_(w.norm() / (d.norm() + _EPS))
+    if normalization == "model":
+        kept = [n for n, d in direction.items() if not (d.dim() <= 1 and ignore == "biasbn")]
+        d_norm = math.sqrt(sum(float(direction[n].double().pow(2).sum()) for n in kept))
+        w_norm = math.sqrt(sum(float(weights[n].double().pow(2).sum()) for n in kept))
+        for n in kept:
+            direction[n].mul_(w_norm / (d_norm + _EPS))
+    return direction
+
+
+def random_directions(model: nn.Module, *, seed: int = 0, normalization: str = "filter",
+                      ignore: str | None = "biasbn", count: int = 2) -> list[Tensors]:
+    """`count` Gaussian directions over the trainable parameters, normalized (see `normalize_direction`).
+
+    Drawn from a CPU generator seeded with `seed`, so every run, step, rank and device gets the same raw
+    directions.
+
+    Example:
+        >>> d1, d2 = random_directions(model, seed=0)
+    """
+    params = _trainable(model)
+    generator = torch.Generator().manual_seed(int(seed))
+    directions = []
+    for _ in range(count):
+        raw = {n: torch.randn(p.shape, generator=generator, dtype=torch.float32).to(p.device, p.dtype)
+               for n, p in params.items()}
+        directions.append(normalize_direction(raw, {n: p.detach() for n, p in params.items()}, normalization, ignore))
+    return directions
+
+
+# --- public slices -------------------------------------------------------------------------------
+
+def linear(model: nn.Module, loss_fn: Callable | None, data: Any, *, end: Any, start: Any = None, n: int = 50,
+           span: tuple[float, float] = (-0.5, 1.5), max_batches: int | None = None, eval_mode: bool = True,
+           vectorize: bool | None = None, chunk: int = 16) -> LineSlice:
+    """Loss along the line `start + alpha * (end - start)` for `n` values of alpha in `span`.
+
+    `start`/`end` are state dicts or modules of the same architecture (`start=None`: the model as it is).
+    Parameters and floating-point buffers (BatchNorm statistics) are interpolated. `data` is a batch
+    `(inputs, targets)` / dict, or an iterable of them (the first `max_batches`); the loss is the exact
+    sample-weighted mean over the batches. The model is left bit-identical.
+
+    Example:
+        >>> init = copy.deepcopy(model.state_dict()); train(model)
+        >>> line = tbs.landscape.linear(model, F.cross_entropy, (x, y), start=init, end=model.state_dict())
+        >>> tbs.log_slice(writer, "landscape/init_to_final", line, step=step)
+    """
+    n = _count(n, "n")
+    lo, hi = _span(span, "span")
+    persistent = model.state_dict().keys()
+    names = [k for k, _ in model.named_parameters()] + [
+        k for k, b in model.named_buffers() if b.is_floating_point() and k in persistent
+    ]
+    live = {**dict(model.named_parameters()), **dict(model.named_buffers())}
+    current = {k: live[k].detach().clone() for k in names}
+    start_t = current if start is None else _as_tensors(start, names, live, "start")
+    end_t = _as_tensors(end, names, live, "end")
+    direction = {k: end_t[k] - start_t[k] for k in names}
+    alphas = np.linspace(lo, hi, n)
+    with _preserved(model, eval_mode=eval_mode):
+        evaluator = _make_evaluator(model, loss_fn, data, max_batches, start_t, [direction], vectorize, chunk)
+        losses = evaluator(alphas[:, None])
+    return LineSlice(alphas, _finite(losses, lambda i: f"alpha={alphas[i]:g}"))
+
+
+_PARAM_RE = re.compile(r"^\s*([^\[\]\s]+)\s*(?:\[([\d,\s]*)\])?\s*$")
+
+
+def _resolve_params(model: nn.Module, params: Any) -> list[tuple[str, str, int]]:
+    """[(display name, parameter name, flat index)] for names like "fc1.weight[3, 7]" or flat indices."""
+    if isinstance(params, (str, int)) or not isinstance(params, Sequence) or not params:
+        raise ValueError("params must be a non-empty list of names ('fc1.weight[3, 7]') or flat indices")
+    named = _trainable(model)
+    offsets, total = {}, 0
+    for name, p in named.items():
+        offsets[name] = total
+        total += p.numel()
+    out = []
+    for item in params:
+        if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            if not 0 <= item < total:
+                raise ValueError(f"params: flat index {item} is out of range [0, {total})")
+            name = next(n for n in reversed(list(named)) if offsets[n] <= item)
+            flat = int(item) - offsets[name]
+        elif isinstance(item, str):
+            match = _PARAM_RE.match(item)
+            if not match or match.group(1) not in named:
+                raise ValueError(f"params: unknown parameter {item!r}; known: {', '.join(list(named)[:8])}...")
+            name, shape = match.group(1), tuple(named[match.group(1)].shape)
+            index = tuple(int(i) for i in match.group(2).split(",") if i.strip()) if match.group(2) else ()
+            if not index and named[name].numel() != 1:
+                raise ValueError(f"params: {name!r} has {named[name].numel()} elements; name one as "
+                                 f"'{name}[{', '.join(['i'] * len(shape))}]'")
+            if index and (len(index) != len(shape) or any(not 0 <= i < s for i, s in zip(index, shape))):
+                raise ValueError(f"params: index {list(index)} does not fit {name!r} of shape {list(shape)}")
+            flat = int(np.ravel_multi_index(index, shape)) if index else 0
+        else:
+            raise TypeError(f"params entries must be str or int, got {type(item).__name__}")
+        shape = tuple(named[name].shape)
+        index = np.unravel_index(flat, shape) if shape else ()
+        display = f"{name}[{', '.join(str(int(i)) for i in index)}]" if shape else name
+        out.append((display, name, flat))
+    return out
+
+
+def _layer_of(model: nn.Module, param_name: str) -> tuple[str, str]:
+    module_name = param_name.rsplit(".", 1)[0] if "." in param_name else ""
+    module = model.get_submodule(module_name)
+    return module_name, type(module).__name__
+
+
+def axis(model: nn.Module, loss_fn: Callable | None, data: Any, *, params: Sequence[str | int],
+         bounds: tuple[float, float] = (-1, 1), n: int = 51, max_batches: int | None = None,
+         eval_mode: bool = True, vectorize: bool | None = None, chunk: int = 16) -> AxisSlices:
+    """Axis-parallel slices: the loss as each named parameter element moves by offsets in `bounds`.
+
+    `params` lists names like `"fc1.weight[3, 7]"` (or `"scale"` for a one-element tensor) or flat indices
+    into the trainable parameters concatenated in `named_parameters()` order. Results keep the names, the
+    layer (module path) and its type.
+
+    Example:
+        >>> sl = tbs.landscape.axis(model, F.cross_entropy, (x, y), params=["fc1.weight[3, 7]", "fc2.bias[0]"])
+        >>> tbs.log_slice(writer, "landscape/axes", sl, step=step)
+    """
+    n = _count(n, "n")
+    lo, hi = _span(bounds, "bounds")
+    resolved = _resolve_params(model, params)
+    params_now = _trainable(model)
+    offsets = np.linspace(lo, hi, n)
+    losses = np.empty((len(resolved), n))
+    values = np.array([float(params_now[name].detach().reshape(-1)[flat]) for _, name, flat in resolved])
+    with _preserved(model, eval_mode=eval_mode):
+        center = None
+        for row, (display, name, flat) in enumerate(resolved):
+            p = params_now[name]
+            onehot = torch.zeros_like(p)
+            onehot.view(-1)[flat] = 1
+            evaluator = _make_evaluator(model, loss_fn, data, max_batches, {name: p.detach().clone()}, [{name: onehot}],
+                                        vectorize, chunk)
+            losses[row] = _finite(evaluator(offsets[:, None]), lambda i: f"{display} offset {offsets[i]:g}")
+            if center is None:
+                center = float(evaluator(np.zeros((1, 1)))[0])
+    layers = [_layer_of(model, name) for _, name, _ in resolved]
+    return AxisSlices([d for d, _, _ in resolved], [l for l, _ in layers], [k for _, k in layers], values, offsets,
+                      losses, center_loss=center)
+
+
+def project(model_or_center: Any, checkpoints: Sequence[Any], directions: Sequence[Tensors]) -> np.ndarray:
+    """Least-squares coordinates [K, 2] of each checkpoint's offset from the centre in the plane's directions."""
+    names = list(directions[0])
+    center = _trainable(model_or_center) if isinstance(model_or_center, nn.Module) else model_or_center
+    flat_d = torch.stack([torch.cat([d[n].double().reshape(-1) for n in names]) for d in directions])
+    gram = flat_d @ flat_d.T
+    coords = []
+    for index, checkpoint in enumerate(checkpoints):
+        point = _as_tensors(checkpoint, names, center, f"trajectory[{index}]")
+        offset = torch.cat([(point[n].double() - center[n].double()).reshape(-1) for n in names])
+        coords.append(torch.linalg.lstsq(gram.cpu(), (flat_d @ offset).cpu()).solution)
+    return torch.stack(coords).numpy() if coords else np.zeros((0, len(directions)))
+
+
+def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 25,
+          span: tuple[float, float] = (-1, 1), normalization: str = "filter", ignore: str | None = "biasbn",
+          seed: int = 0, directions: Sequence[Any] | None = None, trajectory: Sequence[Any] | None = None,
+          max_batches: int | None = None, eval_mode: bool = True, vectorize: bool | None = None,
+          chunk: int = 16) -> PlaneSlice:
+    """The loss on a `grid` x `grid` slice `center + x * d1 + y * d2`, x and y in `span`.
+
+    The directions are random Gaussian ones drawn with `seed` (the same for every run and step) and
+    normalized per `normalization` ("filter" as in Li et al. 2018, "layer", "model" or "none"), or the two
+    given in `directions` (state dicts or sequences aligned with the trainable parameters; normalized too
+    unless normalization="none"). `trajectory` is a list of checkpoints (state dicts or modules) projected
+    onto the plane. The model is left bit-identical.
+
+    Example:
+        >>> sl = tbs.landscape.plane(model, F.cross_entropy, val_loader, grid=25, max_batches=4)
+        >>> tbs.log_slice(writer, "landscape/plane", sl, step=epoch)
+    """
+    grid = _count(grid, "grid")
+    lo, hi = _span(span, "span")
+    if normalization is None:
+        normalization = "none"
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
+    params = _trainable(model)
+    center = {n: p.detach().clone() for n, p in params.items()}
+    if directions is None:
+        dirs = random_directions(model, seed=seed, normalization=normalization, ignore=ignore)
+    else:
+        if isinstance(directions, (str, bytes)) or len(directions) != 2:
+            raise ValueError("directions must be a pair (d1, d2)")
+        dirs = []
+        for i, d in enumerate(directions):
+            given = _as_tensors(d, list(params), params, f"directions[{i}]")
+            dirs.append(normalize_direction({k: v.clone() for k, v in given.items()}, center, normalization, ignore))
+    coords = np.linspace(lo, hi, grid)
+    xx, yy = np.meshgrid(coords, coords)  # row i = ys[i], column j = xs[j]
+    points = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    with _preserved(model, eval_mode=eval_mode):
+        evaluator = _make_evaluator(model, loss_fn, data, max_batches, center, dirs, vectorize, chunk)
+        losses = evaluator(points)
+        center_loss = float(evaluator(np.zeros((1, 2)))[0])
+    losses = _finite(losses, lambda i: f"plane point (x={points[i, 0]:g}, y={points[i, 1]:g})")
+    projected = None if trajectory is None else project(center, trajectory, dirs)
+    return PlaneSlice(coords, coords.copy(), losses.reshape(grid, grid), normalization=normalization,
+                      ignore=str(ignore), seed=None if directions is not None else int(seed),
+                      trajectory=projected, center_loss=center_loss)

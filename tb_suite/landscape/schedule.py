@@ -1,0 +1,122 @@
+"""What the Lightning and Hugging Face landscape callbacks share: which slices to compute on which data, a
+held batch, the training trajectory, and logging on rank 0 only (the computation itself is sharded across
+ranks by `compute`, so every rank must take part)."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any, Callable, Sequence
+
+import torch
+from torch import nn
+
+from tb_suite.core.validate import check_tag
+from tb_suite.landscape import compute
+from tb_suite.landscape.summary import log_slice
+
+SLICES = ("plane", "linear", "axis")
+
+
+def _detached_cpu(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: _detached_cpu(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(_detached_cpu(v) for v in value)
+    return value
+
+
+def _same_on_every_rank(value: Any) -> Any:
+    """Rank 0's `value` on every rank, so all ranks evaluate the same data (a no-op without distributed)."""
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+class SliceSchedule:
+    """Computes the configured slices of a model and logs them under `<tag>/<slice>`.
+
+    slices: any of "plane" (2D, filter-normalized, with the trajectory of the last `trajectory` logged
+    points projected onto it), "linear" (from the weights at the start of training to the current ones)
+    and "axis" (needs `axis_params`). `data` is the data to evaluate on (a batch or batches); None holds
+    the first training batch.
+    """
+
+    def __init__(
+        self,
+        tag: str = "landscape",
+        *,
+        slices: Sequence[str] = ("plane",),
+        loss_fn: Callable | None = None,
+        data: Any = None,
+        max_batches: int | None = 4,
+        grid: int = 21,
+        span: tuple[float, float] = (-1, 1),
+        normalization: str = "filter",
+        seed: int = 0,
+        axis_params: Sequence[str | int] | None = None,
+        axis_bounds: tuple[float, float] = (-1, 1),
+        axis_n: int = 31,
+        linear_n: int = 41,
+        trajectory: int = 20,
+    ) -> None:
+        self.tag = check_tag(tag)
+        if isinstance(slices, str) or not slices or any(s not in SLICES for s in slices):
+            raise ValueError(f"slices must be a non-empty list of {SLICES}, got {slices!r}")
+        if "axis" in slices and not axis_params:
+            raise ValueError("slices includes 'axis': pass axis_params (names like 'fc1.weight[3, 7]')")
+        if loss_fn is not None and not callable(loss_fn):
+            raise TypeError("loss_fn must be callable as loss_fn(outputs, targets), or None for dict batches")
+        if isinstance(trajectory, bool) or not isinstance(trajectory, int) or trajectory < 0:
+            raise ValueError(f"trajectory must be an int >= 0, got {trajectory!r}")
+        for value, name in ((grid, "grid"), (axis_n, "axis_n"), (linear_n, "linear_n")):
+            compute._count(value, name)
+        compute._span(span, "span")
+        compute._span(axis_bounds, "axis_bounds")
+        self.slices = tuple(slices)
+        self.loss_fn, self.data, self.max_batches = loss_fn, data, max_batches
+        self.plane_kwargs = {"grid": grid, "span": span, "normalization": normalization, "seed": seed}
+        self.axis_kwargs = {"params": axis_params, "bounds": axis_bounds, "n": axis_n}
+        self.linear_n = linear_n
+        self._held: Any = None
+        self._start: dict[str, torch.Tensor] | None = None
+        self._trajectory: collections.deque = collections.deque(maxlen=max(trajectory, 1))
+        self._keep_trajectory = trajectory > 0
+
+    def begin(self, model: nn.Module) -> None:
+        """Remember the starting weights (the start point of the "linear" slice)."""
+        if "linear" in self.slices and self._start is None:
+            self._start = _detached_cpu(model.state_dict())
+
+    def hold(self, batch: Any) -> None:
+        """Keep the first batch seen (on CPU) when no `data` was given."""
+        if self.data is None and self._held is None:
+            self._held = _detached_cpu(batch)
+
+    def log(self, model: nn.Module, writer: Any, step: int) -> None:
+        """Compute the slices on every rank; log them where `writer` is not None (rank 0)."""
+        data = _same_on_every_rank(self.data if self.data is not None else self._held)
+        if data is None:
+            raise RuntimeError("no data to evaluate the landscape on: pass data=... or let a training batch pass")
+        common = {"max_batches": self.max_batches}
+        if self._keep_trajectory:
+            self._trajectory.append({n: p.detach().to("cpu", copy=True) for n, p in compute._trainable(model).items()})
+        results = {}
+        if "plane" in self.slices:
+            trajectory = list(self._trajectory) if self._keep_trajectory else None
+            results["plane"] = compute.plane(model, self.loss_fn, data, trajectory=trajectory,
+                                             **self.plane_kwargs, **common)
+        if "linear" in self.slices:
+            start = self._start if self._start is not None else model.state_dict()
+            results["linear"] = compute.linear(model, self.loss_fn, data, start=start, end=model.state_dict(),
+                                               n=self.linear_n, span=(-0.25, 1.25), **common)
+        if "axis" in self.slices:
+            results["axis"] = compute.axis(model, self.loss_fn, data, **self.axis_kwargs, **common)
+        if writer is not None:
+            for kind, result in results.items():
+                log_slice(writer, f"{self.tag}/{kind}", result, step=step)
+            writer.flush()

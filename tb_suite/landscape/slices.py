@@ -1,0 +1,230 @@
+"""The three slice types the landscape family computes and stores; numpy only (the server side reads them).
+
+A slice becomes one record (meta + arrays, see docs/http_api.md) through `to_record`, and `as_slice` turns
+what a user hands `log_slice` (one of these, a mapping with the same fields, or a bare array) into one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+import numpy as np
+
+from tb_suite.core.validate import check_finite, check_nonempty, check_rank, is_torch_tensor, to_numpy
+
+SLICE_TYPES = ("linear", "axis", "plane")
+
+
+@dataclass
+class LineSlice:
+    """Loss along `start + alpha * (end - start)`; alpha 0 is the start point, 1 the end point."""
+
+    alphas: np.ndarray  # [n]
+    losses: np.ndarray  # [n]
+
+    slice_type = "linear"
+
+    def to_record(self) -> tuple[dict, dict[str, np.ndarray]]:
+        meta = {"type": self.slice_type, "start": 0.0, "end": 1.0, **_stats(self.losses)}
+        return meta, {"alpha": self.alphas.astype(np.float32), "loss": self.losses.astype(np.float32)}
+
+
+@dataclass
+class AxisSlices:
+    """Loss when one parameter element at a time moves by `offsets` around its current value."""
+
+    names: list[str]  # "fc1.weight[3, 7]"
+    layers: list[str]  # the module holding each parameter ("fc1"), with its type in `kinds`
+    kinds: list[str]
+    values: np.ndarray  # [k] current value of each parameter element
+    offsets: np.ndarray  # [n]
+    losses: np.ndarray  # [k, n]
+    center_loss: float = float("nan")
+
+    slice_type = "axis"
+
+    def to_record(self) -> tuple[dict, dict[str, np.ndarray]]:
+        meta = {
+            "type": self.slice_type,
+            "names": list(self.names),
+            "layers": list(self.layers),
+            "kinds": list(self.kinds),
+            **_stats(self.losses, self.center_loss),
+        }
+        arrays = {
+            "offset": self.offsets.astype(np.float32),
+            "loss": self.losses.astype(np.float32),
+            "value": self.values.astype(np.float32),
+        }
+        return meta, arrays
+
+
+@dataclass
+class PlaneSlice:
+    """Loss on the grid `center + x * d1 + y * d2`: `losses[i, j]` is at (`xs[j]`, `ys[i]`)."""
+
+    xs: np.ndarray  # [g]
+    ys: np.ndarray  # [g]
+    losses: np.ndarray  # [g, g]
+    normalization: str = "filter"
+    ignore: str = "biasbn"
+    seed: int | None = None
+    trajectory: np.ndarray | None = None  # [K, 2] plane coordinates of checkpoints
+    center_loss: float = float("nan")
+
+    slice_type = "plane"
+
+    def to_record(self) -> tuple[dict, dict[str, np.ndarray]]:
+        meta = {
+            "type": self.slice_type,
+            "normalization": self.normalization,
+            "ignore": self.ignore,
+            "seed": self.seed,
+            **_stats(self.losses, self.center_loss),
+        }
+        arrays = {
+            "x": self.xs.astype(np.float32),
+            "y": self.ys.astype(np.float32),
+            "loss": self.losses.astype(np.float32),
+        }
+        if self.trajectory is not None:
+            arrays["trajectory"] = self.trajectory.astype(np.float32)
+        return meta, arrays
+
+
+_CLASSES = {cls.slice_type: cls for cls in (LineSlice, AxisSlices, PlaneSlice)}
+
+
+def _stats(losses: np.ndarray, center: float = float("nan")) -> dict:
+    stats = {"min": float(np.min(losses)), "max": float(np.max(losses))}
+    if np.isfinite(center):
+        stats["center_loss"] = float(center)
+    return stats
+
+
+def _array(value: Any, name: str, ranks: tuple[int, ...]) -> np.ndarray:
+    array = to_numpy(value, name)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
+    check_rank(array, name, ranks)
+    check_nonempty(array, name)
+    array = array.astype(np.float64)
+    check_finite(array, name)
+    return array
+
+
+def _detect(value: Any) -> str:
+    if isinstance(value, Mapping):
+        if "names" in value or "offsets" in value:
+            return "axis"
+        if "alphas" in value:
+            return "linear"
+        losses = value.get("losses")
+        if losses is None:
+            raise ValueError("slice: a mapping needs a 'losses' entry")
+        value = losses
+    ndim = getattr(value, "ndim", None)
+    if ndim is None:
+        ndim = np.ndim(value)
+    if ndim == 1:
+        return "linear"
+    if ndim == 2:
+        return "plane"
+    raise ValueError(f"slice: cannot tell the slice type from an array of rank {ndim}; pass slice_type")
+
+
+def as_slice(value: Any, slice_type: str | None = None) -> LineSlice | AxisSlices | PlaneSlice:
+    """A validated slice from a slice object, a mapping of its fields, or a bare 1D (line) / 2D (plane) array.
+
+    Every failure raises ValueError/TypeError naming the argument.
+    """
+    if slice_type is not None and slice_type not in SLICE_TYPES:
+        raise ValueError(f"slice_type must be one of {SLICE_TYPES}, got {slice_type!r}")
+    if isinstance(value, tuple(_CLASSES.values())):
+        if slice_type is not None and slice_type != value.slice_type:
+            raise ValueError(f"slice_type {slice_type!r} does not match the slice, a {value.slice_type!r} slice")
+        value = {f.name: getattr(value, f.name) for f in fields(value)}
+    if not isinstance(value, (Mapping, np.ndarray, list, tuple)) and not is_torch_tensor(value):
+        raise TypeError("slice must be a LineSlice, AxisSlices or PlaneSlice, a mapping of their fields or an "
+                        f"array, got {type(value).__name__}")
+    detected = _detect(value)
+    kind = slice_type or detected
+    if not isinstance(value, Mapping):
+        value = {"losses": value}
+    if kind == "linear":
+        return _line(value)
+    if kind == "plane":
+        return _plane(value)
+    return _axis(value)
+
+
+def _unknown_fields(value: Mapping, kind: str) -> None:
+    known = {f.name for f in fields(_CLASSES[kind])}
+    unknown = set(value) - known
+    if unknown:
+        raise ValueError(f"slice: unknown field(s) {sorted(unknown)} for a {kind!r} slice; expected {sorted(known)}")
+
+
+def _line(value: Mapping) -> LineSlice:
+    _unknown_fields(value, "linear")
+    losses = _array(value["losses"], "slice.losses", (1,))
+    alphas = value.get("alphas")
+    alphas = np.linspace(0.0, 1.0, losses.size) if alphas is None else _array(alphas, "slice.alphas", (1,))
+    if alphas.shape != losses.shape:
+        raise ValueError(f"slice.alphas has shape {alphas.shape}, expected {losses.shape} like slice.losses")
+    return LineSlice(alphas, losses)
+
+
+def _plane(value: Mapping) -> PlaneSlice:
+    _unknown_fields(value, "plane")
+    losses = _array(value["losses"], "slice.losses", (2,))
+    rows, cols = losses.shape
+    xs = value.get("xs")
+    ys = value.get("ys")
+    xs = np.linspace(-1.0, 1.0, cols) if xs is None else _array(xs, "slice.xs", (1,))
+    ys = np.linspace(-1.0, 1.0, rows) if ys is None else _array(ys, "slice.ys", (1,))
+    if xs.size != cols or ys.size != rows:
+        raise ValueError(f"slice.xs/slice.ys have {xs.size}/{ys.size} entries, expected {cols}/{rows} for losses {losses.shape}")
+    trajectory = value.get("trajectory")
+    if trajectory is not None:
+        trajectory = _array(trajectory, "slice.trajectory", (2,))
+        if trajectory.shape[1] != 2:
+            raise ValueError(f"slice.trajectory must have shape [K, 2], got {trajectory.shape}")
+    center = float(value.get("center_loss", float("nan")))
+    seed = value.get("seed")
+    return PlaneSlice(
+        xs, ys, losses,
+        normalization=str(value.get("normalization", "filter")),
+        ignore=str(value.get("ignore", "biasbn")),
+        seed=None if seed is None else int(seed),
+        trajectory=trajectory,
+        center_loss=center,
+    )
+
+
+def _axis(value: Mapping) -> AxisSlices:
+    _unknown_fields(value, "axis")
+    losses = _array(value["losses"], "slice.losses", (1, 2))
+    if losses.ndim == 1:
+        losses = losses[None]
+    k, n = losses.shape
+    offsets = value.get("offsets")
+    offsets = np.linspace(-1.0, 1.0, n) if offsets is None else _array(offsets, "slice.offsets", (1,))
+    if offsets.size != n:
+        raise ValueError(f"slice.offsets has {offsets.size} entries, expected {n} (columns of slice.losses)")
+    names = value.get("names") or [f"param {i}" for i in range(k)]
+    if isinstance(names, str) or len(names) != k:
+        raise ValueError(f"slice.names must list {k} names, one per row of slice.losses")
+    layers = list(value.get("layers") or [""] * k)
+    kinds = list(value.get("kinds") or [""] * k)
+    if len(layers) != k or len(kinds) != k:
+        raise ValueError(f"slice.layers and slice.kinds must have {k} entries")
+    values = value.get("values")
+    values = np.zeros(k) if values is None else _array(values, "slice.values", (1,))
+    if values.size != k:
+        raise ValueError(f"slice.values has {values.size} entries, expected {k}")
+    return AxisSlices(
+        [str(x) for x in names], [str(x) for x in layers], [str(x) for x in kinds], values, offsets, losses,
+        center_loss=float(value.get("center_loss", float("nan"))),
+    )
