@@ -9,7 +9,7 @@ import sys
 
 # (command, help, "module:function" adding that command's sub-subcommands)
 _COMMANDS: list[tuple[str, str, list[str]]] = [
-    ("import", "turn files of other tools into tb-suite runs", []),
+    ("import", "turn files of other tools into tb-suite runs", ["tb_suite.tokens.seqviz:register"]),
 ]
 
 
