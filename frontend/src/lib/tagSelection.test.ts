@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { runStepsOf, runsOf, stepFor, stepsOf, tagsOf } from "./tagSelection";
+
+const tags = {
+  b: { val: { steps: [10, 0], meta: {} } },
+  a: { val: { steps: [0, 5], meta: {} }, test: { steps: [1], meta: {} } },
+};
+
+describe("tag selection", () => {
+  it("derives sorted runs, tags and the union of steps", () => {
+    expect(runsOf(tags)).toEqual(["a", "b"]);
+    expect(runsOf(null)).toEqual([]);
+    expect(tagsOf(tags, ["b"])).toEqual(["val"]);
+    expect(tagsOf(tags, ["a", "b"])).toEqual(["test", "val"]);
+    expect(stepsOf(tags, ["a", "b"], "val")).toEqual([0, 5, 10]);
+    expect(runStepsOf(tags, "b", "val")).toEqual([0, 10]);
+    expect(runStepsOf(tags, "b", "test")).toEqual([]);
+  });
+
+  it("maps the selected step to each run's latest step not after it", () => {
+    expect(stepFor([0, 10], 5)).toBe(0);
+    expect(stepFor([0, 10], 10)).toBe(10);
+    expect(stepFor([3, 10], 1)).toBe(3);
+  });
+});

@@ -1,0 +1,30 @@
+/** Run / tag / step derivations from `./tags` shared by tabs with run, tag and step pickers (pure). */
+import type { TagsResponse } from "./api";
+
+export function runsOf(tags: TagsResponse<unknown> | null): string[] {
+  return tags ? Object.keys(tags).sort() : [];
+}
+
+export function tagsOf(tags: TagsResponse<unknown> | null, runs: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const run of runs) for (const tag of Object.keys(tags?.[run] ?? {})) names.add(tag);
+  return [...names].sort();
+}
+
+/** The union of the runs' steps for `tag`, ascending. */
+export function stepsOf(tags: TagsResponse<unknown> | null, runs: readonly string[], tag: string): number[] {
+  const steps = new Set<number>();
+  for (const run of runs) for (const s of tags?.[run]?.[tag]?.steps ?? []) steps.add(s);
+  return [...steps].sort((a, b) => a - b);
+}
+
+export function runStepsOf(tags: TagsResponse<unknown> | null, run: string, tag: string): number[] {
+  return [...(tags?.[run]?.[tag]?.steps ?? [])].sort((a, b) => a - b);
+}
+
+/** The step a run shows for the selected step: its latest one not after it, else its first. */
+export function stepFor(steps: readonly number[], selected: number): number {
+  let best = steps[0];
+  for (const s of steps) if (s <= selected) best = s;
+  return best;
+}

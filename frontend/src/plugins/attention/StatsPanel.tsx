@@ -1,0 +1,101 @@
+/** Head statistics: entropy / importance as layer x head grids (masked heads crossed out) at the
+ * current step, and each layer's mean over training. */
+import { useMemo } from "react";
+import { colormapLut, lutIndex, textColorOn } from "../../lib/colormaps";
+import { formatValue } from "../../lib/format";
+import { LineChart, type LineSeries } from "../../lib/LineChart";
+import { seriesColor } from "../../lib/theme";
+import type { HeadStats } from "./data";
+
+function StatGrid(props: { title: string; values: Float32Array; mask: Float32Array | null; layers: number; heads: number }) {
+  const { values, layers, heads } = props;
+  const lut = colormapLut("viridis");
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  return (
+    <div className="tbs-field" data-testid={`stat-${props.title}`}>
+      <span className="tbs-label">{props.title}</span>
+      <table className="tbs-table" style={{ width: "auto" }}>
+        <thead>
+          <tr>
+            <th />
+            {Array.from({ length: heads }, (_, h) => <th key={h}>H{h}</th>)}
+          </tr>
+        </thead>
+        <tbody>
+          {Array.from({ length: layers }, (_, l) => (
+            <tr key={l}>
+              <td>L{l}</td>
+              {Array.from({ length: heads }, (_, h) => {
+                const v = values[l * heads + h];
+                const k = lutIndex(v, lo, hi);
+                const masked = props.mask !== null && props.mask[l * heads + h] > 0;
+                const bg = k < 0 ? "transparent" : `rgb(${lut[3 * k]},${lut[3 * k + 1]},${lut[3 * k + 2]})`;
+                return (
+                  <td
+                    key={h}
+                    title={`layer ${l}, head ${h}: ${formatValue(v)}${masked ? " (masked)" : ""}`}
+                    data-masked={masked || undefined}
+                    style={{ background: bg, color: k < 0 ? undefined : textColorOn(lut, k), textAlign: "center",
+                      textDecoration: masked ? "line-through" : undefined, outline: masked ? "2px solid var(--tbs-error-fg)" : undefined }}
+                  >
+                    {masked ? "✕ " : ""}
+                    {formatValue(v, 2)}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function StatsPanel({ data, step }: { data: HeadStats; step: number }) {
+  const { layers, heads, steps, stats } = data;
+  const size = layers * heads;
+  let index = 0;
+  steps.forEach((s, i) => {
+    if (s <= step) index = i;
+  });
+  const at = (name: string) => stats[name]?.subarray(index * size, (index + 1) * size) ?? null;
+  const mask = at("mask");
+  const curves = useMemo(() => {
+    const out: Record<string, LineSeries[]> = {};
+    for (const name of ["entropy", "importance"]) {
+      const values = stats[name];
+      if (!values) continue;
+      out[name] = Array.from({ length: layers }, (_, l) => ({
+        label: `layer ${l}`,
+        color: seriesColor(l),
+        x: steps,
+        y: steps.map((_, i) => {
+          let sum = 0;
+          for (let h = 0; h < heads; h++) sum += values[i * size + l * heads + h];
+          return sum / heads;
+        }),
+      }));
+    }
+    return out;
+  }, [stats, steps, layers, heads, size]);
+  return (
+    <div className="tbs-panel" data-testid="stats-panel">
+      <h3>Head statistics at step {steps[index]}</h3>
+      <div className="tbs-row" style={{ alignItems: "flex-start", gap: 24 }}>
+        {["entropy", "importance"].map((name) => {
+          const values = at(name);
+          return values && <StatGrid key={name} title={name} values={values} mask={mask} layers={layers} heads={heads} />;
+        })}
+        {!at("entropy") && !at("importance") && mask && <StatGrid title="mask" values={mask} mask={mask} layers={layers} heads={heads} />}
+      </div>
+      {Object.entries(curves).map(([name, series]) => (
+        <div key={name}>
+          <h3>{name} over training (mean over heads)</h3>
+          <LineChart series={series} xLabel="step" yLabel={name} height={200} testId={`curve-${name}`} />
+        </div>
+      ))}
+    </div>
+  );
+}

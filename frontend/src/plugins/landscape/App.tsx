@@ -1,0 +1,193 @@
+/** The tbs_landscape tab: lines, axis-parallel small multiples and 2D planes, step by step, runs side by side. */
+import { useMemo, useState } from "react";
+import { COLORMAPS, type ColormapName } from "../../lib/colormaps";
+import { LineChart, type LineSeries } from "../../lib/LineChart";
+import { ErrorBox, Field, RunPicker, Select, StepSlider, TagPicker } from "../../lib/pickers";
+import { runColors } from "../../lib/theme";
+import { useFetch } from "../../lib/useFetch";
+import { useLiveTags } from "../../lib/useLiveTags";
+import { loadSlice, loadSteps, runsOf, stepAtOrBefore, stepsOf, tagsOf, type Slice, type SliceMeta, type StepRow } from "./data";
+import { PlaneView, type PlaneMode } from "./PlaneView";
+
+const DEFAULT_RUNS = 4;
+const MODES: PlaneMode[] = ["contour", "heatmap"];
+
+interface Loaded {
+  run: string;
+  step: number;
+  slice: Slice;
+}
+
+function useSlices(tag: string, specs: { run: string; step: number }[], reload: number) {
+  const key = tag && specs.length ? JSON.stringify([tag, specs, reload]) : null;
+  return useFetch<Loaded[]>(key, (signal) =>
+    Promise.all(specs.map(async ({ run, step }) => ({ run, step, slice: await loadSlice(run, tag, step, signal) }))),
+  );
+}
+
+function useStepRows(tag: string, runs: string[], reload: number) {
+  const key = tag && runs.length ? JSON.stringify([tag, runs, reload]) : null;
+  return useFetch<[string, StepRow[]][]>(key, (signal) =>
+    Promise.all(runs.map(async (run) => [run, await loadSteps(run, tag, signal)] as [string, StepRow[]])),
+  );
+}
+
+function marker(x: number, lo: number, hi: number, label: string): LineSeries {
+  return { label, color: "#9aa0a6", x: [x, x], y: [lo, hi], dash: [4, 4] };
+}
+
+function LineView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, string> }) {
+  const lo = Math.min(...loaded.map((l) => l.slice.meta.min));
+  const hi = Math.max(...loaded.map((l) => l.slice.meta.max));
+  const series: LineSeries[] = [
+    ...loaded.map((l) => ({
+      label: `${l.run} @ ${l.step}`,
+      color: colors.get(l.run) ?? "#1f77b4",
+      x: l.slice.arrays.alpha,
+      y: l.slice.arrays.loss,
+    })),
+    marker(0, lo, hi, "start (α=0)"),
+    marker(1, lo, hi, "end (α=1)"),
+  ];
+  return (
+    <div className="tbs-panel" data-testid="line-view">
+      <h3>Loss along start + α·(end − start)</h3>
+      <LineChart series={series} xLabel="α" yLabel="loss" height={320} />
+    </div>
+  );
+}
+
+function AxisView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, string> }) {
+  const meta: SliceMeta = loaded[0].slice.meta;
+  const names = meta.names ?? [];
+  return (
+    <div className="tbs-row" style={{ alignItems: "flex-start" }} data-testid="axis-view">
+      {names.map((name, k) => {
+        const series = loaded
+          .filter((l) => (l.slice.meta.names ?? [])[k] === name)
+          .map((l) => {
+            const n = l.slice.arrays.offset.length;
+            return {
+              label: `${l.run} @ ${l.step}`,
+              color: colors.get(l.run) ?? "#1f77b4",
+              x: l.slice.arrays.offset,
+              y: Array.from(l.slice.arrays.loss).slice(k * n, (k + 1) * n),
+            };
+          });
+        const layer = meta.layers?.[k];
+        const kind = meta.kinds?.[k];
+        return (
+          <div className="tbs-panel" key={name} style={{ width: 300 }} data-testid="axis-multiple">
+            <h3 title={name}>
+              {name}
+              {layer !== undefined && <span className="tbs-muted"> · {layer || "(root)"}{kind ? ` (${kind})` : ""}</span>}
+            </h3>
+            <LineChart series={series} xLabel="offset" yLabel="loss" height={180} />
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+export function LandscapeApp() {
+  const live = useLiveTags<{ type?: string }>();
+  const runs = useMemo(() => runsOf(live.tags), [live.tags]);
+  const colors = useMemo(() => runColors(runs), [runs]);
+  const [pickedRuns, setPickedRuns] = useState<string[] | null>(null);
+  const selectedRuns = pickedRuns ? runs.filter((r) => pickedRuns.includes(r)) : runs.slice(0, DEFAULT_RUNS);
+  const tagNames = tagsOf(live.tags, selectedRuns);
+  const [pickedTag, setTag] = useState("");
+  const tag = tagNames.includes(pickedTag) ? pickedTag : (tagNames[0] ?? "");
+  const steps = stepsOf(live.tags, selectedRuns, tag);
+  const [pickedStep, setPickedStep] = useState<number | null>(null); // null follows the latest step
+  const step = pickedStep !== null && steps.includes(pickedStep) ? pickedStep : (steps.at(-1) ?? 0);
+  const runsWithTag = selectedRuns.filter((r) => live.tags?.[r]?.[tag]);
+  const specs = runsWithTag.flatMap((run) => {
+    const own = stepAtOrBefore(live.tags?.[run]?.[tag]?.steps ?? [], step);
+    return own === undefined ? [] : [{ run, step: own }];
+  });
+  const slices = useSlices(tag, specs, live.reloadCount);
+  const stepRows = useStepRows(tag, runsWithTag, live.reloadCount);
+
+  const [mode, setMode] = useState<PlaneMode>("contour");
+  const [colormap, setColormap] = useState<ColormapName>("viridis");
+  const [levels, setLevels] = useState(12);
+  const [log, setLog] = useState(false);
+
+  const loaded = slices.data ?? [];
+  const type = loaded[0]?.slice.meta.type;
+  const planes = loaded.filter((l) => l.slice.meta.type === "plane");
+  const progress: LineSeries[] = (stepRows.data ?? []).map(([run, rows]) => {
+    const shown = rows.filter((r) => r.center_loss !== undefined);
+    return { label: run, color: colors.get(run) ?? "#1f77b4", x: shown.map((r) => r.step), y: shown.map((r) => r.center_loss!) };
+  });
+  const errors = [live.error, slices.error, stepRows.error].filter(Boolean).join("\n");
+
+  return (
+    <div className="tbs-app">
+      <div className="tbs-toolbar">
+        <RunPicker runs={runs} selected={selectedRuns} colors={colors} onChange={setPickedRuns} />
+        {tagNames.length > 0 && <TagPicker tags={tagNames} value={tag} onChange={setTag} />}
+        {steps.length > 0 && (
+          <StepSlider steps={steps} value={step} onChange={(s) => setPickedStep(s === steps.at(-1) ? null : s)} />
+        )}
+        {type === "plane" && (
+          <>
+            <Select label="View" value={mode} options={MODES} onChange={setMode} testId="plane-mode" />
+            <Select label="Colormap" value={colormap} options={COLORMAPS} onChange={setColormap} testId="colormap" />
+            <Field label="Levels">
+              <input
+                type="number"
+                min={2}
+                max={60}
+                value={levels}
+                data-testid="levels"
+                style={{ width: 56 }}
+                onChange={(e) => setLevels(Math.max(2, Math.min(60, Number(e.target.value) || 2)))}
+              />
+            </Field>
+            <Field label="Scale">
+              <label>
+                <input type="checkbox" checked={log} data-testid="log-scale" onChange={(e) => setLog(e.target.checked)} /> log
+              </label>
+            </Field>
+          </>
+        )}
+      </div>
+      <ErrorBox message={errors || null} />
+      {live.tags && runs.length === 0 && (
+        <div className="tbs-muted">
+          No landscapes logged yet. Use tb_suite.log_slice(writer, tag, tb_suite.landscape.plane(model, loss_fn, batch), step=...).
+        </div>
+      )}
+      {loaded.length > 0 && type === "linear" && <LineView loaded={loaded} colors={colors} />}
+      {loaded.length > 0 && type === "axis" && <AxisView loaded={loaded} colors={colors} />}
+      {planes.length > 0 && (
+        <div className="tbs-row" style={{ alignItems: "flex-start" }}>
+          {planes.map((l) => (
+            <PlaneView
+              key={l.run}
+              title={`${l.run} @ ${l.step}`}
+              color={colors.get(l.run) ?? "#1f77b4"}
+              xs={l.slice.arrays.x}
+              ys={l.slice.arrays.y}
+              losses={l.slice.arrays.loss}
+              trajectory={l.slice.arrays.trajectory}
+              mode={mode}
+              colormap={colormap}
+              levels={levels}
+              log={log}
+            />
+          ))}
+        </div>
+      )}
+      {progress.some((s) => s.x.length > 1) && (
+        <div className="tbs-panel" data-testid="progress">
+          <h3>Loss at the model's point over training</h3>
+          <LineChart series={progress} xLabel="step" yLabel="loss" height={160} />
+        </div>
+      )}
+    </div>
+  );
+}

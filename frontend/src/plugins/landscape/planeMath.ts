@@ -1,0 +1,58 @@
+/** Geometry and scales of the 2D plane view: grid <-> plane coordinates, log scale, contour levels. */
+
+export interface PlaneGrid {
+  xs: ArrayLike<number>;
+  ys: ArrayLike<number>;
+  /** Row-major, `values[i * nx + j]` at (xs[j], ys[i]). */
+  values: ArrayLike<number>;
+}
+
+/** Values as drawn: log10 of the loss when `log` (shifted to stay positive when some are <= 0). */
+export function scaled(values: ArrayLike<number>, log: boolean): Float64Array {
+  const out = Float64Array.from(values as ArrayLike<number>);
+  if (!log) return out;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of out) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const shift = min > 0 ? 0 : -min + Math.max(1e-12, (max - min) * 1e-6);
+  for (let i = 0; i < out.length; i++) out[i] = Math.log10(out[i] + shift);
+  return out;
+}
+
+export function range(values: ArrayLike<number>): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  return lo <= hi ? [lo, hi] : [0, 1];
+}
+
+/** `levels` thresholds evenly spaced strictly inside [lo, hi]. */
+export function thresholds(lo: number, hi: number, levels: number): number[] {
+  const n = Math.max(1, Math.floor(levels));
+  return Array.from({ length: n }, (_, k) => lo + ((hi - lo) * (k + 1)) / (n + 1));
+}
+
+/**
+ * Fractional grid position of plane coordinate `v` on an axis with samples `axis` (cell centres sit at
+ * index + 0.5, the convention of d3-contour and of one pixel per cell).
+ */
+export function gridPos(axis: ArrayLike<number>, v: number): number {
+  const n = axis.length;
+  const a = axis[0];
+  const b = axis[n - 1];
+  return n < 2 || b === a ? 0.5 : ((v - a) / (b - a)) * (n - 1) + 0.5;
+}
+
+/** Nearest sample index to fractional grid position `pos`. */
+export function nearestCell(pos: number, n: number): number {
+  return Math.max(0, Math.min(n - 1, Math.floor(pos)));
+}

@@ -1,0 +1,153 @@
+/** The tbs_tokens tab: token strips coloured by a metric, top-k on hover, loss and per-token histories. */
+import { useMemo, useState } from "react";
+import { colormapLut, cssColor } from "../../lib/colormaps";
+import { formatValue } from "../../lib/format";
+import { ErrorBox, Field, RunPicker, Select, StepSlider, TagPicker } from "../../lib/pickers";
+import { runStepsOf, runsOf, stepFor, stepsOf, tagsOf } from "../../lib/tagSelection";
+import { injectStyle, runColors } from "../../lib/theme";
+import { useLiveTags } from "../../lib/useLiveTags";
+import { useHistories, useRecords, type RecordSpec } from "./data";
+import { LossCharts, TokenSparklines } from "./HistoryPanel";
+import { METRICS, visibleText, type Metric } from "./record";
+import { STRIP_CSS, TokenStrip, type TokenRef } from "./TokenStrip";
+import { TopKPanel } from "./TopKPanel";
+
+const DEFAULT_RUNS = 3;
+const DEFAULT_SEQUENCES = 4;
+const SCALE = `linear-gradient(to right, ${Array.from({ length: 11 }, (_, i) => cssColor(colormapLut("viridis"), Math.round(i * 25.5))).join(",")})`;
+const SCALE_ENDS: Record<Metric, [string, string]> = {
+  target_prob: ["p 0", "p 1"],
+  entropy: ["log V", "0 nats"],
+  rank: ["rank V", "rank 1"],
+  loss: ["≥ log V", "0"],
+};
+
+function SequencePicker(props: { count: number; selected: number[]; onChange: (s: number[]) => void }) {
+  const toggle = (i: number) =>
+    props.onChange(props.selected.includes(i) ? props.selected.filter((s) => s !== i) : [...props.selected, i].sort((a, b) => a - b));
+  return (
+    <Field label="Sequences">
+      <div className="tbs-row" data-testid="sequence-picker">
+        {Array.from({ length: props.count }, (_, i) => (
+          <button key={i} type="button" aria-pressed={props.selected.includes(i)} onClick={() => toggle(i)}>
+            {i}
+          </button>
+        ))}
+      </div>
+    </Field>
+  );
+}
+
+export function TokensApp() {
+  injectStyle("tbs-tokens-css", STRIP_CSS);
+  const live = useLiveTags();
+  const runs = useMemo(() => runsOf(live.tags), [live.tags]);
+  const colors = useMemo(() => runColors(runs), [runs]);
+  const [pickedRuns, setPickedRuns] = useState<string[] | null>(null);
+  const selectedRuns = pickedRuns ? runs.filter((r) => pickedRuns.includes(r)) : runs.slice(0, DEFAULT_RUNS);
+  const tagNames = tagsOf(live.tags, selectedRuns);
+  const [pickedTag, setTag] = useState("");
+  const tag = tagNames.includes(pickedTag) ? pickedTag : (tagNames[0] ?? "");
+  const steps = stepsOf(live.tags, selectedRuns, tag);
+  const [pickedStep, setPickedStep] = useState<number | null>(null); // null follows the latest step
+  const step = pickedStep !== null && steps.includes(pickedStep) ? pickedStep : (steps.at(-1) ?? 0);
+  const runsWithTag = selectedRuns.filter((r) => live.tags?.[r]?.[tag]);
+  const specs: RecordSpec[] = useMemo(
+    () => runsWithTag.map((run) => ({ run, step: stepFor(runStepsOf(live.tags, run, tag), step) })),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [runsWithTag.join("\0"), live.tags, tag, step],
+  );
+  const loaded = useRecords(tag, specs, live.reloadCount);
+
+  const [metric, setMetric] = useState<Metric>("target_prob");
+  const maxBatch = Math.max(0, ...[...(loaded.data?.byRun.values() ?? [])].map((r) => r.batch));
+  const [pickedSeqs, setPickedSeqs] = useState<number[] | null>(null);
+  const sequences = (pickedSeqs ?? Array.from({ length: DEFAULT_SEQUENCES }, (_, i) => i)).filter((s) => s < maxBatch);
+  const [hovered, setHovered] = useState<TokenRef | null>(null);
+  const [pinned, setPinned] = useState<TokenRef | null>(null);
+  const shown = pinned ?? hovered;
+  const shownRecord = shown ? loaded.data?.byRun.get(shown.run) : undefined;
+
+  const histories = useHistories(tag, runsWithTag, null, live.reloadCount);
+  const pinnedHistory = useHistories(
+    tag,
+    pinned && pinned.pos > 0 ? [pinned.run] : [],
+    pinned && pinned.pos > 0 ? { seq: pinned.seq, pos: pinned.pos - 1 } : null,
+    live.reloadCount,
+  );
+  const pinnedRecord = pinned ? loaded.data?.byRun.get(pinned.run) : undefined;
+  const pinnedText = pinned && pinnedRecord ? visibleText(pinnedRecord, pinnedRecord.inputIds[pinned.seq * pinnedRecord.length + pinned.pos]) : "";
+
+  const errors = [live.error, loaded.error, histories.error, pinnedHistory.error, ...(loaded.data?.errors ?? [])]
+    .filter(Boolean)
+    .join("\n");
+  const [lo, hi] = SCALE_ENDS[metric];
+
+  return (
+    <div className="tbs-app">
+      <div className="tbs-toolbar">
+        <RunPicker runs={runs} selected={selectedRuns} colors={colors} onChange={setPickedRuns} />
+        {tagNames.length > 0 && <TagPicker tags={tagNames} value={tag} onChange={setTag} />}
+        {steps.length > 0 && (
+          <StepSlider steps={steps} value={step} onChange={(s) => setPickedStep(s === steps.at(-1) ? null : s)} />
+        )}
+        <Select label="Colour by" value={metric} options={METRICS} onChange={setMetric} testId="metric-picker" />
+        <Field label="Scale">
+          <span className="tbs-row">
+            <span className="tbs-muted">{lo}</span>
+            <span className="tbs-scale" style={{ background: SCALE }} />
+            <span className="tbs-muted">{hi}</span>
+          </span>
+        </Field>
+        {maxBatch > 1 && <SequencePicker count={maxBatch} selected={sequences} onChange={setPickedSeqs} />}
+      </div>
+      <ErrorBox message={errors || null} />
+      {live.tags && runs.length === 0 && (
+        <div className="tbs-muted">
+          No token predictions logged yet. Use tb_suite.log_token_predictions(writer, tag, logits, input_ids, step=...).
+        </div>
+      )}
+      {specs.map(({ run, step: runStep }) => {
+        const record = loaded.data?.byRun.get(run);
+        if (!record) return null;
+        return (
+          <div key={run} className="tbs-panel" data-testid="run-panel">
+            <h3>
+              <span className="tbs-swatch" style={{ background: colors.get(run), display: "inline-block" }} /> {run} @ step{" "}
+              {runStep} · loss {formatValue(record.meta.loss ?? NaN)} · perplexity {formatValue(record.meta.perplexity ?? NaN)}
+              {!record.text && <span className="tbs-muted"> · no tokenizer logged: ids shown</span>}
+            </h3>
+            <div style={{ display: "flex", flexDirection: "column", gap: 8 }}>
+              {sequences
+                .filter((s) => s < record.batch)
+                .map((seq) => (
+                  <TokenStrip
+                    key={seq}
+                    run={run}
+                    record={record}
+                    seq={seq}
+                    metric={metric}
+                    selectedPos={pinned && pinned.run === run && pinned.seq === seq ? pinned.pos : null}
+                    onHover={setHovered}
+                    onSelect={(ref) =>
+                      setPinned((p) => (p && p.run === ref.run && p.seq === ref.seq && p.pos === ref.pos ? null : ref))
+                    }
+                  />
+                ))}
+            </div>
+          </div>
+        );
+      })}
+      {shown && shownRecord && shown.seq < shownRecord.batch && <TopKPanel record={shownRecord} token={shown} />}
+      {pinned && pinned.pos > 0 && (
+        <TokenSparklines
+          histories={pinnedHistory.data}
+          colors={colors}
+          title={`${pinned.run} · sequence ${pinned.seq} · token ${pinned.pos} (${pinnedText})`}
+        />
+      )}
+      {!pinned && runsWithTag.length > 0 && <div className="tbs-muted">Click a token to follow its prediction across steps.</div>}
+      {histories.data && <LossCharts histories={histories.data} colors={colors} />}
+    </div>
+  );
+}

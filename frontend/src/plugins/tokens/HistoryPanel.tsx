@@ -1,0 +1,79 @@
+/** Loss and perplexity across steps per run; for a selected token, its target probability and entropy. */
+import { useMemo } from "react";
+import { LineChart, type LineSeries } from "../../lib/LineChart";
+import type { History } from "./data";
+
+function finite(xs: ArrayLike<number>, ys: ArrayLike<number> | undefined) {
+  const x: number[] = [];
+  const y: number[] = [];
+  if (ys) for (let i = 0; i < xs.length; i++) if (Number.isFinite(ys[i])) (x.push(xs[i]), y.push(ys[i]));
+  return { x, y };
+}
+
+function useSeries(histories: Map<string, History> | null, colors: Map<string, string>, pick: (h: History) => ArrayLike<number> | undefined) {
+  return useMemo<LineSeries[]>(
+    () =>
+      [...(histories ?? new Map<string, History>()).entries()].map(([run, h]) => ({
+        label: run,
+        color: colors.get(run) ?? "#888",
+        ...finite(h.steps, pick(h)),
+      })),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [histories, colors],
+  );
+}
+
+/** [lo, hi] over every series' values, widened when flat (the chart's scales are fixed, not auto). */
+function extent(series: readonly LineSeries[], axis: "x" | "y", floor?: number): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of series) for (let i = 0; i < s[axis].length; i++) (lo = Math.min(lo, s[axis][i])), (hi = Math.max(hi, s[axis][i]));
+  if (!Number.isFinite(lo)) return [0, 1];
+  if (floor !== undefined) lo = Math.min(lo, floor);
+  return hi > lo ? [lo, hi] : [lo - 1, hi + 1];
+}
+
+export function LossCharts({ histories, colors }: { histories: Map<string, History> | null; colors: Map<string, string> }) {
+  const loss = useSeries(histories, colors, (h) => h.loss);
+  const perplexity = useSeries(histories, colors, (h) => h.perplexity);
+  if (loss.length === 0) return null; // uPlot's mode 2 needs at least one series
+  return (
+    <div className="tbs-row" style={{ alignItems: "flex-start" }}>
+      <div className="tbs-panel" style={{ flex: 1, minWidth: 320 }}>
+        <h3>Loss (mean over the logged tokens)</h3>
+        <LineChart series={loss} xLabel="step" yLabel="loss" xRange={extent(loss, "x")} yRange={extent(loss, "y", 0)} height={180} testId="loss-chart" />
+      </div>
+      <div className="tbs-panel" style={{ flex: 1, minWidth: 320 }}>
+        <h3>Perplexity</h3>
+        <LineChart
+          series={perplexity}
+          xLabel="step"
+          yLabel="perplexity"
+          xRange={extent(perplexity, "x")}
+          yRange={extent(perplexity, "y", 1)}
+          height={180}
+          testId="perplexity-chart"
+        />
+      </div>
+    </div>
+  );
+}
+
+export function TokenSparklines(props: { histories: Map<string, History> | null; colors: Map<string, string>; title: string }) {
+  const prob = useSeries(props.histories, props.colors, (h) => h.targetProb);
+  const entropy = useSeries(props.histories, props.colors, (h) => h.entropy);
+  if (prob.length === 0) return null; // uPlot's mode 2 needs at least one series
+  return (
+    <div className="tbs-panel" data-testid="token-history">
+      <h3>{props.title} across steps</h3>
+      <div className="tbs-row" style={{ alignItems: "flex-start" }}>
+        <div style={{ flex: 1, minWidth: 260 }}>
+          <LineChart series={prob} xLabel="step" yLabel="target p" xRange={extent(prob, "x")} yRange={[0, 1]} height={150} testId="target-prob-chart" />
+        </div>
+        <div style={{ flex: 1, minWidth: 260 }}>
+          <LineChart series={entropy} xLabel="step" yLabel="entropy" xRange={extent(entropy, "x")} yRange={extent(entropy, "y", 0)} height={150} testId="entropy-chart" />
+        </div>
+      </div>
+    </div>
+  );
+}

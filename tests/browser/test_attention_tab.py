@@ -1,0 +1,111 @@
+"""End-to-end: the Attention tab in headless Chromium against a real `tensorboard`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from browser_helpers import XSS_NAME, cell_center
+
+pytestmark = pytest.mark.browser
+
+L, H, S = 2, 3, 8
+STEPS = (0, 10, 20)
+
+# A cheap picture fingerprint: the sum of a sample of the canvas pixels.
+PIXELS_JS = """
+(canvas) => {
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let sum = 0;
+  for (let i = 0; i < data.length; i += 4 * 13) sum += data[i] * 3 + data[i + 1] * 5 + data[i + 2] * 7;
+  return sum;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def attention_logdir(tmp_path_factory):
+    import tb_suite as tbs
+
+    root = tmp_path_factory.mktemp("attention_tab")
+    rng = np.random.default_rng(0)
+    tokens = [XSS_NAME, *[f"tok{i}" for i in range(1, S)]]
+    with tbs.Writer(root / "run_a") as writer:
+        for k, step in enumerate(STEPS):
+            logits = rng.normal(size=(L, 2, H, S, S)) * (1 + 2 * k)  # sharper every step
+            weights = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+            tbs.log_attention(writer, "encoder", weights.astype(np.float32), tokens=tokens, step=step)
+            mask = np.zeros((L, H))
+            mask[1, 0] = 1
+            tbs.log_head_stats(writer, "heads", step=step, entropy=rng.random((L, H)) + k,
+                               importance=rng.random((L, H)), mask=mask)
+    return root
+
+
+def _open(page, tb):
+    page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_attention")
+    page.get_by_test_id("heatmap-canvas").wait_for(timeout=30000)
+    page.wait_for_function("() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.layout", timeout=30000)
+    page.get_by_test_id("thumb-0-0").wait_for(timeout=30000)
+    return page.get_by_test_id("heatmap-canvas")
+
+
+def _picture_changes(page, canvas, before, timeout=10000):
+    for _ in range(timeout // 100):
+        if canvas.evaluate(PIXELS_JS) != before:
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
+@pytest.mark.parametrize("load_fast", [True, False], ids=["rust-loader", "python-loader"])
+def test_grid_click_scrub_hover_diff_and_stats(page, tensorboard_server, attention_logdir, load_fast):
+    tb = tensorboard_server(attention_logdir, load_fast=load_fast)
+    canvas = _open(page, tb)
+
+    # The grid shows every layer x head; clicking one opens it.
+    assert page.get_by_test_id("head-grid").locator("canvas").count() == L * H
+    before = canvas.evaluate(PIXELS_JS)
+    page.get_by_test_id("thumb-1-2").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=head-picker]').value === '2'")
+    assert page.get_by_test_id("layer-picker").input_value() == "1"
+    assert "layer 1, head 2" in page.get_by_test_id("map-panel").locator("h3").text_content()
+    assert _picture_changes(page, canvas, before), "opening another head did not change the picture"
+
+    # Scrubbing to an earlier step changes the picture.
+    slider = page.get_by_test_id("step-slider")
+    assert slider.get_attribute("aria-valuetext") == "20"
+    before = canvas.evaluate(PIXELS_JS)
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '10'")
+    assert _picture_changes(page, canvas, before), "scrubbing did not change the picture"
+
+    # Hover shows the token pair as text; the HTML-like token never becomes an element.
+    canvas.hover(position=cell_center(page, 0, 0))
+    tooltip = page.get_by_test_id("tooltip")
+    tooltip.wait_for()
+    text = tooltip.text_content()
+    assert f"query: {XSS_NAME}" in text and f"key: {XSS_NAME}" in text and "value: " in text
+    canvas.hover(position=cell_center(page, 2, 3))
+    assert "query: tok2" in tooltip.text_content() and "key: tok3" in tooltip.text_content()
+    assert page.locator("img").count() == 0
+
+    # Difference from the previous step, the example picker, rollout, and head statistics.
+    page.get_by_test_id("diff").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=map-panel] h3').textContent.includes('minus step 0')")
+    page.get_by_test_id("diff").click()
+    page.get_by_test_id("example-picker").select_option("1")
+    page.get_by_test_id("view-picker").select_option("rollout")
+    page.wait_for_function("() => document.querySelector('[data-testid=map-panel] h3').textContent.startsWith('rollout')")
+    stats = page.get_by_test_id("stats-panel")
+    stats.wait_for()
+    assert stats.locator("td[data-masked]").count() == 2  # layer 1, head 0 in the entropy and importance grids
+    stats.get_by_test_id("curve-entropy").locator("canvas").first.wait_for()
+
+    # Play advances the step by itself.
+    page.get_by_test_id("play").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') !== '10'", timeout=10000
+    )
+    page.get_by_test_id("play").click()
