@@ -90,7 +90,8 @@ export function LineChart(props: LineChartProps) {
 
   useEffect(() => {
     const el = host.current;
-    if (!el || width === 0) return;
+    // uPlot's mode 2 needs at least one series: with none there is nothing to draw.
+    if (!el || width === 0 || props.series.length === 0) return;
     const opts = buildOptions(props, width);
     opts.hooks = {
       setCursor: [

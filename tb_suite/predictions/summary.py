@@ -1,0 +1,240 @@
+"""`log_predictions` and `log_confusion_matrix`: validate, compute on the tensor's device, store one record.
+
+The record layout is documented in docs/http_api.md (section tbs_predictions).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from tb_suite.core.validate import check_names, check_rank, check_step, check_tag, is_torch_tensor, to_numpy
+from tb_suite.core.writer import as_writer
+from tb_suite.predictions import compute
+from tb_suite.predictions.metadata import PLUGIN_NAME, plugin_content
+
+THUMBNAIL_SIZE = 64
+
+
+def _tensor(value: Any, name: str) -> torch.Tensor:
+    """A torch tensor (kept on its device) from a tensor, numpy array or sequence; numeric dtypes only."""
+    if not is_torch_tensor(value):
+        array = to_numpy(value, name)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
+        return torch.from_numpy(np.ascontiguousarray(array))
+    if value.is_complex():
+        raise TypeError(f"{name} must be real, got dtype {value.dtype}")
+    return value.detach()
+
+
+def _check_finite(tensor: torch.Tensor, name: str) -> None:
+    if tensor.is_floating_point() and not bool(torch.isfinite(torch.stack(torch.aminmax(tensor))).all()):
+        bad = int((~torch.isfinite(tensor)).sum())  # min and max propagate NaN and hold any Inf
+        raise ValueError(f"{name} contains {bad} NaN or Inf value(s)")
+
+
+def _scores(value: Any) -> torch.Tensor:
+    scores = _tensor(value, "scores")
+    check_rank(scores, "scores", (1, 2))
+    if scores.dtype == torch.bool:
+        raise TypeError("scores must be probabilities or logits, got dtype bool")
+    if scores.numel() == 0:
+        raise ValueError(f"scores is empty (shape {tuple(scores.shape)})")
+    if scores.ndim == 2 and scores.shape[1] < 2:
+        raise ValueError(f"scores must have at least 2 columns (use shape [N] for binary), got {tuple(scores.shape)}")
+    _check_finite(scores, "scores")
+    return scores
+
+
+def _labels(value: Any, name: str, count: int | None, num_classes: int | None, bound: str = "") -> torch.Tensor:
+    """Integer class labels [N] in [0, num_classes) as int64 (num_classes None: any label >= 0);
+    `bound` says where num_classes came from, for the error message."""
+    labels = _tensor(value, name)
+    check_rank(labels, name, (1,))
+    if labels.numel() == 0:
+        raise ValueError(f"{name} is empty")
+    if count is not None and len(labels) != count:
+        raise ValueError(f"{name} has {len(labels)} entries, expected {count} (one per sample)")
+    if labels.is_floating_point():
+        _check_finite(labels, name)
+        if not bool((labels == labels.round()).all()):
+            raise TypeError(f"{name} must hold integer class labels, got non-integer values of dtype {labels.dtype}")
+    labels = labels.long()
+    lo, hi = int(labels.min()), int(labels.max())
+    if lo < 0 or (num_classes is not None and hi >= num_classes):
+        limit = "" if num_classes is None else f" and < {num_classes}{bound}"
+        raise ValueError(f"{name} must be class labels >= 0{limit}, got values from {lo} to {hi}")
+    return labels
+
+
+def _count(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _images(value: Any, count: int) -> torch.Tensor:
+    """Images as [N, C, H, W] (a view) from [N, C, H, W], [N, H, W, C] (C = 1 or 3) or [N, H, W];
+    uint8, or float in [0, 1]."""
+    images = _tensor(value, "images")
+    check_rank(images, "images", (3, 4))
+    if len(images) != count:
+        raise ValueError(f"images has {len(images)} entries, expected {count} (one per sample)")
+    if images.ndim == 3:
+        images = images[:, None]
+    elif images.shape[1] not in (1, 3):
+        if images.shape[3] not in (1, 3):
+            raise ValueError(
+                f"images must be [N, C, H, W] or [N, H, W, C] with C = 1 or 3, or [N, H, W]; got {tuple(images.shape)}"
+            )
+        images = images.permute(0, 3, 1, 2)
+    if images.shape[2] == 0 or images.shape[3] == 0:
+        raise ValueError(f"images are empty (shape {tuple(images.shape)})")
+    if images.dtype != torch.uint8:
+        if not images.is_floating_point():
+            raise TypeError(f"images must be uint8 or float in [0, 1], got dtype {images.dtype}")
+        _check_finite(images, "images")
+        lo, hi = torch.aminmax(images)
+        if lo < 0 or hi > 1:
+            raise ValueError(f"float images must lie in [0, 1], got values from {float(lo):.4g} to {float(hi):.4g}")
+    return images
+
+
+def _thumbnails(images: torch.Tensor, index: np.ndarray) -> np.ndarray:
+    """uint8 RGB [M, h, w, 3] of the selected images, downscaled (area average) to fit 64x64."""
+    height, width = images.shape[2:]
+    scale = min(1.0, THUMBNAIL_SIZE / max(height, width))
+    size = (max(1, round(height * scale)), max(1, round(width * scale)))
+    if len(index) == 0:
+        return np.zeros((0, *size, 3), np.uint8)
+    picked = images.index_select(0, torch.from_numpy(index).to(images.device)).float()
+    if images.dtype == torch.uint8:
+        picked = picked / 255
+    if size != (height, width):
+        picked = torch.nn.functional.interpolate(picked, size=size, mode="area")
+    picked = picked.expand(-1, 3, -1, -1)
+    return (picked * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _write(writer, tag: str, step: int, kind: str, metrics: compute.PredictionMetrics,
+           class_names: list[str] | None, per_cell: int, thumbnails: np.ndarray | None) -> None:
+    meta = {
+        "kind": kind,
+        "num_classes": metrics.num_classes,
+        "num_samples": metrics.num_samples,
+        "class_names": class_names or [str(c) for c in range(metrics.num_classes)],
+        "accuracy": metrics.accuracy,
+        "examples_per_cell": per_cell,
+        "has_images": thumbnails is not None,
+    }
+    arrays = {
+        "confusion": metrics.confusion,
+        "precision": metrics.precision,
+        "recall": metrics.recall,
+        "f1": metrics.f1,
+        "support": metrics.support,
+    }
+    if kind == "scores":
+        for name in ("micro_auc", "macro_auc", "micro_ap", "macro_ap"):
+            meta[name] = _finite_or_none(getattr(metrics, name))
+        for name in ("auc", "ap", "roc_fpr", "roc_tpr", "roc_offsets", "pr_recall", "pr_precision", "pr_offsets"):
+            arrays[name] = getattr(metrics, name)
+    for name in ("example_true", "example_pred", "example_index", "example_score"):
+        arrays[name] = getattr(metrics, name)
+    if thumbnails is not None:
+        arrays["thumbnails"] = thumbnails
+    writer.write_record(PLUGIN_NAME, tag, step, meta, arrays, content=plugin_content(kind), compress=True)
+    writer.write_scalar(f"{tag}/accuracy", metrics.accuracy, step)
+    if kind == "scores" and math.isfinite(metrics.macro_auc):
+        writer.write_scalar(f"{tag}/macro_auc", metrics.macro_auc, step)
+
+
+def log_predictions(
+    writer: Any,
+    tag: str,
+    scores: Any,
+    targets: Any,
+    *,
+    step: int,
+    class_names: Sequence[str] | None = None,
+    images: Any = None,
+    examples_per_cell: int = compute.EXAMPLES_PER_CELL,
+) -> None:
+    """Log a classifier's scores on a batch: confusion matrix, ROC and precision-recall curves with
+    exact AUC / average precision (per class, micro, macro), per-class precision/recall/F1/support, and
+    up to `examples_per_cell` example indices per confusion cell (most confident first), with
+    thumbnails when `images` are given. Also writes the scalars `<tag>/accuracy` and `<tag>/macro_auc`.
+
+    `scores`: `[N, C]` probabilities or logits (softmax is applied when rows are not probabilities),
+    or `[N]` for binary (probability or logit of class 1); torch (any device; computed there) or numpy.
+    `targets`: integer labels `[N]` in [0, C). `images`: `[N, C, H, W]`, `[N, H, W, C]` (C = 1 or 3) or
+    `[N, H, W]`, uint8 or float in [0, 1]. Every argument is checked before anything is written:
+    a bad one raises ValueError/TypeError naming it.
+
+    Example:
+        >>> writer = tbs.Writer("runs/exp1")
+        >>> tbs.log_predictions(writer, "val", model(x).softmax(-1), y, step=epoch,
+        ...                     class_names=["cat", "dog", "bird"], images=x)
+    """
+    tag, step = check_tag(tag), check_step(step)
+    scores = _scores(scores)
+    num_classes = 2 if scores.ndim == 1 else scores.shape[1]
+    targets = _labels(targets, "targets", len(scores), num_classes, " (the number of score columns)")
+    class_names = check_names(class_names, "class_names", num_classes)
+    per_cell = _count(examples_per_cell, "examples_per_cell", 0)
+    images = None if images is None else _images(images, len(scores))
+    writer = as_writer(writer)
+    if not writer.enabled:
+        return
+    metrics = compute.prediction_metrics(scores, targets, examples_per_cell=per_cell)
+    thumbnails = None if images is None else _thumbnails(images, metrics.example_index)
+    _write(writer, tag, step, "scores", metrics, class_names, per_cell, thumbnails)
+
+
+def log_confusion_matrix(
+    writer: Any,
+    tag: str,
+    preds: Any,
+    targets: Any,
+    *,
+    step: int,
+    class_names: Sequence[str] | None = None,
+    num_classes: int | None = None,
+) -> None:
+    """Log the confusion matrix, per-class precision/recall/F1/support and example indices per cell of
+    predicted labels (no scores: no curves). Also writes the scalar `<tag>/accuracy`.
+
+    `preds`, `targets`: integer labels `[N]`, torch or numpy. The number of classes is `num_classes`,
+    else `len(class_names)`, else the largest label + 1.
+
+    Example:
+        >>> tbs.log_confusion_matrix(writer, "val", logits.argmax(-1), y, step=epoch,
+        ...                          class_names=["cat", "dog", "bird"])
+    """
+    tag, step = check_tag(tag), check_step(step)
+    bound = " (num_classes)"
+    if num_classes is not None:
+        num_classes = _count(num_classes, "num_classes", 1)
+    elif class_names is not None:
+        named = len(class_names) if hasattr(class_names, "__len__") else 0
+        num_classes, bound = len(check_names(class_names, "class_names", named)), " (the length of class_names)"
+    preds = _labels(preds, "preds", None, num_classes, bound)
+    targets = _labels(targets, "targets", len(preds), num_classes, bound)
+    if num_classes is None:
+        num_classes = int(max(preds.max(), targets.max())) + 1
+    class_names = check_names(class_names, "class_names", num_classes)
+    writer = as_writer(writer)
+    if not writer.enabled:
+        return
+    metrics = compute.label_metrics(preds, targets, num_classes, examples_per_cell=compute.EXAMPLES_PER_CELL)
+    _write(writer, tag, step, "labels", metrics, class_names, compute.EXAMPLES_PER_CELL, None)
