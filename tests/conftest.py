@@ -110,3 +110,34 @@ def tensorboard_server(tmp_path):
             return stack.enter_context(run_tensorboard(logdir, load_fast=load_fast, tmp_path=tmp_path, **kwargs))
 
         yield start
+
+
+FRONTEND = Path(__file__).resolve().parents[1] / "tb_suite" / "_frontend"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Debian Chromium for the whole session (Playwright's sync API allows one at a time)."""
+    from tests.browser.browser_helpers import CHROMIUM, launch_chromium
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is not installed: run `make chromium`")
+    if not any(FRONTEND.glob("*/index.js")):
+        pytest.fail(f"no built frontend in {FRONTEND}: run `make build`")
+    with sync_api.sync_playwright() as playwright:
+        context = launch_chromium(playwright)
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A new tab that fails the test on any page error or dialog (an executed alert() included)."""
+    page = chromium.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    yield page
+    page.close()
+    assert not problems, problems

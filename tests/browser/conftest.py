@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_helpers import CHROMIUM, XSS_NAME, launch_chromium, write_labels, write_predictions
+from browser_helpers import XSS_NAME, write_labels, write_predictions
 
 
 def _require_writer():
@@ -15,33 +15,6 @@ def _require_writer():
         tbs.Writer, tbs.log_predictions  # noqa: B018 - lazy exports, may not exist yet
     except (AttributeError, ImportError) as error:
         pytest.skip(f"tb_suite predictions writer not available: {error}")
-
-
-BUNDLE = Path(__file__).resolve().parents[2] / "tb_suite" / "_frontend" / "predictions" / "index.js"
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    assert BUNDLE.exists(), f"{BUNDLE} is missing: run `npm ci && npm run build` in frontend/"
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_api.sync_playwright() as p:
-        context = launch_chromium(p)
-        yield context
-        context.close()
-
-
-@pytest.fixture
-def page(chromium):
-    """A new tab that fails the test on any page error or dialog (an executed alert() included)."""
-    page = chromium.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    yield page
-    page.close()
-    assert not problems, problems
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,5 @@
 """End to end: a real `tensorboard`, the built tab in headless Chromium, the three views."""
 
-import tempfile
-
 import numpy as np
 import pytest
 
@@ -10,11 +8,7 @@ from tb_suite.landscape.slices import AxisSlices, LineSlice
 from tests.conftest import wait_for
 from tests.landscape.test_plugin import plane_at
 
-playwright = pytest.importorskip("playwright.sync_api")
-
 pytestmark = pytest.mark.browser
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -34,50 +28,41 @@ def logdir(tmp_path_factory):
     return root
 
 
-def test_three_views_render_and_respond(logdir, tensorboard_server, tmp_path):
+def test_three_views_render_and_respond(logdir, tensorboard_server, page, tmp_path):
     tb = tensorboard_server(logdir)
     wait_for(lambda: len(tb.get_json(tb.plugin("tbs_landscape", "tags"))) == 2, timeout=60)
-    with playwright.sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-        browser = p.chromium.launch_persistent_context(profile, executable_path="/usr/bin/chromium", headless=True,
-                                                       args=ARGS, viewport={"width": 1300, "height": 1000})
-        try:
-            page = browser.new_page()
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_landscape")
-            page.wait_for_selector("[data-testid=plane-canvas]", timeout=30000)
-            assert page.locator("[data-testid=plane-view]").count() == 2  # two runs side by side
-            canvas = page.locator("[data-testid=plane-canvas]").first
-            page.wait_for_function("document.querySelector('[data-testid=plane-canvas]').dataset.mode === 'contour'")
-            # hover the centre of the first plane: the loss there is the minimum, 0.1
-            box = canvas.bounding_box()
-            page.mouse.move(box["x"] + 40 + 170, box["y"] + 8 + 170)
-            page.wait_for_selector("[data-testid=tooltip]", timeout=5000)
-            assert "loss 0.1" in page.locator("[data-testid=tooltip]").inner_text()
-            page.screenshot(path=str(tmp_path / "contour.png"), full_page=True)
-            page.locator("[data-testid=plane-mode]").select_option("heatmap")
-            page.locator("[data-testid=log-scale]").check()
-            page.wait_for_function("document.querySelector('[data-testid=plane-canvas]').dataset.mode === 'heatmap'")
-            page.locator("[data-testid=progress]").wait_for(timeout=10000)
-            page.screenshot(path=str(tmp_path / "plane.png"), full_page=True)
-            with page.expect_download() as download:
-                page.locator("[data-testid=export-png]").first.click()
-            assert download.value.suggested_filename.endswith(".png")
-            # step navigation: the first step changes the title
-            page.locator("[data-testid=step-slider]").fill("0")
-            page.wait_for_selector("text=run_a @ 0", timeout=10000)
+    page.set_viewport_size({"width": 1300, "height": 1000})
+    page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_landscape")
+    page.wait_for_selector("[data-testid=plane-canvas]", timeout=30000)
+    assert page.locator("[data-testid=plane-view]").count() == 2  # two runs side by side
+    canvas = page.locator("[data-testid=plane-canvas]").first
+    page.wait_for_function("document.querySelector('[data-testid=plane-canvas]').dataset.mode === 'contour'")
+    # hover the centre of the first plane: the loss there is the minimum, 0.1
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 40 + 170, box["y"] + 8 + 170)
+    page.wait_for_selector("[data-testid=tooltip]", timeout=5000)
+    assert "loss 0.1" in page.locator("[data-testid=tooltip]").inner_text()
+    page.screenshot(path=str(tmp_path / "contour.png"), full_page=True)
+    page.locator("[data-testid=plane-mode]").select_option("heatmap")
+    page.locator("[data-testid=log-scale]").check()
+    page.wait_for_function("document.querySelector('[data-testid=plane-canvas]').dataset.mode === 'heatmap'")
+    page.locator("[data-testid=progress]").wait_for(timeout=10000)
+    page.screenshot(path=str(tmp_path / "plane.png"), full_page=True)
+    with page.expect_download() as download:
+        page.locator("[data-testid=export-png]").first.click()
+    assert download.value.suggested_filename.endswith(".png")
+    # step navigation: the first step changes the title
+    page.locator("[data-testid=step-slider]").fill("0")
+    page.wait_for_selector("text=run_a @ 0", timeout=10000)
 
-            page.locator("[data-testid=tag-picker]").select_option("2_line")
-            page.wait_for_selector("[data-testid=line-view] canvas", timeout=15000)
-            assert "start (α=0)" in page.locator("[data-testid=line-view]").inner_text()
-            page.screenshot(path=str(tmp_path / "line.png"), full_page=True)
+    page.locator("[data-testid=tag-picker]").select_option("2_line")
+    page.wait_for_selector("[data-testid=line-view] canvas", timeout=15000)
+    assert "start (α=0)" in page.locator("[data-testid=line-view]").inner_text()
+    page.screenshot(path=str(tmp_path / "line.png"), full_page=True)
 
-            page.locator("[data-testid=tag-picker]").select_option("3_axes")
-            page.wait_for_selector("[data-testid=axis-multiple] canvas", timeout=15000)
-            multiples = page.locator("[data-testid=axis-multiple]")
-            assert multiples.count() == 3
-            assert "fc1.weight[3, 7]" in multiples.first.inner_text() and "fc1 (Linear)" in multiples.first.inner_text()
-            page.screenshot(path=str(tmp_path / "axes.png"), full_page=True)
-            assert not errors, errors
-        finally:
-            browser.close()
+    page.locator("[data-testid=tag-picker]").select_option("3_axes")
+    page.wait_for_selector("[data-testid=axis-multiple] canvas", timeout=15000)
+    multiples = page.locator("[data-testid=axis-multiple]")
+    assert multiples.count() == 3
+    assert "fc1.weight[3, 7]" in multiples.first.inner_text() and "fc1 (Linear)" in multiples.first.inner_text()
+    page.screenshot(path=str(tmp_path / "axes.png"), full_page=True)

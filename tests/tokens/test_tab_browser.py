@@ -1,7 +1,6 @@
 """The Tokens tab in headless Chromium against a real `tensorboard`: strips, top-k on hover, step changes."""
 
 import json
-import os
 
 import pytest
 
@@ -9,25 +8,7 @@ from tests.conftest import wait_for
 from tests.tokens.helpers import WORDS, write_lm_run
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 STEPS = [0, 5, 10]
-
-
-@pytest.fixture
-def page(tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from tests.browser.browser_helpers import launch_chromium
-
-    with sync_api.sync_playwright() as p:
-        context = launch_chromium(p)
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        yield page
-        context.close()
-    assert not errors, errors
 
 
 def _colors(page):
