@@ -273,3 +273,14 @@ def encode_wire(meta: Mapping, arrays: Mapping[str, np.ndarray]) -> bytes:
         pos = entries[name]["offset"]
         out[pos : pos + a.nbytes] = a.tobytes()
     return bytes(out)
+
+
+def decode_wire(body: bytes) -> tuple[dict, dict[str, np.ndarray]]:
+    """(meta, arrays) of a wire-format answer: what a Python client of the plugin routes reads."""
+    (header_len,) = struct.unpack_from("<I", body)
+    header = json.loads(body[4 : 4 + header_len])
+    arrays = {
+        name: np.frombuffer(body, entry["dtype"], entry["length"], entry["offset"]).reshape(entry["shape"])
+        for name, entry in header["arrays"].items()
+    }
+    return header["meta"], arrays

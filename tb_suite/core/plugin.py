@@ -25,7 +25,7 @@ from tensorboard.backend import http_util
 from tensorboard.data import provider
 from tensorboard.plugins import base_plugin
 
-from tb_suite.core import codec
+from tb_suite.core import codec, sidecar
 from tb_suite.core.metadata import parse_plugin_content
 
 logger = logging.getLogger(__name__)
@@ -122,27 +122,6 @@ class _PayloadCache:
                 self._bytes -= len(old)
 
 
-def _read_ranges(path: str, ranges: list[tuple[int, int]]) -> list[bytes]:
-    """The bytes of each (offset, length) range of one file, opened once."""
-    if "://" not in path:
-        opener = open
-    else:
-        from tensorboard.compat import tf
-
-        opener = tf.io.gfile.GFile
-    chunks = []
-    try:
-        with opener(path, "rb") as f:
-            for offset, length in ranges:
-                f.seek(offset)
-                chunks.append(f.read(length))
-    except OSError as exc:
-        raise NotFound(f"sidecar file unreadable: {exc.strerror or exc}") from None
-    if any(len(chunk) != length for chunk, (_, length) in zip(chunks, ranges)):
-        raise NotFound(f"sidecar {os.path.basename(path)} is truncated")
-    return chunks
-
-
 class FamilyPlugin(base_plugin.TBPlugin):
     plugin_name: str = ""
     tab_name: str = ""
@@ -225,9 +204,16 @@ class FamilyPlugin(base_plugin.TBPlugin):
         payload = self._cache.get(key)
         if payload is None:
             path = self._sidecar_path(run, ref["file"])
-            (payload,) = _read_ranges(path, [(ref["offset"], ref["length"])])
+            (payload,) = self._read_ranges(path, [(ref["offset"], ref["length"])])
             self._cache.put(key, payload)
         return payload
+
+    @staticmethod
+    def _read_ranges(path: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        try:
+            return sidecar.read_ranges(path, ranges)
+        except sidecar.SidecarError as exc:
+            raise NotFound(str(exc)) from None
 
     def read_record(
         self, request, run: str, tag: str, step: int, names: set[str] | None = None, exclude: Iterable[str] = ()
@@ -256,7 +242,7 @@ class FamilyPlugin(base_plugin.TBPlugin):
             def read_sidecar(spans):
                 if any(start + length > ref["length"] for start, length in spans):
                     raise NotFound("record unreadable: an array runs past its payload")
-                return _read_ranges(path, [(ref["offset"] + start, length) for start, length in spans])
+                return self._read_ranges(path, [(ref["offset"] + start, length) for start, length in spans])
 
             read = read_sidecar
         key = ("header", run, tag, step, ref and ref["file"], ref and ref["offset"])
