@@ -4,7 +4,7 @@ Importing this package is cheap: the public API below is loaded on first use, an
 imports torch.
 """
 
-import importlib
+from tb_suite.core.lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -17,20 +17,11 @@ _EXPORTS = {
     "log_predictions": "tb_suite.predictions.summary",
     "log_confusion_matrix": "tb_suite.predictions.summary",
 }
-_INTEGRATIONS = ("lightning", "transformers")
-_FAMILIES = ("attention", "landscape", "predictions", "tokens")  # `tbs.landscape.plane(...)` etc.
+_SUBMODULES = {
+    "lightning": "tb_suite.integrations.lightning",
+    "transformers": "tb_suite.integrations.transformers",
+    **{family: f"tb_suite.{family}" for family in ("attention", "landscape", "predictions", "tokens")},
+}
 
-__all__ = sorted([*_EXPORTS, *_INTEGRATIONS, *_FAMILIES])
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    elif name in _INTEGRATIONS:
-        value = importlib.import_module(f"tb_suite.integrations.{name}")
-    elif name in _FAMILIES:
-        value = importlib.import_module(f"tb_suite.{name}")
-    else:
-        raise AttributeError(f"module 'tb_suite' has no attribute {name!r}")
-    globals()[name] = value
-    return value
+__all__ = sorted([*_EXPORTS, *_SUBMODULES])
+__getattr__ = lazy_getattr(__name__, _EXPORTS, _SUBMODULES)

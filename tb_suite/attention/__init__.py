@@ -6,7 +6,7 @@ The math (`rollout`, `head_entropy`, `head_importance`, `HeadMask`, `evaluate_he
 it is imported on first use, so TensorBoard's side never imports torch.
 """
 
-import importlib
+from tb_suite.core.lazy import lazy_getattr
 
 _EXPORTS = {
     "log_attention": "tb_suite.attention.summary",
@@ -23,10 +23,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'tb_suite.attention' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

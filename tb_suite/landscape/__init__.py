@@ -4,7 +4,7 @@
 first use; `log_slice` and the slice types do not.
 """
 
-import importlib
+from tb_suite.core.lazy import lazy_getattr
 
 _EXPORTS = {
     "linear": "tb_suite.landscape.compute",
@@ -19,10 +19,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'tb_suite.landscape' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
