@@ -81,3 +81,13 @@ def check_names(names: Any, name: str, count: int) -> list[str] | None:
     if len(names) != count:
         raise ValueError(f"{name} has {len(names)} entries, expected {count}")
     return names
+
+
+def check_positive_int(value: Any, name: str, *, optional: bool = False) -> int | None:
+    """`value` as an int >= 1 (or None when `optional`); otherwise a ValueError naming `name`."""
+    if optional and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        expected = "None or an int >= 1" if optional else "an int >= 1"
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return int(value)

@@ -22,7 +22,7 @@ pl = require("lightning.pytorch", "lightning")
 import torch  # noqa: E402  (Lightning has imported it already)
 from lightning.pytorch.loggers import TensorBoardLogger  # noqa: E402
 
-from tb_suite.core.validate import check_tag  # noqa: E402
+from tb_suite.core.validate import check_positive_int, check_tag  # noqa: E402
 from tb_suite.core.writer import Writer, as_writer  # noqa: E402
 from tb_suite.predictions.summary import log_predictions  # noqa: E402
 
@@ -121,12 +121,8 @@ class PredictionsCallback(TBSCallback):
         dataloader_idx: int = 0,
     ) -> None:
         super().__init__()
-        if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, int) or every_n_epochs < 1:
-            raise ValueError(f"every_n_epochs must be an int >= 1, got {every_n_epochs!r}")
-        if max_samples is not None and (
-            isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1
-        ):
-            raise ValueError(f"max_samples must be None or an int >= 1, got {max_samples!r}")
+        check_positive_int(every_n_epochs, "every_n_epochs")
+        check_positive_int(max_samples, "max_samples", optional=True)
         if predict_fn is not None and not callable(predict_fn):
             raise TypeError("predict_fn must be callable as predict_fn(pl_module, batch)")
         self.tag = check_tag(tag)
@@ -241,8 +237,7 @@ class LandscapeCallback(TBSCallback):
 
     def __init__(self, *, every_n_epochs: int = 1, **options: Any) -> None:
         super().__init__()
-        if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, int) or every_n_epochs < 1:
-            raise ValueError(f"every_n_epochs must be an int >= 1, got {every_n_epochs!r}")
+        check_positive_int(every_n_epochs, "every_n_epochs")
         from tb_suite.landscape.schedule import SliceSchedule
 
         self.every_n_epochs = every_n_epochs
@@ -277,8 +272,7 @@ class AttentionCallback(TBSCallback):
 
     def __init__(self, inputs: Any, *, every_n_steps: int = 100, model_attr: str | None = None, **options: Any) -> None:
         super().__init__()
-        if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
-            raise ValueError(f"every_n_steps must be an int >= 1, got {every_n_steps!r}")
+        check_positive_int(every_n_steps, "every_n_steps")
         from tb_suite.attention.probe import AttentionProbe
 
         self.every_n_steps = every_n_steps
@@ -330,8 +324,7 @@ class TokenPredictionsCallback(TBSCallback):
         from tb_suite.tokens.probes import probe_batch
 
         for name, value in (("num_sequences", num_sequences), ("k", k), ("every_n_epochs", every_n_epochs)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            check_positive_int(value, name)
         self.tag = check_tag(tag)
         self.tokenizer = tokenizer
         self.num_sequences = num_sequences

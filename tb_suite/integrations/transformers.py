@@ -22,7 +22,7 @@ transformers = require("transformers", "transformers")
 from transformers import Trainer, TrainerCallback  # noqa: E402
 from transformers.integrations import TensorBoardCallback  # noqa: E402
 
-from tb_suite.core.validate import check_tag  # noqa: E402
+from tb_suite.core.validate import check_positive_int, check_tag  # noqa: E402
 from tb_suite.core.writer import Writer, as_writer  # noqa: E402
 from tb_suite.predictions.summary import log_predictions  # noqa: E402
 
@@ -104,10 +104,7 @@ class PredictionsCallback(TBSCallback):
         self, tag: str = "eval", *, class_names: Sequence[str] | None = None, max_samples: int | None = None
     ) -> None:
         super().__init__()
-        if max_samples is not None and (
-            isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1
-        ):
-            raise ValueError(f"max_samples must be None or an int >= 1, got {max_samples!r}")
+        check_positive_int(max_samples, "max_samples", optional=True)
         self.tag = check_tag(tag)
         self.class_names = None if class_names is None else list(class_names)
         self.max_samples = max_samples
@@ -184,8 +181,7 @@ class LandscapeCallback(TBSCallback):
 
     def __init__(self, *, every_n_steps: int = 100, **options: Any) -> None:
         super().__init__()
-        if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
-            raise ValueError(f"every_n_steps must be an int >= 1, got {every_n_steps!r}")
+        check_positive_int(every_n_steps, "every_n_steps")
         from tb_suite.landscape.schedule import SliceSchedule
 
         self.every_n_steps = every_n_steps
@@ -216,8 +212,7 @@ class AttentionCallback(TBSCallback):
 
     def __init__(self, inputs: Any, *, every_n_steps: int = 100, **options: Any) -> None:
         super().__init__()
-        if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
-            raise ValueError(f"every_n_steps must be an int >= 1, got {every_n_steps!r}")
+        check_positive_int(every_n_steps, "every_n_steps")
         from tb_suite.attention.probe import AttentionProbe
 
         self.every_n_steps = every_n_steps
@@ -249,8 +244,7 @@ class TokenPredictionsCallback(TBSCallback):
     def __init__(self, probes: Any = None, *, tag: str = "tokens", tokenizer: Any = None, num_sequences: int = 4, k: int = 20) -> None:
         super().__init__()
         for name, value in (("num_sequences", num_sequences), ("k", k)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            check_positive_int(value, name)
         self.tag = check_tag(tag)
         self.tokenizer = tokenizer
         self.num_sequences = num_sequences
