@@ -1,5 +1,6 @@
 /** Run, tag and step pickers shared by all plugin tabs. */
-import type { ReactNode } from "react";
+import type { CSSProperties, ReactNode } from "react";
+import type { RunTagStep } from "./useRunTagStep";
 
 export function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -8,6 +9,11 @@ export function Field({ label, children }: { label: string; children: ReactNode 
       {children}
     </div>
   );
+}
+
+/** A run's colour as a small square. */
+export function Swatch({ color, style }: { color: string | undefined; style?: CSSProperties }) {
+  return <span className="tbs-swatch" style={{ background: color, ...style }} />;
 }
 
 export function RunPicker(props: {
@@ -26,7 +32,7 @@ export function RunPicker(props: {
         {runs.map((run) => (
           <label key={run} title={run}>
             <input type="checkbox" checked={selected.includes(run)} onChange={() => toggle(run)} />
-            <span className="tbs-swatch" style={{ background: colors.get(run) }} />
+            <Swatch color={colors.get(run)} />
             <span>{run}</span>
           </label>
         ))}
@@ -54,6 +60,29 @@ export function Select<T extends string>(props: {
       </select>
     </Field>
   );
+}
+
+/** A select over numbers (steps, indices); `indices(n)` gives 0..n-1. */
+export function NumberSelect(props: {
+  label: string;
+  value: number;
+  options: readonly number[];
+  onChange: (value: number) => void;
+  testId?: string;
+}) {
+  return (
+    <Select
+      label={props.label}
+      value={String(props.value)}
+      options={props.options.map(String)}
+      onChange={(v) => props.onChange(Number(v))}
+      testId={props.testId}
+    />
+  );
+}
+
+export function indices(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 /** Tag picker: a select over tag names. */
@@ -96,10 +125,23 @@ export function StepSlider(props: {
   );
 }
 
-export function ErrorBox({ message }: { message: string | null }) {
-  return message ? (
+/** The runs, tag and step pickers of a `useRunTagStep` selection (tag and step once there are any). */
+export function RunTagStepPickers({ selection: s }: { selection: RunTagStep }) {
+  return (
+    <>
+      <RunPicker runs={s.runs} selected={s.selectedRuns} colors={s.colors} onChange={s.setSelectedRuns} />
+      {s.tagNames.length > 0 && <TagPicker tags={s.tagNames} value={s.tag} onChange={s.setTag} />}
+      {s.steps.length > 0 && <StepSlider steps={s.steps} value={s.step} onChange={s.setStep} />}
+    </>
+  );
+}
+
+/** The error message, or the non-empty ones of a list one per line; nothing when there is none. */
+export function ErrorBox({ message }: { message: string | null | readonly (string | null | undefined)[] }) {
+  const text = typeof message === "string" || message === null ? message : message.filter(Boolean).join("\n");
+  return text ? (
     <div className="tbs-error" role="alert">
-      {message}
+      {text}
     </div>
   ) : null;
 }

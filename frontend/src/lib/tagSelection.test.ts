@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runStepsOf, runsOf, stepFor, stepsOf, tagsOf } from "./tagSelection";
+import { pickOr, recordSpecs, runStepsOf, runsOf, stepFor, stepsOf, tagsOf } from "./tagSelection";
 
 const tags = {
   b: { val: { steps: [10, 0], meta: {} } },
@@ -21,5 +21,20 @@ describe("tag selection", () => {
     expect(stepFor([0, 10], 5)).toBe(0);
     expect(stepFor([0, 10], 10)).toBe(10);
     expect(stepFor([3, 10], 1)).toBe(3);
+  });
+
+  it("gives each run its own step for the selected one, leaving out runs without the tag", () => {
+    expect(recordSpecs(tags, ["a", "b"], "val", 7)).toEqual([
+      { run: "a", step: 5 },
+      { run: "b", step: 0 },
+    ]);
+    expect(recordSpecs(tags, ["a", "b"], "test", 0)).toEqual([{ run: "a", step: 1 }]);
+  });
+
+  it("keeps a picked value only while it is an option", () => {
+    expect(pickOr(["x", "y"], "y", "x")).toBe("y");
+    expect(pickOr(["x", "y"], "z", "x")).toBe("x");
+    expect(pickOr([1, 2], null, 2)).toBe(2);
+    expect(pickOr<number>([], null, undefined)).toBeUndefined();
   });
 });

@@ -1,6 +1,17 @@
 /** Run / tag / step derivations from `./tags` shared by tabs with run, tag and step pickers (pure). */
 import type { TagsResponse } from "./api";
 
+/** One run's record to show: the run and its own step for the selected step. */
+export interface RecordSpec {
+  run: string;
+  step: number;
+}
+
+/** `value` while it is one of `options`, else `fallback` (a picked value that vanished falls back). */
+export function pickOr<T>(options: readonly T[], value: T | null, fallback: T | undefined): T | undefined {
+  return value !== null && options.includes(value) ? value : fallback;
+}
+
 export function runsOf(tags: TagsResponse<unknown> | null): string[] {
   return tags ? Object.keys(tags).sort() : [];
 }
@@ -27,4 +38,12 @@ export function stepFor(steps: readonly number[], selected: number): number {
   let best = steps[0];
   for (const s of steps) if (s <= selected) best = s;
   return best;
+}
+
+/** Each run's record for the selected step (`stepFor` over its own steps); runs without steps for `tag` are left out. */
+export function recordSpecs(tags: TagsResponse<unknown> | null, runs: readonly string[], tag: string, step: number): RecordSpec[] {
+  return runs.flatMap((run) => {
+    const own = runStepsOf(tags, run, tag);
+    return own.length ? [{ run, step: stepFor(own, step) }] : [];
+  });
 }

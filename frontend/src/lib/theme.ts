@@ -35,7 +35,7 @@ html, body { margin: 0; background: var(--tbs-bg); color: var(--tbs-fg);
 .tbs-app button[aria-pressed="true"] { border-color: var(--tbs-accent); box-shadow: inset 0 0 0 1px var(--tbs-accent); }
 .tbs-runs { display: flex; flex-direction: column; gap: 2px; max-height: 140px; overflow: auto; min-width: 160px; }
 .tbs-runs label { display: flex; gap: 6px; align-items: center; white-space: nowrap; cursor: pointer; }
-.tbs-swatch { width: 10px; height: 10px; border-radius: 2px; flex: none; }
+.tbs-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; flex: none; }
 .tbs-slider { display: flex; gap: 8px; align-items: center; min-width: 260px; }
 .tbs-slider input[type=range] { flex: 1; padding: 0; }
 .tbs-heatmap { position: relative; display: inline-block; max-width: 100%; }
@@ -83,6 +83,11 @@ const RUN_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c
 /** A colour per run: by position in the sorted run list, so colours are stable across plugins. */
 export function runColors(runs: readonly string[]): Map<string, string> {
   return new Map([...runs].sort().map((run, i) => [run, RUN_PALETTE[i % RUN_PALETTE.length]]));
+}
+
+/** The colour of `run` in a `runColors` map (the palette's first for a run not in it). */
+export function runColor(colors: Map<string, string>, run: string): string {
+  return colors.get(run) ?? RUN_PALETTE[0];
 }
 
 /** Distinct colours for series within a chart (classes), cycling a qualitative palette. */

@@ -6,7 +6,8 @@ import { COLORMAPS, type ColormapName } from "../../lib/colormaps";
 import { safeFilename } from "../../lib/exportPng";
 import { ExportPngButton } from "../../lib/ExportPngButton";
 import { Heatmap } from "../../lib/Heatmap";
-import { ErrorBox, Select, StepSlider } from "../../lib/pickers";
+import { ErrorBox, NumberSelect, Select, StepSlider, indices } from "../../lib/pickers";
+import { pickOr, runsOf } from "../../lib/tagSelection";
 import { useFetch } from "../../lib/useFetch";
 import { useLiveTags } from "../../lib/useLiveTags";
 import { HeadGrid } from "./HeadGrid";
@@ -31,26 +32,22 @@ const VIEWS: { value: View; label: string }[] = [
   { value: "rollout", label: "rollout" },
 ];
 
-function pick<T>(options: readonly T[], value: T | null, fallback: T | undefined): T | undefined {
-  return value !== null && options.includes(value) ? value : fallback;
-}
-
 export function AttentionApp() {
   const live = useLiveTags<TagMeta>();
-  const runs = useMemo(() => Object.keys(live.tags ?? {}).sort(), [live.tags]);
+  const runs = useMemo(() => runsOf(live.tags), [live.tags]);
   const [pickedRun, setRun] = useState<string | null>(null);
-  const run = pick(runs, pickedRun, runs[0]) ?? "";
+  const run = pickOr(runs, pickedRun, runs[0]) ?? "";
   const runTags = live.tags?.[run] ?? {};
   const tagsOfKind = (kind: string) => Object.keys(runTags).filter((t) => runTags[t].meta.kind === kind).sort();
   const attentionTags = tagsOfKind("attention");
   const statsTags = tagsOfKind("head_stats");
   const [pickedTag, setTag] = useState<string | null>(null);
-  const tag = pick(attentionTags, pickedTag, attentionTags[0]) ?? "";
+  const tag = pickOr(attentionTags, pickedTag, attentionTags[0]) ?? "";
   const [pickedStatsTag, setStatsTag] = useState<string | null>(null);
-  const statsTag = pick(statsTags, pickedStatsTag, statsTags[0]) ?? "";
+  const statsTag = pickOr(statsTags, pickedStatsTag, statsTags[0]) ?? "";
   const steps = runTags[tag]?.steps ?? [];
   const [pickedStep, setStep] = useState<number | null>(null);
-  const step = pick(steps, pickedStep, steps.at(-1)) ?? 0;
+  const step = pickOr(steps, pickedStep, steps.at(-1)) ?? 0;
   const previous = steps[steps.indexOf(step) - 1];
 
   const [example, setExample] = useState(0);
@@ -179,32 +176,20 @@ export function AttentionApp() {
         <Select label="Run" value={run} options={runs} onChange={setRun} testId="run-picker" />
         <Select label="Tag" value={tag} options={attentionTags} onChange={setTag} testId="tag-picker" />
         {meta && meta.examples > 1 && (
-          <Select
+          <NumberSelect
             label="Example"
-            value={String(Math.min(example, meta.examples - 1))}
-            options={Array.from({ length: meta.examples }, (_, i) => String(i))}
-            onChange={(v) => setExample(Number(v))}
+            value={Math.min(example, meta.examples - 1)}
+            options={indices(meta.examples)}
+            onChange={setExample}
             testId="example-picker"
           />
         )}
         <Select label="View" value={safeView} options={meta?.rollout ? VIEWS : VIEWS.slice(0, 2)} onChange={setView} testId="view-picker" />
         {safeView !== "rollout" && (
-          <Select
-            label="Layer"
-            value={String(safeLayer)}
-            options={Array.from({ length: layerCount }, (_, i) => String(i))}
-            onChange={(v) => setLayer(Number(v))}
-            testId="layer-picker"
-          />
+          <NumberSelect label="Layer" value={safeLayer} options={indices(layerCount)} onChange={setLayer} testId="layer-picker" />
         )}
         {safeView === "head" && (
-          <Select
-            label="Head"
-            value={String(safeHead)}
-            options={Array.from({ length: headCount }, (_, i) => String(i))}
-            onChange={(v) => setHead(Number(v))}
-            testId="head-picker"
-          />
+          <NumberSelect label="Head" value={safeHead} options={indices(headCount)} onChange={setHead} testId="head-picker" />
         )}
         <StepSlider steps={steps} value={step} onChange={setStep} />
         <div className="tbs-field">

@@ -1,7 +1,7 @@
 /** Head statistics: entropy / importance as layer x head grids (masked heads crossed out) at the
  * current step, and each layer's mean over training. */
 import { useMemo } from "react";
-import { colormapLut, lutIndex, textColorOn } from "../../lib/colormaps";
+import { colormapLut, cssColor, lutIndex, textColorOn } from "../../lib/colormaps";
 import { formatValue } from "../../lib/format";
 import { LineChart, type LineSeries } from "../../lib/LineChart";
 import { seriesColor } from "../../lib/theme";
@@ -31,7 +31,7 @@ function StatGrid(props: { title: string; values: Float32Array; mask: Float32Arr
                 const v = values[l * heads + h];
                 const k = lutIndex(v, lo, hi);
                 const masked = props.mask !== null && props.mask[l * heads + h] > 0;
-                const bg = k < 0 ? "transparent" : `rgb(${lut[3 * k]},${lut[3 * k + 1]},${lut[3 * k + 2]})`;
+                const bg = k < 0 ? "transparent" : cssColor(lut, k);
                 return (
                   <td
                     key={h}

@@ -1,5 +1,6 @@
 /** Types and fetchers for the tbs_attention routes (docs/http_api.md, `## tbs_attention`). */
 import { getJson, getRecord, type Params } from "../../lib/api";
+import { PromiseCache } from "../../lib/promiseCache";
 
 export type View = "head" | "layer" | "rollout";
 
@@ -92,20 +93,10 @@ export function blockLabels(tokens: readonly string[], start: number, end: numbe
 
 /** Responses by URL, least recently used dropped first: scrubbing back and forth, and neighbours
  * prefetched ahead of the scrubber, come from memory. Failed loads are not kept. */
-const CACHE_ENTRIES = 48;
-const cache = new Map<string, Promise<unknown>>();
+const cache = new PromiseCache(48, { lru: true });
 
 export function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
-  let promise = cache.get(key) as Promise<T> | undefined;
-  if (promise) {
-    cache.delete(key);
-  } else {
-    promise = load();
-    promise.catch(() => cache.delete(key));
-  }
-  cache.set(key, promise);
-  while (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-  return promise;
+  return cache.get(key, load);
 }
 
 export const cachedMap = (params: Params) => cached(`map?${JSON.stringify(params)}`, () => getMap(params));

@@ -1,12 +1,14 @@
 /** The tbs_landscape tab: lines, axis-parallel small multiples and 2D planes, step by step, runs side by side. */
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { COLORMAPS, type ColormapName } from "../../lib/colormaps";
 import { LineChart, type LineSeries } from "../../lib/LineChart";
-import { ErrorBox, Field, RunPicker, Select, StepSlider, TagPicker } from "../../lib/pickers";
-import { runColors } from "../../lib/theme";
-import { useFetch } from "../../lib/useFetch";
+import { ErrorBox, Field, RunTagStepPickers, Select } from "../../lib/pickers";
+import type { RecordSpec } from "../../lib/tagSelection";
+import { runColor } from "../../lib/theme";
 import { useLiveTags } from "../../lib/useLiveTags";
-import { loadSlice, loadSteps, runsOf, stepAtOrBefore, stepsOf, tagsOf, type Slice, type SliceMeta, type StepRow } from "./data";
+import { useEach } from "../../lib/useRecords";
+import { useRunTagStep } from "../../lib/useRunTagStep";
+import { loadSlice, loadSteps, type Slice, type SliceMeta, type StepRow } from "./data";
 import { PlaneView, type PlaneMode } from "./PlaneView";
 
 const DEFAULT_RUNS = 4;
@@ -18,18 +20,16 @@ interface Loaded {
   slice: Slice;
 }
 
-function useSlices(tag: string, specs: { run: string; step: number }[], reload: number) {
-  const key = tag && specs.length ? JSON.stringify([tag, specs, reload]) : null;
-  return useFetch<Loaded[]>(key, (signal) =>
-    Promise.all(specs.map(async ({ run, step }) => ({ run, step, slice: await loadSlice(run, tag, step, signal) }))),
-  );
+function useSlices(tag: string, specs: readonly RecordSpec[], reload: number) {
+  return useEach(tag, specs, reload, async ({ run, step }, signal): Promise<Loaded> => ({
+    run,
+    step,
+    slice: await loadSlice(run, tag, step, signal),
+  }));
 }
 
-function useStepRows(tag: string, runs: string[], reload: number) {
-  const key = tag && runs.length ? JSON.stringify([tag, runs, reload]) : null;
-  return useFetch<[string, StepRow[]][]>(key, (signal) =>
-    Promise.all(runs.map(async (run) => [run, await loadSteps(run, tag, signal)] as [string, StepRow[]])),
-  );
+function useStepRows(tag: string, runs: readonly string[], reload: number) {
+  return useEach(tag, runs, reload, async (run, signal): Promise<[string, StepRow[]]> => [run, await loadSteps(run, tag, signal)]);
 }
 
 function marker(x: number, lo: number, hi: number, label: string): LineSeries {
@@ -42,7 +42,7 @@ function LineView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, st
   const series: LineSeries[] = [
     ...loaded.map((l) => ({
       label: `${l.run} @ ${l.step}`,
-      color: colors.get(l.run) ?? "#1f77b4",
+      color: runColor(colors, l.run),
       x: l.slice.arrays.alpha,
       y: l.slice.arrays.loss,
     })),
@@ -69,7 +69,7 @@ function AxisView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, st
             const n = l.slice.arrays.offset.length;
             return {
               label: `${l.run} @ ${l.step}`,
-              color: colors.get(l.run) ?? "#1f77b4",
+              color: runColor(colors, l.run),
               x: l.slice.arrays.offset,
               y: Array.from(l.slice.arrays.loss).slice(k * n, (k + 1) * n),
             };
@@ -92,21 +92,8 @@ function AxisView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, st
 
 export function LandscapeApp() {
   const live = useLiveTags<{ type?: string }>();
-  const runs = useMemo(() => runsOf(live.tags), [live.tags]);
-  const colors = useMemo(() => runColors(runs), [runs]);
-  const [pickedRuns, setPickedRuns] = useState<string[] | null>(null);
-  const selectedRuns = pickedRuns ? runs.filter((r) => pickedRuns.includes(r)) : runs.slice(0, DEFAULT_RUNS);
-  const tagNames = tagsOf(live.tags, selectedRuns);
-  const [pickedTag, setTag] = useState("");
-  const tag = tagNames.includes(pickedTag) ? pickedTag : (tagNames[0] ?? "");
-  const steps = stepsOf(live.tags, selectedRuns, tag);
-  const [pickedStep, setPickedStep] = useState<number | null>(null); // null follows the latest step
-  const step = pickedStep !== null && steps.includes(pickedStep) ? pickedStep : (steps.at(-1) ?? 0);
-  const runsWithTag = selectedRuns.filter((r) => live.tags?.[r]?.[tag]);
-  const specs = runsWithTag.flatMap((run) => {
-    const own = stepAtOrBefore(live.tags?.[run]?.[tag]?.steps ?? [], step);
-    return own === undefined ? [] : [{ run, step: own }];
-  });
+  const selection = useRunTagStep(live.tags, DEFAULT_RUNS);
+  const { runs, colors, tag, runsWithTag, specs } = selection;
   const slices = useSlices(tag, specs, live.reloadCount);
   const stepRows = useStepRows(tag, runsWithTag, live.reloadCount);
 
@@ -120,18 +107,14 @@ export function LandscapeApp() {
   const planes = loaded.filter((l) => l.slice.meta.type === "plane");
   const progress: LineSeries[] = (stepRows.data ?? []).map(([run, rows]) => {
     const shown = rows.filter((r) => r.center_loss !== undefined);
-    return { label: run, color: colors.get(run) ?? "#1f77b4", x: shown.map((r) => r.step), y: shown.map((r) => r.center_loss!) };
+    return { label: run, color: runColor(colors, run), x: shown.map((r) => r.step), y: shown.map((r) => r.center_loss!) };
   });
-  const errors = [live.error, slices.error, stepRows.error].filter(Boolean).join("\n");
+  const errors = [live.error, slices.error, stepRows.error];
 
   return (
     <div className="tbs-app">
       <div className="tbs-toolbar">
-        <RunPicker runs={runs} selected={selectedRuns} colors={colors} onChange={setPickedRuns} />
-        {tagNames.length > 0 && <TagPicker tags={tagNames} value={tag} onChange={setTag} />}
-        {steps.length > 0 && (
-          <StepSlider steps={steps} value={step} onChange={(s) => setPickedStep(s === steps.at(-1) ? null : s)} />
-        )}
+        <RunTagStepPickers selection={selection} />
         {type === "plane" && (
           <>
             <Select label="View" value={mode} options={MODES} onChange={setMode} testId="plane-mode" />
@@ -155,7 +138,7 @@ export function LandscapeApp() {
           </>
         )}
       </div>
-      <ErrorBox message={errors || null} />
+      <ErrorBox message={errors} />
       {live.tags && runs.length === 0 && (
         <div className="tbs-muted">
           No landscapes logged yet. Use tb_suite.log_slice(writer, tag, tb_suite.landscape.plane(model, loss_fn, batch), step=...).
@@ -169,7 +152,7 @@ export function LandscapeApp() {
             <PlaneView
               key={l.run}
               title={`${l.run} @ ${l.step}`}
-              color={colors.get(l.run) ?? "#1f77b4"}
+              color={runColor(colors, l.run)}
               xs={l.slice.arrays.x}
               ys={l.slice.arrays.y}
               losses={l.slice.arrays.loss}

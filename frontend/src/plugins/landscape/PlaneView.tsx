@@ -9,6 +9,7 @@ import { colormapLut, cssColor, lutIndex, type ColormapName } from "../../lib/co
 import { ExportPngButton } from "../../lib/ExportPngButton";
 import { safeFilename } from "../../lib/exportPng";
 import { formatValue } from "../../lib/format";
+import { Swatch } from "../../lib/pickers";
 import { cssVar } from "../../lib/theme";
 import { useDarkMode } from "../../lib/useDarkMode";
 import { gridPos, nearestCell, range, scaled, thresholds } from "./planeMath";
@@ -178,7 +179,7 @@ export function PlaneView(props: PlaneViewProps) {
     <div className="tbs-panel" data-testid="plane-view">
       <div className="tbs-row" style={{ justifyContent: "space-between" }}>
         <h3 style={{ margin: 0 }}>
-          <span className="tbs-swatch" style={{ background: props.color, display: "inline-block", marginRight: 6 }} />
+          <Swatch color={props.color} style={{ marginRight: 6 }} />
           {props.title}
         </h3>
         <ExportPngButton getCanvas={() => canvas.current} filename={safeFilename(props.title, "plane")} />

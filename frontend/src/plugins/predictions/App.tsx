@@ -3,16 +3,16 @@ import { useDeferredValue, useMemo, useState } from "react";
 import { COLORMAPS, type ColormapName } from "../../lib/colormaps";
 import { safeFilename } from "../../lib/exportPng";
 import { formatMetric, formatPercent } from "../../lib/format";
-import { ErrorBox, RunPicker, Select, StepSlider, TagPicker } from "../../lib/pickers";
-import { runStepsOf, runsOf, stepFor, stepsOf, tagsOf } from "../../lib/tagSelection";
-import { runColors } from "../../lib/theme";
+import { ErrorBox, RunTagStepPickers, Select } from "../../lib/pickers";
+import { pickOr, runStepsOf, stepFor } from "../../lib/tagSelection";
 import { useLiveTags } from "../../lib/useLiveTags";
+import { useRunTagStep } from "../../lib/useRunTagStep";
 import { ClassSelector, chosenClasses, type ClassChoice } from "./ClassSelector";
 import { ClassTable } from "./ClassTable";
 import type { NormMode } from "./confusion";
 import { ConfusionPanel } from "./ConfusionPanel";
 import { CurvesPanel } from "./CurvesPanel";
-import { useExamples, useRecords, type RecordSpec } from "./data";
+import { useExamples, useRecords } from "./data";
 import { DiffControls, type RecordRef } from "./DiffControls";
 import { ExamplesPanel } from "./ExamplesPanel";
 import type { PredMeta, PredRecord } from "./record";
@@ -43,26 +43,11 @@ function Summary(props: { record: PredRecord; run: string; step: number; baselin
 
 export function PredictionsApp() {
   const live = useLiveTags<PredMeta>();
-  const runs = useMemo(() => runsOf(live.tags), [live.tags]);
-  const colors = useMemo(() => runColors(runs), [runs]);
+  const selection = useRunTagStep(live.tags, DEFAULT_RUNS);
+  const { runs, tag, step, runsWithTag, specs } = selection;
 
-  const [pickedRuns, setPickedRuns] = useState<string[] | null>(null);
-  const selectedRuns = pickedRuns ? runs.filter((r) => pickedRuns.includes(r)) : runs.slice(0, DEFAULT_RUNS);
-  const tagNames = tagsOf(live.tags, selectedRuns);
-  const [pickedTag, setTag] = useState("");
-  const tag = tagNames.includes(pickedTag) ? pickedTag : (tagNames[0] ?? "");
-  const steps = stepsOf(live.tags, selectedRuns, tag);
-  // null follows the latest step as new ones arrive.
-  const [pickedStep, setPickedStep] = useState<number | null>(null);
-  const step = pickedStep !== null && steps.includes(pickedStep) ? pickedStep : (steps.at(-1) ?? 0);
-
-  const runsWithTag = selectedRuns.filter((r) => live.tags?.[r]?.[tag]);
-  const [pickedMatrixRun, setMatrixRun] = useState("");
-  const matrixRun = runsWithTag.includes(pickedMatrixRun) ? pickedMatrixRun : (runsWithTag[0] ?? "");
-  const specs: RecordSpec[] = useMemo(
-    () => runsWithTag.map((run) => ({ run, step: stepFor(runStepsOf(live.tags, run, tag), step) })),
-    [runsWithTag.join("\0"), live.tags, tag, step],
-  );
+  const [pickedMatrixRun, setMatrixRun] = useState<string | null>(null);
+  const matrixRun = pickOr(runsWithTag, pickedMatrixRun, runsWithTag[0]) ?? "";
   const loaded = useRecords(tag, specs, live.reloadCount);
 
   const [mode, setMode] = useState<NormMode>("raw");
@@ -102,16 +87,12 @@ export function PredictionsApp() {
     [runsWithTag.join("\0"), laterRecords],
   );
 
-  const errors = [live.error, loaded.error, diffA.error, diffB.error, ...(loaded.data?.errors ?? [])].filter(Boolean).join("\n");
+  const errors = [live.error, loaded.error, diffA.error, diffB.error, ...(loaded.data?.errors ?? [])];
 
   return (
     <div className="tbs-app">
       <div className="tbs-toolbar">
-        <RunPicker runs={runs} selected={selectedRuns} colors={colors} onChange={setPickedRuns} />
-        {tagNames.length > 0 && <TagPicker tags={tagNames} value={tag} onChange={setTag} />}
-        {steps.length > 0 && (
-          <StepSlider steps={steps} value={step} onChange={(s) => setPickedStep(s === steps.at(-1) ? null : s)} />
-        )}
+        <RunTagStepPickers selection={selection} />
         {runsWithTag.length > 1 && !diff && (
           <Select label="Matrix run" value={matrixRun} options={runsWithTag} onChange={setMatrixRun} />
         )}
@@ -133,7 +114,7 @@ export function PredictionsApp() {
         </div>
         {diff && <DiffControls a={diff.a} b={diff.b} runs={runsWithTag} stepsOf={runSteps} onChange={(a, b) => setDiffRefs({ a, b })} />}
       </div>
-      <ErrorBox message={errors || null} />
+      <ErrorBox message={errors} />
       {live.tags && runs.length === 0 && (
         <div className="tbs-muted">No predictions logged yet. Use tb_suite.log_predictions(writer, tag, probs, targets, step=...).</div>
       )}

@@ -1,10 +1,9 @@
 /** Picks the two (run, step) records whose confusion matrices diff mode subtracts: A − B. */
-import { Field, Select } from "../../lib/pickers";
+import { Field, NumberSelect, Select } from "../../lib/pickers";
+import type { RecordSpec } from "../../lib/tagSelection";
 
-export interface RecordRef {
-  run: string;
-  step: number;
-}
+/** One (run, step) record. */
+export type RecordRef = RecordSpec;
 
 function RefPicker(props: { label: string; value: RecordRef; runs: readonly string[]; stepsOf: (run: string) => number[]; onChange: (r: RecordRef) => void }) {
   const steps = props.stepsOf(props.value.run);
@@ -17,11 +16,11 @@ function RefPicker(props: { label: string; value: RecordRef; runs: readonly stri
           options={props.runs}
           onChange={(run) => props.onChange({ run, step: props.stepsOf(run).at(-1) ?? 0 })}
         />
-        <Select
+        <NumberSelect
           label="step"
-          value={String(props.value.step)}
-          options={steps.map(String)}
-          onChange={(s) => props.onChange({ run: props.value.run, step: Number(s) })}
+          value={props.value.step}
+          options={steps}
+          onChange={(step) => props.onChange({ run: props.value.run, step })}
         />
       </div>
     </Field>

@@ -1,12 +1,12 @@
 /** The tbs_tokens tab: token strips coloured by a metric, top-k on hover, loss and per-token histories. */
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { colormapLut, cssColor } from "../../lib/colormaps";
 import { formatValue } from "../../lib/format";
-import { ErrorBox, Field, RunPicker, Select, StepSlider, TagPicker } from "../../lib/pickers";
-import { runStepsOf, runsOf, stepFor, stepsOf, tagsOf } from "../../lib/tagSelection";
-import { injectStyle, runColors } from "../../lib/theme";
+import { ErrorBox, Field, RunTagStepPickers, Select, Swatch, indices } from "../../lib/pickers";
+import { injectStyle } from "../../lib/theme";
 import { useLiveTags } from "../../lib/useLiveTags";
-import { useHistories, useRecords, type RecordSpec } from "./data";
+import { useRunTagStep } from "../../lib/useRunTagStep";
+import { useHistories, useRecords } from "./data";
 import { LossCharts, TokenSparklines } from "./HistoryPanel";
 import { METRICS, visibleText, type Metric } from "./record";
 import { STRIP_CSS, TokenStrip, type TokenRef } from "./TokenStrip";
@@ -41,28 +41,14 @@ function SequencePicker(props: { count: number; selected: number[]; onChange: (s
 export function TokensApp() {
   injectStyle("tbs-tokens-css", STRIP_CSS);
   const live = useLiveTags();
-  const runs = useMemo(() => runsOf(live.tags), [live.tags]);
-  const colors = useMemo(() => runColors(runs), [runs]);
-  const [pickedRuns, setPickedRuns] = useState<string[] | null>(null);
-  const selectedRuns = pickedRuns ? runs.filter((r) => pickedRuns.includes(r)) : runs.slice(0, DEFAULT_RUNS);
-  const tagNames = tagsOf(live.tags, selectedRuns);
-  const [pickedTag, setTag] = useState("");
-  const tag = tagNames.includes(pickedTag) ? pickedTag : (tagNames[0] ?? "");
-  const steps = stepsOf(live.tags, selectedRuns, tag);
-  const [pickedStep, setPickedStep] = useState<number | null>(null); // null follows the latest step
-  const step = pickedStep !== null && steps.includes(pickedStep) ? pickedStep : (steps.at(-1) ?? 0);
-  const runsWithTag = selectedRuns.filter((r) => live.tags?.[r]?.[tag]);
-  const specs: RecordSpec[] = useMemo(
-    () => runsWithTag.map((run) => ({ run, step: stepFor(runStepsOf(live.tags, run, tag), step) })),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [runsWithTag.join("\0"), live.tags, tag, step],
-  );
+  const selection = useRunTagStep(live.tags, DEFAULT_RUNS);
+  const { runs, colors, tag, runsWithTag, specs } = selection;
   const loaded = useRecords(tag, specs, live.reloadCount);
 
   const [metric, setMetric] = useState<Metric>("target_prob");
   const maxBatch = Math.max(0, ...[...(loaded.data?.byRun.values() ?? [])].map((r) => r.batch));
   const [pickedSeqs, setPickedSeqs] = useState<number[] | null>(null);
-  const sequences = (pickedSeqs ?? Array.from({ length: DEFAULT_SEQUENCES }, (_, i) => i)).filter((s) => s < maxBatch);
+  const sequences = (pickedSeqs ?? indices(DEFAULT_SEQUENCES)).filter((s) => s < maxBatch);
   const [hovered, setHovered] = useState<TokenRef | null>(null);
   const [pinned, setPinned] = useState<TokenRef | null>(null);
   const shown = pinned ?? hovered;
@@ -78,19 +64,13 @@ export function TokensApp() {
   const pinnedRecord = pinned ? loaded.data?.byRun.get(pinned.run) : undefined;
   const pinnedText = pinned && pinnedRecord ? visibleText(pinnedRecord, pinnedRecord.inputIds[pinned.seq * pinnedRecord.length + pinned.pos]) : "";
 
-  const errors = [live.error, loaded.error, histories.error, pinnedHistory.error, ...(loaded.data?.errors ?? [])]
-    .filter(Boolean)
-    .join("\n");
+  const errors = [live.error, loaded.error, histories.error, pinnedHistory.error, ...(loaded.data?.errors ?? [])];
   const [lo, hi] = SCALE_ENDS[metric];
 
   return (
     <div className="tbs-app">
       <div className="tbs-toolbar">
-        <RunPicker runs={runs} selected={selectedRuns} colors={colors} onChange={setPickedRuns} />
-        {tagNames.length > 0 && <TagPicker tags={tagNames} value={tag} onChange={setTag} />}
-        {steps.length > 0 && (
-          <StepSlider steps={steps} value={step} onChange={(s) => setPickedStep(s === steps.at(-1) ? null : s)} />
-        )}
+        <RunTagStepPickers selection={selection} />
         <Select label="Colour by" value={metric} options={METRICS} onChange={setMetric} testId="metric-picker" />
         <Field label="Scale">
           <span className="tbs-row">
@@ -101,7 +81,7 @@ export function TokensApp() {
         </Field>
         {maxBatch > 1 && <SequencePicker count={maxBatch} selected={sequences} onChange={setPickedSeqs} />}
       </div>
-      <ErrorBox message={errors || null} />
+      <ErrorBox message={errors} />
       {live.tags && runs.length === 0 && (
         <div className="tbs-muted">
           No token predictions logged yet. Use tb_suite.log_token_predictions(writer, tag, logits, input_ids, step=...).
@@ -113,7 +93,7 @@ export function TokensApp() {
         return (
           <div key={run} className="tbs-panel" data-testid="run-panel">
             <h3>
-              <span className="tbs-swatch" style={{ background: colors.get(run), display: "inline-block" }} /> {run} @ step{" "}
+              <Swatch color={colors.get(run)} /> {run} @ step{" "}
               {runStep} · loss {formatValue(record.meta.loss ?? NaN)} · perplexity {formatValue(record.meta.perplexity ?? NaN)}
               {!record.text && <span className="tbs-muted"> · no tokenizer logged: ids shown</span>}
             </h3>

@@ -1,7 +1,11 @@
 /** Loss and perplexity across steps per run; for a selected token, its target probability and entropy. */
 import { useMemo } from "react";
 import { LineChart, type LineSeries } from "../../lib/LineChart";
+import { runColor } from "../../lib/theme";
 import type { History } from "./data";
+
+/** `[run, history]` pairs, in run order. */
+type Histories = readonly (readonly [string, History])[];
 
 function finite(xs: ArrayLike<number>, ys: ArrayLike<number> | undefined) {
   const x: number[] = [];
@@ -10,12 +14,12 @@ function finite(xs: ArrayLike<number>, ys: ArrayLike<number> | undefined) {
   return { x, y };
 }
 
-function useSeries(histories: Map<string, History> | null, colors: Map<string, string>, pick: (h: History) => ArrayLike<number> | undefined) {
+function useSeries(histories: Histories | null, colors: Map<string, string>, pick: (h: History) => ArrayLike<number> | undefined) {
   return useMemo<LineSeries[]>(
     () =>
-      [...(histories ?? new Map<string, History>()).entries()].map(([run, h]) => ({
+      (histories ?? []).map(([run, h]) => ({
         label: run,
-        color: colors.get(run) ?? "#888",
+        color: runColor(colors, run),
         ...finite(h.steps, pick(h)),
       })),
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -33,7 +37,7 @@ function extent(series: readonly LineSeries[], axis: "x" | "y", floor?: number):
   return hi > lo ? [lo, hi] : [lo - 1, hi + 1];
 }
 
-export function LossCharts({ histories, colors }: { histories: Map<string, History> | null; colors: Map<string, string> }) {
+export function LossCharts({ histories, colors }: { histories: Histories | null; colors: Map<string, string> }) {
   const loss = useSeries(histories, colors, (h) => h.loss);
   const perplexity = useSeries(histories, colors, (h) => h.perplexity);
   if (loss.length === 0) return null; // uPlot's mode 2 needs at least one series
@@ -59,7 +63,7 @@ export function LossCharts({ histories, colors }: { histories: Map<string, Histo
   );
 }
 
-export function TokenSparklines(props: { histories: Map<string, History> | null; colors: Map<string, string>; title: string }) {
+export function TokenSparklines(props: { histories: Histories | null; colors: Map<string, string>; title: string }) {
   const prob = useSeries(props.histories, props.colors, (h) => h.targetProb);
   const entropy = useSeries(props.histories, props.colors, (h) => h.entropy);
   if (prob.length === 0) return null; // uPlot's mode 2 needs at least one series

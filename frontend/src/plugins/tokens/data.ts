@@ -1,45 +1,15 @@
 /** Fetching (with a small cache) of tbs_tokens records and per-step histories. */
 import { getRecord, type Params } from "../../lib/api";
-import { useFetch, type FetchState } from "../../lib/useFetch";
+import type { RecordSpec } from "../../lib/tagSelection";
+import type { FetchState } from "../../lib/useFetch";
+import { cachedRecordLoader, useEach, useRunRecords, type LoadedRecords } from "../../lib/useRecords";
 import type { WireRecord } from "../../lib/wire";
 import { toTokensRecord, type TokensMeta, type TokensRecord } from "./record";
 
-const CACHE_SIZE = 16;
-const cache = new Map<string, Promise<TokensRecord>>();
+const loadRecord = cachedRecordLoader<TokensMeta, TokensRecord>(toTokensRecord, 16);
 
-function loadRecord(run: string, tag: string, step: number, generation: number): Promise<TokensRecord> {
-  const key = JSON.stringify([run, tag, step, generation]);
-  let hit = cache.get(key);
-  if (!hit) {
-    hit = getRecord<TokensMeta>("record", { run, tag, step }).then(toTokensRecord);
-    hit.catch(() => cache.delete(key));
-    cache.set(key, hit);
-    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  }
-  return hit;
-}
-
-export interface RecordSpec {
-  run: string;
-  step: number;
-}
-
-export function useRecords(
-  tag: string,
-  specs: readonly RecordSpec[],
-  generation: number,
-): FetchState<{ byRun: Map<string, TokensRecord>; errors: string[] }> {
-  const key = tag && specs.length ? JSON.stringify([tag, specs, generation]) : null;
-  return useFetch(key, async () => {
-    const settled = await Promise.allSettled(specs.map((s) => loadRecord(s.run, tag, s.step, generation)));
-    const byRun = new Map<string, TokensRecord>();
-    const errors: string[] = [];
-    settled.forEach((r, i) => {
-      if (r.status === "fulfilled") byRun.set(specs[i].run, r.value);
-      else errors.push(`${specs[i].run}: ${(r.reason as Error).message}`);
-    });
-    return { byRun, errors };
-  });
+export function useRecords(tag: string, specs: readonly RecordSpec[], generation: number): FetchState<LoadedRecords<TokensRecord>> {
+  return useRunRecords(tag, specs, generation, loadRecord);
 }
 
 /** `GET history`: loss and perplexity per step; with a position, its entropy, target probability and rank. */
@@ -64,16 +34,22 @@ function toHistory(wire: WireRecord<unknown>): History {
   };
 }
 
+/** Each run's history, as `[run, history]` in the order of `runs`. */
 export function useHistories(
   tag: string,
   runs: readonly string[],
   position: { seq: number; pos: number } | null,
   generation: number,
-): FetchState<Map<string, History>> {
-  const key = tag && runs.length ? JSON.stringify([tag, runs, position, generation]) : null;
-  return useFetch(key, async (signal) => {
-    const params: Params = position ? { seq: position.seq, pos: position.pos } : {};
-    const answers = await Promise.all(runs.map((run) => getRecord<unknown>("history", { run, tag, ...params }, signal)));
-    return new Map(runs.map((run, i) => [run, toHistory(answers[i])]));
-  });
+): FetchState<[string, History][]> {
+  const params: Params = position ? { seq: position.seq, pos: position.pos } : {};
+  return useEach(
+    tag,
+    runs,
+    generation,
+    async (run, signal): Promise<[string, History]> => [
+      run,
+      toHistory(await getRecord<unknown>("history", { run, tag, ...params }, signal)),
+    ],
+    position,
+  );
 }

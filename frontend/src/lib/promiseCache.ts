@@ -1,0 +1,27 @@
+/**
+ * Promises by key, at most `capacity` of them: loads in flight are shared, and failed loads are
+ * dropped so the next request retries. The oldest entry goes first; with `lru`, a hit counts as new
+ * (least recently used goes first), for views that scrub back and forth.
+ */
+export class PromiseCache {
+  private readonly entries = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly capacity: number,
+    private readonly options: { lru?: boolean } = {},
+  ) {}
+
+  get<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let promise = this.entries.get(key) as Promise<T> | undefined;
+    if (promise) {
+      if (!this.options.lru) return promise;
+      this.entries.delete(key);
+    } else {
+      promise = load();
+      promise.catch(() => this.entries.delete(key));
+    }
+    this.entries.set(key, promise);
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return promise;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Run / tag / step selection shared by the tabs with a multi-run picker: which runs are shown (the
+ * first `defaultRuns` until the user picks), the tag (the first of the selected runs' tags until
+ * picked) and the step (the latest, following new steps as they arrive, until an older one is picked).
+ * Picks that vanish from `./tags` fall back to the defaults. `RunTagStepPickers` renders the pickers.
+ */
+import { useMemo, useState } from "react";
+import type { TagsResponse } from "./api";
+import { pickOr, recordSpecs, runsOf, stepsOf, tagsOf, type RecordSpec } from "./tagSelection";
+import { runColors } from "./theme";
+
+export interface RunTagStep {
+  /** Every run, sorted. */
+  runs: string[];
+  /** A colour per run (`runColors`). */
+  colors: Map<string, string>;
+  selectedRuns: string[];
+  setSelectedRuns: (runs: string[]) => void;
+  /** The tags of the selected runs. */
+  tagNames: string[];
+  /** The selected tag; "" when there is none. */
+  tag: string;
+  setTag: (tag: string) => void;
+  /** The union of the selected runs' steps for `tag`, ascending. */
+  steps: number[];
+  /** The selected step; 0 when there is none. */
+  step: number;
+  /** Picking the latest step follows new steps again. */
+  setStep: (step: number) => void;
+  /** The selected runs that have `tag`. */
+  runsWithTag: string[];
+  /** Each of `runsWithTag` at its own step for `step` (stable while those do not change). */
+  specs: RecordSpec[];
+}
+
+export function useRunTagStep(tags: TagsResponse<unknown> | null, defaultRuns: number): RunTagStep {
+  const runs = useMemo(() => runsOf(tags), [tags]);
+  const colors = useMemo(() => runColors(runs), [runs]);
+  const [pickedRuns, setPickedRuns] = useState<string[] | null>(null);
+  const selectedRuns = pickedRuns ? runs.filter((r) => pickedRuns.includes(r)) : runs.slice(0, defaultRuns);
+  const tagNames = tagsOf(tags, selectedRuns);
+  const [pickedTag, setTag] = useState<string | null>(null);
+  const tag = pickOr(tagNames, pickedTag, tagNames[0]) ?? "";
+  const steps = stepsOf(tags, selectedRuns, tag);
+  // null follows the latest step as new ones arrive.
+  const [pickedStep, setPickedStep] = useState<number | null>(null);
+  const step = pickOr(steps, pickedStep, steps.at(-1)) ?? 0;
+  const runsWithTag = selectedRuns.filter((r) => tags?.[r]?.[tag]);
+  const runsKey = runsWithTag.join("\0");
+  const specs = useMemo(
+    () => recordSpecs(tags, runsWithTag, tag, step),
+    // runsWithTag is derived afresh on every render; runsKey stands for it.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [runsKey, tags, tag, step],
+  );
+  return {
+    runs,
+    colors,
+    selectedRuns,
+    setSelectedRuns: setPickedRuns,
+    tagNames,
+    tag,
+    setTag,
+    steps,
+    step,
+    setStep: (s) => setPickedStep(s === steps.at(-1) ? null : s),
+    runsWithTag,
+    specs,
+  };
+}
