@@ -12,7 +12,6 @@ micro and macro averages log_predictions also stores). Ours is the whole `log_pr
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -24,7 +23,7 @@ from sklearn import metrics as skm
 from threadpoolctl import threadpool_limits
 
 import tb_suite as tbs
-from tb_suite.core import codec
+from tb_suite.core.reader import read_records
 from tb_suite.predictions.metadata import PLUGIN_NAME
 
 GOAL = 3.0
@@ -60,17 +59,9 @@ def sklearn_metrics(probs: np.ndarray, target: np.ndarray) -> dict:
 
 
 def read_record(logdir: str, tag: str) -> tuple[dict, dict]:
-    from tensorboard.backend.event_processing import event_accumulator
-
-    acc = event_accumulator.EventAccumulator(logdir, size_guidance={event_accumulator.TENSORS: 0})
-    acc.Reload()
-    value = acc.Tensors(tag)[-1].tensor_proto.string_val[0]
-    ref = codec.decode_reference(value)
-    if ref is not None:
-        with open(os.path.join(logdir, "plugins", PLUGIN_NAME, ref["file"]), "rb") as f:
-            f.seek(ref["offset"])
-            value = f.read(ref["length"])
-    return codec.decode_record(value)
+    """(meta, arrays) of the last record of `tag`, read back through TensorBoard's event reader."""
+    steps = read_records(logdir, PLUGIN_NAME)[tag]
+    return steps[max(steps)]
 
 
 def compare(meta: dict, arrays: dict, expected: dict) -> float:

@@ -47,6 +47,16 @@ class TensorBoard:
     def plugin(self, plugin_name: str, route: str) -> str:
         return f"/data/plugin/{plugin_name}/{route}"
 
+    def wait_for_tags(self, plugin_name: str, *, tab_name: str, runs: int, timeout: float = 60) -> dict:
+        """Checks that `plugin_name` is listed, enabled, as tab `tab_name`; waits until its `tags` route lists
+        `runs` runs and returns that answer."""
+        listing = self.get_json("/data/plugins_listing")
+        assert listing[plugin_name]["enabled"] and listing[plugin_name]["tab_name"] == tab_name
+        return wait_for(
+            lambda: (tags := self.get_json(self.plugin(plugin_name, "tags"))) and len(tags) == runs and tags,
+            timeout=timeout,
+        )
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -100,6 +110,20 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.5):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Every test runs torch on one thread (the machine's cores are shared); acts only where torch is already
+    imported, so tests of the server side keep proving that they never import it."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from tensorboard.backend.event_processing import event_accumulator
 
-from tb_suite.core import codec
+from tb_suite.attention import metadata
+from tb_suite.core.reader import read_records
 
 
 def softmax_attention(shape, seed=0, sharpness=3.0) -> np.ndarray:
@@ -19,18 +19,7 @@ def softmax_attention(shape, seed=0, sharpness=3.0) -> np.ndarray:
 
 def stored_records(logdir, tag):
     """{step: (meta, arrays)} of every record of `tag` in `logdir` (one run)."""
-    acc = event_accumulator.EventAccumulator(str(logdir), size_guidance={event_accumulator.TENSORS: 0})
-    acc.Reload()
-    records = {}
-    for event in acc.Tensors(tag):
-        value = event.tensor_proto.string_val[0]
-        ref = codec.decode_reference(value)
-        if ref is not None:
-            with open(os.path.join(logdir, "plugins", "tbs_attention", ref["file"]), "rb") as f:
-                f.seek(ref["offset"])
-                value = f.read(ref["length"])
-        records[event.step] = codec.decode_record(value)
-    return records
+    return read_records(logdir, metadata.PLUGIN_NAME)[tag]
 
 
 def event_files(logdir):

@@ -9,8 +9,6 @@ from tb_suite.attention import HeadMask, attention_sites, evaluate_head_mask, he
 
 from .helpers import stored_records
 
-torch.set_num_threads(1)
-
 
 def _bert():
     torch.manual_seed(0)

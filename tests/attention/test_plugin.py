@@ -1,28 +1,18 @@
 """The attention routes, served by a real `tensorboard` under both loaders."""
 
 import json
-import struct
 
 import numpy as np
 import pytest
 
 import tb_suite as tbs
+from tb_suite.core.codec import decode_wire
 from tests.conftest import wait_for
 
 from .helpers import softmax_attention
 
 STEPS = 200
 L, H, S = 2, 3, 6
-
-
-def _wire(body: bytes):
-    (length,) = struct.unpack_from("<I", body)
-    header = json.loads(body[4 : 4 + length])
-    arrays = {}
-    for name, entry in header["arrays"].items():
-        count = int(np.prod(entry["shape"]))
-        arrays[name] = np.frombuffer(body, entry["dtype"], count, entry["offset"]).reshape(entry["shape"])
-    return header["meta"], arrays
 
 
 @pytest.fixture(scope="module")
@@ -57,30 +47,30 @@ def test_routes_under_both_loaders(tensorboard_server, logdir, load_fast):
     for step in range(0, STEPS, 7):
         status, body, _ = tb.get(route(f"map?run=run_a&tag=enc&step={step}&example=0&layer=1&head=2"))
         assert status == 200
-        meta, arrays = _wire(body)
+        meta, arrays = decode_wire(body)
         np.testing.assert_allclose(arrays["weights"], weights[step, 1, 0, 2], atol=1 / 255)
 
     example = tb.get_json(route("example?run=run_a&tag=enc&step=3&example=1"))
     assert example["query_tokens"] == ["v0", "v1", "v2", "v3"] and example["layers"] == L
     assert tb.get_json(route("example?run=run_a&tag=enc&step=3&example=0"))["query_tokens"][0] == "<img src=x onerror=alert(1)>"
 
-    _, layer = _wire(tb.get(route("map?run=run_a&tag=enc&step=9&example=1&view=layer&layer=0"))[1])
+    _, layer = decode_wire(tb.get(route("map?run=run_a&tag=enc&step=9&example=1&view=layer&layer=0"))[1])
     np.testing.assert_allclose(layer["weights"], weights[9, 0, 1, :, :4, :4].mean(0), atol=1 / 255)
-    _, flow = _wire(tb.get(route("map?run=run_a&tag=enc&step=9&example=0&view=rollout"))[1])
+    _, flow = decode_wire(tb.get(route("map?run=run_a&tag=enc&step=9&example=0&view=rollout"))[1])
     np.testing.assert_allclose(flow["weights"].sum(-1), 1, atol=0.02)
 
-    _, grid = _wire(tb.get(route("grid?run=run_a&tag=enc&step=4&example=0"))[1])
+    _, grid = decode_wire(tb.get(route("grid?run=run_a&tag=enc&step=4&example=0"))[1])
     np.testing.assert_allclose(grid["thumbs"], weights[4, :, 0], atol=1 / 255)
 
     # Long input: a zoomed region at full resolution, the whole map downsampled, thumbnails precomputed.
-    meta, full = _wire(tb.get(route("map?run=run_a&tag=long&step=0&layer=0&head=0&size=300"))[1])
+    meta, full = decode_wire(tb.get(route("map?run=run_a&tag=long&step=0&layer=0&head=0&size=300"))[1])
     assert full["weights"].shape == (300, 300) and meta["stride_q"] == 2
-    meta, zoom = _wire(tb.get(route("map?run=run_a&tag=long&step=0&layer=0&head=0&q0=100&q1=150&k0=0&k1=600"))[1])
+    meta, zoom = decode_wire(tb.get(route("map?run=run_a&tag=long&step=0&layer=0&head=0&q0=100&q1=150&k0=0&k1=600"))[1])
     assert zoom["weights"].shape == (50, 300) and (meta["stride_q"], meta["stride_k"]) == (1, 2)
-    _, long_grid = _wire(tb.get(route("grid?run=run_a&tag=long&step=0&size=32"))[1])
+    _, long_grid = decode_wire(tb.get(route("grid?run=run_a&tag=long&step=0&size=32"))[1])
     assert long_grid["thumbs"].shape == (1, 1, 30, 30)  # from the stored 60 x 60 thumbnails
 
-    meta, stats = _wire(tb.get(route("head_stats?run=run_a&tag=heads"))[1])
+    meta, stats = decode_wire(tb.get(route("head_stats?run=run_a&tag=heads"))[1])
     assert meta["stats"] == ["entropy", "mask"]
     assert stats["steps"].tolist() == list(range(STEPS))
     np.testing.assert_allclose(stats["entropy"][:, 0, 0], np.arange(STEPS) / 100.0, rtol=1e-6)

@@ -83,13 +83,14 @@ def test_reference_round_trip():
 
 
 def _parse_wire(body: bytes):
-    (length,) = struct.unpack_from("<I", body)
-    header = json.loads(body[4 : 4 + length])
-    arrays = {}
-    for name, entry in header["arrays"].items():
-        assert entry["offset"] % 8 == 0 and entry["offset"] >= 4 + length
-        arrays[name] = np.frombuffer(body, entry["dtype"], entry["length"], entry["offset"]).reshape(entry["shape"])
-    return header["meta"], arrays
+    """`codec.decode_wire`, checking that every array starts past the header on an 8-byte boundary."""
+    meta, arrays = codec.decode_wire(body)
+    (header_length,) = struct.unpack_from("<I", body)
+    start = np.frombuffer(body, np.uint8).ctypes.data
+    for name, array in arrays.items():
+        offset = array.ctypes.data - start
+        assert offset % 8 == 0 and offset >= 4 + header_length, (name, offset)
+    return meta, arrays
 
 
 def test_wire_format_aligns_arrays_and_converts_types_javascript_lacks():

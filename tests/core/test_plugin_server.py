@@ -1,7 +1,6 @@
 """The plugin base served by a real `tensorboard`, under both loaders, with no flags."""
 
 import json
-import struct
 import time
 import urllib.parse
 
@@ -9,6 +8,7 @@ import numpy as np
 import pytest
 
 import tb_suite as tbs
+from tb_suite.core.codec import decode_wire
 from tb_suite.core.writer import INLINE_LIMIT
 from tests.conftest import wait_for
 
@@ -33,22 +33,10 @@ def logdir(tmp_path_factory):
     return root
 
 
-def parse_wire(body: bytes):
-    (length,) = struct.unpack_from("<I", body)
-    header = json.loads(body[4 : 4 + length])
-    arrays = {
-        name: np.frombuffer(body, e["dtype"], e["length"], e["offset"]).reshape(e["shape"])
-        for name, e in header["arrays"].items()
-    }
-    return header["meta"], arrays
-
-
 @pytest.mark.parametrize("load_fast", [True, False])
 def test_every_step_is_served_without_flags(logdir, tensorboard_server, load_fast):
     tb = tensorboard_server(logdir, load_fast=load_fast)
-    listing = tb.get_json("/data/plugins_listing")
-    assert listing[PLUGIN]["enabled"] and listing[PLUGIN]["tab_name"] == "Predictions"
-    tags = wait_for(lambda: (t := tb.get_json(tb.plugin(PLUGIN, "tags"))) and len(t) == 2 and t, timeout=60)
+    tags = tb.wait_for_tags(PLUGIN, tab_name="Predictions", runs=2)
     for run in ("small", "large"):
         assert tags[run]["val"]["steps"] == list(range(STEPS))
         assert tags[run]["val"]["meta"] == {"version": 1, "kind": "labels"}
@@ -56,7 +44,7 @@ def test_every_step_is_served_without_flags(logdir, tensorboard_server, load_fas
         for step in (0, 77, STEPS - 1):
             status, body, content_type = tb.get(tb.plugin(PLUGIN, f"record?run={run}&tag=val&step={step}"))
             assert status == 200 and content_type == "application/octet-stream"
-            meta, arrays = parse_wire(body)
+            meta, arrays = decode_wire(body)
             assert meta["num_classes"] == classes
             np.testing.assert_array_equal(arrays["confusion"], np.full((classes, classes), step))
 

@@ -1,49 +1,31 @@
-import os
-
 import numpy as np
 import pytest
-from tensorboard.backend.event_processing import event_accumulator
 
 import tb_suite as tbs
 from tb_suite.core import codec
+from tb_suite.core.reader import read_records
 from tb_suite.core.writer import INLINE_LIMIT, as_writer
-
-
-def _accumulator(logdir):
-    acc = event_accumulator.EventAccumulator(str(logdir), size_guidance={event_accumulator.TENSORS: 0})
-    acc.Reload()
-    return acc
-
-
-def _stored_record(logdir, plugin, tag, step):
-    acc = _accumulator(logdir)
-    (event,) = [e for e in acc.Tensors(tag) if e.step == step]
-    value = event.tensor_proto.string_val[0]
-    ref = codec.decode_reference(value)
-    if ref is not None:
-        with open(os.path.join(logdir, "plugins", plugin, ref["file"]), "rb") as f:
-            f.seek(ref["offset"])
-            value = f.read(ref["length"])
-    return codec.decode_record(value)
+from tests.helpers import accumulator
 
 
 def test_small_records_are_inline_and_large_ones_in_a_sidecar(tmp_path):
     with tbs.Writer(tmp_path) as writer:
         writer.write_record("tbs_x", "small", 1, {"m": 1}, {"a": np.arange(3)}, content={"kind": "k"})
         writer.write_record("tbs_x", "large", 2, {}, {"a": np.arange(INLINE_LIMIT)}, content={})
-    acc = _accumulator(tmp_path)
+    acc = accumulator(tmp_path)
     assert acc.Tensors("small")[0].tensor_proto.string_val[0].startswith(codec.MAGIC)
     assert acc.Tensors("large")[0].tensor_proto.string_val[0].startswith(codec.REF_MAGIC)
     assert acc.SummaryMetadata("small").data_class == 2  # DATA_CLASS_TENSOR
-    assert _stored_record(tmp_path, "tbs_x", "small", 1)[0] == {"m": 1}
-    np.testing.assert_array_equal(_stored_record(tmp_path, "tbs_x", "large", 2)[1]["a"], np.arange(INLINE_LIMIT))
+    records = read_records(tmp_path, "tbs_x")
+    assert records["small"][1][0] == {"m": 1}
+    np.testing.assert_array_equal(records["large"][2][1]["a"], np.arange(INLINE_LIMIT))
 
 
 def test_scalars_appear_in_tensorboards_scalar_plugin(tmp_path):
     with tbs.Writer(tmp_path) as writer:
         for step in range(3):
             writer.write_scalar("val/accuracy", 0.5 + step / 10, step)
-    acc = _accumulator(tmp_path)
+    acc = accumulator(tmp_path)
     assert acc.SummaryMetadata("val/accuracy").plugin_data.plugin_name == "scalars"
     assert [e.step for e in acc.Tensors("val/accuracy")] == [0, 1, 2]
 
@@ -59,7 +41,7 @@ def test_torch_summary_writer_target_shares_its_run(tmp_path):
     writer.write_record("tbs_x", "t", 0, {}, {"a": np.ones(2)}, content={})
     writer.close()
     assert len(list((tmp_path / "run").glob("events.out.tfevents.*"))) == 2
-    acc = _accumulator(tmp_path / "run")
+    acc = accumulator(tmp_path / "run")
     assert set(acc.Tags()["tensors"]) >= {"t"} and "loss" in acc.Tags()["scalars"] + acc.Tags()["tensors"]
 
 
@@ -70,7 +52,7 @@ def test_lightning_logger_target_shares_its_run(tmp_path):
     with tbs.Writer(logger) as writer:
         writer.write_record("tbs_x", "t", 0, {}, {"a": np.ones(2)}, content={})
     assert writer.logdir == logger.log_dir
-    assert _accumulator(logger.log_dir).Tags()["tensors"] == ["t"]
+    assert accumulator(logger.log_dir).Tags()["tensors"] == ["t"]
 
 
 def test_other_ranks_write_nothing(tmp_path, monkeypatch):

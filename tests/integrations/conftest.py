@@ -1,14 +1,11 @@
-"""Reading back what the integrations wrote: TensorBoard's own event reader plus tb-suite's codec."""
+"""Reading back what the integrations wrote: TensorBoard's own event reader plus tb-suite's reader."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
-import torch
-from tensorboard.backend.event_processing import event_accumulator
 
-from tb_suite.core import codec
+from tb_suite.core.reader import read_records
+from tests.helpers import accumulator
 
 
 class Run:
@@ -16,10 +13,7 @@ class Run:
 
     def __init__(self, run_dir):
         self.run_dir = str(run_dir)
-        self.acc = event_accumulator.EventAccumulator(
-            self.run_dir, size_guidance={event_accumulator.TENSORS: 0, event_accumulator.SCALARS: 0}
-        )
-        self.acc.Reload()
+        self.acc = accumulator(self.run_dir)
 
     def plugin_tags(self, plugin_name: str) -> list[str]:
         return sorted(
@@ -31,28 +25,13 @@ class Run:
         return [event.step for event in self.acc.Tensors(tag)]
 
     def record(self, plugin_name: str, tag: str, step: int) -> tuple[dict, dict]:
-        (event,) = [e for e in self.acc.Tensors(tag) if e.step == step]
-        value = event.tensor_proto.string_val[0]
-        ref = codec.decode_reference(value)
-        if ref is not None:
-            with open(os.path.join(self.run_dir, "plugins", plugin_name, ref["file"]), "rb") as f:
-                f.seek(ref["offset"])
-                value = f.read(ref["length"])
-        return codec.decode_record(value)
+        return read_records(self.run_dir, plugin_name)[tag][step]
 
     def scalar_tags(self) -> set[str]:
         return set(self.acc.Tags()["scalars"]) | {
             tag for tag in self.acc.Tags()["tensors"]
             if self.acc.SummaryMetadata(tag).plugin_data.plugin_name == "scalars"
         }
-
-
-@pytest.fixture(autouse=True)
-def _few_threads():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -20,8 +20,6 @@ from loss_landscapes.metrics import Loss  # noqa: E402
 from loss_landscapes.model_interface.model_parameters import orthogonal_to, rand_u_like  # noqa: E402
 from loss_landscapes.model_interface.model_wrapper import wrap_model  # noqa: E402
 
-torch.set_num_threads(1)
-
 
 def package_plane_directions(model, steps, distance, seed):
     """The per-step directions `random_plane` draws after `torch.manual_seed(seed)`, built with its own code."""

@@ -8,8 +8,6 @@ import torch.nn.functional as F
 from tb_suite.landscape import compute
 from tests.landscape.models import TinyLM, assert_same_state, cnn, data, mlp, state
 
-torch.set_num_threads(1)
-
 
 def plain_losses(model, loss_fn, batches, points, directions, base=None):
     """Reference: set every parameter to base + sum c_i d_i and run the model, no shortcuts."""

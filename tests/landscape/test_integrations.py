@@ -13,8 +13,6 @@ from tests.integrations.conftest import Run
 from tests.landscape.models import data, mlp
 
 PLUGIN = "tbs_landscape"
-torch.set_num_threads(1)
-
 
 def test_lightning_callback_logs_planes_with_trajectory_and_lines(tmp_path):
     L = pytest.importorskip("lightning.pytorch")

@@ -1,27 +1,17 @@
 """The Landscape plugin served by a real `tensorboard`, under both loaders."""
 
 import json
-import struct
 
 import numpy as np
 import pytest
 
 import tb_suite as tbs
+from tb_suite.core.codec import decode_wire
 from tb_suite.landscape.slices import AxisSlices, LineSlice, PlaneSlice
 from tests.conftest import wait_for
 
 PLUGIN = "tbs_landscape"
 STEPS = (0, 5, 10, 15)
-
-
-def parse_wire(body: bytes):
-    (length,) = struct.unpack_from("<I", body)
-    header = json.loads(body[4 : 4 + length])
-    arrays = {
-        name: np.frombuffer(body, e["dtype"], e["length"], e["offset"]).reshape(e["shape"])
-        for name, e in header["arrays"].items()
-    }
-    return header["meta"], arrays
 
 
 def plane_at(step: int, grid: int = 25) -> PlaneSlice:
@@ -51,24 +41,22 @@ def logdir(tmp_path_factory):
 @pytest.mark.parametrize("load_fast", [True, False])
 def test_routes_serve_every_step_of_every_slice_type(logdir, tensorboard_server, load_fast):
     tb = tensorboard_server(logdir, load_fast=load_fast)
-    listing = tb.get_json("/data/plugins_listing")
-    assert listing[PLUGIN]["enabled"] and listing[PLUGIN]["tab_name"] == "Landscape"
-    tags = wait_for(lambda: (t := tb.get_json(tb.plugin(PLUGIN, "tags"))) and len(t) == 2 and t, timeout=60)
+    tags = tb.wait_for_tags(PLUGIN, tab_name="Landscape", runs=2)
     for run in ("a", "b"):
         assert {tag: v["steps"] for tag, v in tags[run].items()} == {t: list(STEPS) for t in ("plane", "line", "axes")}
         assert tags[run]["plane"]["meta"]["type"] == "plane"
         assert tags[run]["axes"]["meta"]["type"] == "axis"
 
-    meta, arrays = parse_wire(tb.get(tb.plugin(PLUGIN, "record?run=b&tag=plane&step=10"))[1])
+    meta, arrays = decode_wire(tb.get(tb.plugin(PLUGIN, "record?run=b&tag=plane&step=10"))[1])
     assert meta["type"] == "plane" and meta["normalization"] == "filter" and meta["seed"] == 0
     np.testing.assert_allclose(arrays["loss"], plane_at(10).losses, rtol=1e-6)
     assert arrays["loss"].shape == (25, 25) and arrays["x"].shape == (25,) and arrays["trajectory"].shape == (2, 2)
 
-    meta, arrays = parse_wire(tb.get(tb.plugin(PLUGIN, "record?run=a&tag=axes&step=5"))[1])
+    meta, arrays = decode_wire(tb.get(tb.plugin(PLUGIN, "record?run=a&tag=axes&step=5"))[1])
     assert meta["names"] == ["fc.weight[0, 0]", "fc.bias[1]"] and meta["kinds"] == ["Linear", "Linear"]
     assert arrays["loss"].shape == (2, 11) and arrays["loss"][0, 5] == pytest.approx(5.0)
 
-    meta, arrays = parse_wire(tb.get(tb.plugin(PLUGIN, "record?run=a&tag=line&step=15&arrays=loss"))[1])
+    meta, arrays = decode_wire(tb.get(tb.plugin(PLUGIN, "record?run=a&tag=line&step=15&arrays=loss"))[1])
     assert meta["start"] == 0.0 and meta["end"] == 1.0 and set(arrays) == {"loss"}
 
     steps = tb.get_json(tb.plugin(PLUGIN, "steps?run=a&tag=plane"))

@@ -5,26 +5,18 @@ import pytest
 import torch
 
 import tb_suite as tbs
-from tb_suite.core import codec
+from tb_suite.core.reader import read_records
+from tb_suite.landscape.metadata import PLUGIN_NAME
 from tb_suite.landscape.slices import AxisSlices, LineSlice, PlaneSlice
 
 
 def records(logdir):
-    """(step, meta, arrays) of every landscape record written under `logdir`, read back from the event files."""
-    from tensorboard.backend.event_processing import event_file_loader
-
-    out = []
-    for path in sorted(logdir.glob("**/events.out.tfevents.*")):
-        for event in event_file_loader.EventFileLoader(str(path)).Load():
-            for value in event.summary.value:
-                raw = value.tensor.string_val[0]
-                ref = codec.decode_reference(raw)
-                if ref is not None:
-                    sidecar = logdir / "plugins" / "tbs_landscape" / ref["file"]
-                    raw = sidecar.read_bytes()[ref["offset"] : ref["offset"] + ref["length"]]
-                meta, arrays = codec.decode_record(raw)
-                out.append((event.step, value.tag, meta, arrays))
-    return out
+    """(step, tag, meta, arrays) of every landscape record written to `logdir`, read back from the event files."""
+    return [
+        (step, tag, meta, arrays)
+        for tag, steps in read_records(logdir, PLUGIN_NAME).items()
+        for step, (meta, arrays) in steps.items()
+    ]
 
 
 def test_each_slice_type_round_trips(tmp_path):

@@ -14,13 +14,10 @@ from tb_suite.predictions import compute
 
 
 @pytest.fixture(autouse=True)
-def _quiet_and_few_threads():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _quiet():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scikit-learn warns about the undefined classes we test
         yield
-    torch.set_num_threads(threads)
 
 
 def _probabilities(rng, n, c, dtype=np.float32, decimals=None):

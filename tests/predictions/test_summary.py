@@ -3,43 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
 import torch
-from tensorboard.backend.event_processing import event_accumulator
 
 import tb_suite as tbs
-from tb_suite.core import codec
+from tb_suite.core.reader import read_records
 from tb_suite.core.writer import as_writer
 from tb_suite.predictions import compute
 from tb_suite.predictions.metadata import PLUGIN_NAME, parse_content
-
-
-@pytest.fixture(autouse=True)
-def _few_threads():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from tests.helpers import accumulator, stored_inline
 
 
 def _read(logdir, tag, step):
     """(tag content, meta, arrays, stored inline?) of one record, and the accumulator."""
-    acc = event_accumulator.EventAccumulator(str(logdir), size_guidance={event_accumulator.TENSORS: 0})
-    acc.Reload()
+    acc = accumulator(logdir)
     plugin_data = acc.SummaryMetadata(tag).plugin_data
     assert plugin_data.plugin_name == PLUGIN_NAME
-    (event,) = [e for e in acc.Tensors(tag) if e.step == step]
-    value = event.tensor_proto.string_val[0]
-    ref = codec.decode_reference(value)
-    if ref is not None:
-        with open(os.path.join(logdir, "plugins", PLUGIN_NAME, ref["file"]), "rb") as f:
-            f.seek(ref["offset"])
-            value = f.read(ref["length"])
-    meta, arrays = codec.decode_record(value)
-    return parse_content(plugin_data.content), meta, arrays, ref is None, acc
+    meta, arrays = read_records(logdir, PLUGIN_NAME)[tag][step]
+    return parse_content(plugin_data.content), meta, arrays, stored_inline(acc, tag, step), acc
 
 
 def _data(n=400, c=4, seed=0):

@@ -1,35 +1,8 @@
-"""Helpers of the tokens tests: reading records back with TensorBoard's own event reader, a tokenizer."""
+"""Helpers of the tokens tests: run directories, a word-level tokenizer, a tiny language model and its runs."""
 
 from __future__ import annotations
 
-import json
 import os
-import struct
-
-import numpy as np
-from tensorboard.backend.event_processing import event_accumulator
-
-from tb_suite.core import codec
-from tb_suite.tokens.metadata import PLUGIN_NAME
-
-
-def read_records(run_dir) -> dict[str, dict[int, tuple[dict, dict]]]:
-    """{tag: {step: (meta, arrays)}} of every tokens record in `run_dir` (searched recursively)."""
-    acc = event_accumulator.EventAccumulator(str(run_dir), size_guidance={event_accumulator.TENSORS: 0})
-    acc.Reload()
-    out: dict[str, dict[int, tuple[dict, dict]]] = {}
-    for tag in acc.Tags()["tensors"]:
-        if acc.SummaryMetadata(tag).plugin_data.plugin_name != PLUGIN_NAME:
-            continue
-        for event in acc.Tensors(tag):
-            value = event.tensor_proto.string_val[0]
-            ref = codec.decode_reference(value)
-            if ref is not None:
-                with open(os.path.join(run_dir, "plugins", PLUGIN_NAME, ref["file"]), "rb") as f:
-                    f.seek(ref["offset"])
-                    value = f.read(ref["length"])
-            out.setdefault(tag, {})[event.step] = codec.decode_record(value)
-    return out
 
 
 def run_dirs(logdir) -> list[str]:
@@ -51,17 +24,6 @@ def word_tokenizer():
     return PreTrainedTokenizerFast(
         tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
     )
-
-
-def parse_wire(body: bytes) -> tuple[dict, dict[str, np.ndarray]]:
-    """(meta, arrays) of a wire-format response (docs/http_api.md)."""
-    (length,) = struct.unpack_from("<I", body)
-    header = json.loads(body[4 : 4 + length])
-    arrays = {
-        name: np.frombuffer(body, e["dtype"], e["length"], e["offset"]).reshape(e["shape"])
-        for name, e in header["arrays"].items()
-    }
-    return header["meta"], arrays
 
 
 def write_lm_run(run_dir, steps, *, batch: int = 2, length: int = 6, seed: int = 0, tag: str = "lm") -> None:

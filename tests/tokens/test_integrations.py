@@ -6,7 +6,9 @@ import os
 import pytest
 import torch
 
-from tests.tokens.helpers import WORDS, read_records, tiny_lm_and_data, word_tokenizer
+from tb_suite.core.reader import read_records
+from tb_suite.tokens.metadata import PLUGIN_NAME
+from tests.tokens.helpers import WORDS, tiny_lm_and_data, word_tokenizer
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +35,7 @@ def test_hugging_face_trainer_subclass_logs_each_evaluation(tmp_path):
     trainer = MyTrainer(model=model, args=args, train_dataset=rows, eval_dataset=rows[:6], processing_class=word_tokenizer())
     tbs_hf.attach(trainer, tbs_hf.TokenPredictionsCallback(num_sequences=3, k=4))
     trainer.train()
-    records = read_records(_only_run(tmp_path / "out"))["tokens"]
+    records = read_records(_only_run(tmp_path / "out"), PLUGIN_NAME)["tokens"]
     assert sorted(records) == [2, 4]  # 16 sequences / 8 per step: evaluations at steps 2 and 4
     meta, arrays = records[4]
     assert (meta["batch"], meta["length"], meta["k"]) == (3, 8, 4)
@@ -82,7 +84,7 @@ def test_lightning_validation_logs_probes_and_first_batch(tmp_path):
         ],
     )
     trainer.fit(LM(), loader(rows), loader(rows[:4]))
-    records = read_records(trainer.logger.log_dir)
+    records = read_records(trainer.logger.log_dir, PLUGIN_NAME)
     assert sorted(records["tokens"]) == sorted(records["val_batch"]) == [4, 8]  # after each epoch of 4 steps
     meta, arrays = records["tokens"][8]
     assert (meta["batch"], meta["length"], meta["k"]) == (2, 6, 3)

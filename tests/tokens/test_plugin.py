@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from tests.conftest import wait_for
-from tests.tokens.helpers import parse_wire, read_records, write_lm_run
+from tb_suite.core.codec import decode_wire
+from tb_suite.core.reader import read_records
+from tests.tokens.helpers import write_lm_run
 
 PLUGIN = "tbs_tokens"
 STEPS = list(range(0, 150, 10)) + [1000]
@@ -21,23 +22,21 @@ def logdir(tmp_path_factory):
 @pytest.mark.parametrize("load_fast", [True, False])
 def test_routes_serve_every_step(logdir, tensorboard_server, load_fast):
     tb = tensorboard_server(logdir, load_fast=load_fast)
-    listing = tb.get_json("/data/plugins_listing")
-    assert listing[PLUGIN]["enabled"] and listing[PLUGIN]["tab_name"] == "Tokens"
-    tags = wait_for(lambda: (t := tb.get_json(tb.plugin(PLUGIN, "tags"))) and len(t) == 2 and t, timeout=60)
+    tags = tb.wait_for_tags(PLUGIN, tab_name="Tokens", runs=2)
     assert tags["a"]["lm"]["steps"] == STEPS and tags["b"]["lm"]["steps"] == STEPS[:3]
     assert tags["a"]["lm"]["meta"] == {"version": 1, "k": 5, "vocab_size": 13}
 
-    stored = read_records(logdir / "a")["lm"]
+    stored = read_records(logdir / "a", PLUGIN)["lm"]
     for step in STEPS:
         status, body, content_type = tb.get(tb.plugin(PLUGIN, f"record?run=a&tag=lm&step={step}"))
         assert status == 200 and content_type == "application/octet-stream"
-        meta, arrays = parse_wire(body)
+        meta, arrays = decode_wire(body)
         assert meta == stored[step][0]
         np.testing.assert_array_equal(arrays["topk_ids"], stored[step][1]["topk_ids"])
         np.testing.assert_array_equal(arrays["loss"], stored[step][1]["loss"])
         assert arrays["topk_probs"].dtype == np.float32  # float16 widened on the wire
 
-    meta, history = parse_wire(tb.get(tb.plugin(PLUGIN, "history?run=a&tag=lm&seq=1&pos=2"))[1])
+    meta, history = decode_wire(tb.get(tb.plugin(PLUGIN, "history?run=a&tag=lm&seq=1&pos=2"))[1])
     assert meta == {"run": "a", "tag": "lm", "seq": 1, "pos": 2}
     assert history["steps"].tolist() == STEPS
     np.testing.assert_allclose(history["loss"], [stored[s][0]["loss"] for s in STEPS], rtol=1e-6)
@@ -46,7 +45,7 @@ def test_routes_serve_every_step(logdir, tensorboard_server, load_fast):
     np.testing.assert_allclose(history["target_prob"], [np.exp(-stored[s][1]["loss"][1, 2]) for s in STEPS], rtol=1e-5)
     assert history["target_prob"][-1] > history["target_prob"][0]  # predictions sharpen with the step
 
-    _, summary = parse_wire(tb.get(tb.plugin(PLUGIN, "history?run=b&tag=lm"))[1])
+    _, summary = decode_wire(tb.get(tb.plugin(PLUGIN, "history?run=b&tag=lm"))[1])
     assert summary["seq_loss"].shape == (3, 3) and "entropy" not in summary
 
     for route, code in [

@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from tests.tokens.helpers import read_records
+from tb_suite.core.reader import read_records
+from tb_suite.tokens.metadata import PLUGIN_NAME
 
 
 def _prediction(position, target_id, target_str, top, *, entropy=1.5, key="top_20", short=False):
@@ -49,7 +50,7 @@ def test_import_writes_one_run_per_file(tmp_path):
     path.write_text("\n".join(json.dumps(_entry(s, 3.0 - s / 100, 0.3 + s / 1000)) for s in (100, 0, 200)) + "\n")
     result = _cli("import", "seqviz", str(path), "--logdir", str(tmp_path / "logs"))
     assert result.returncode == 0, result.stderr
-    records = read_records(tmp_path / "logs" / "training_viz")["seqviz"]
+    records = read_records(tmp_path / "logs" / "training_viz", PLUGIN_NAME)["seqviz"]
     assert sorted(records) == [0, 100, 200]
     meta, arrays = records[100]
     assert meta["loss"] == pytest.approx(2.0) and meta["perplexity"] == pytest.approx(math.exp(2.0))

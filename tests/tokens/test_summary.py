@@ -7,13 +7,15 @@ import pytest
 import torch
 
 import tb_suite as tbs
-from tests.tokens.helpers import WORDS, read_records, word_tokenizer
+from tb_suite.core.reader import read_records
+from tb_suite.tokens.metadata import PLUGIN_NAME
+from tests.tokens.helpers import WORDS, word_tokenizer
 
 
 def _log(logdir, *args, **kwargs):
     with tbs.Writer(str(logdir)) as writer:
         tbs.log_token_predictions(writer, "lm", *args, **kwargs)
-    return read_records(logdir)
+    return read_records(logdir, PLUGIN_NAME)
 
 
 def test_stores_reductions_matching_hugging_face_loss(tmp_path):
