@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pickOr, recordSpecs, runStepsOf, runsOf, stepFor, stepsOf, tagsOf } from "./tagSelection";
+import { mostSharedTag, pickOr, recordSpecs, runStepsOf, runsOf, stepFor, stepsOf, tagsOf } from "./tagSelection";
 
 const tags = {
   b: { val: { steps: [10, 0], meta: {} } },
@@ -12,6 +12,9 @@ describe("tag selection", () => {
     expect(runsOf(null)).toEqual([]);
     expect(tagsOf(tags, ["b"])).toEqual(["val"]);
     expect(tagsOf(tags, ["a", "b"])).toEqual(["test", "val"]);
+    expect(mostSharedTag(tags, ["a", "b"])).toBe("val");
+    expect(mostSharedTag(tags, ["a"])).toBe("test");
+    expect(mostSharedTag(tags, [])).toBeUndefined();
     expect(stepsOf(tags, ["a", "b"], "val")).toEqual([0, 5, 10]);
     expect(runStepsOf(tags, "b", "val")).toEqual([0, 10]);
     expect(runStepsOf(tags, "b", "test")).toEqual([]);

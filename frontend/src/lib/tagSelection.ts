@@ -22,6 +22,17 @@ export function tagsOf(tags: TagsResponse<unknown> | null, runs: readonly string
   return [...names].sort();
 }
 
+/** The tag that most of `runs` have (the first by name on a tie): the default view compares runs. */
+export function mostSharedTag(tags: TagsResponse<unknown> | null, runs: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestCount = 0;
+  for (const tag of tagsOf(tags, runs)) {
+    const count = runs.filter((run) => tags?.[run]?.[tag]).length;
+    if (count > bestCount) [best, bestCount] = [tag, count];
+  }
+  return best;
+}
+
 /** The union of the runs' steps for `tag`, ascending. */
 export function stepsOf(tags: TagsResponse<unknown> | null, runs: readonly string[], tag: string): number[] {
   const steps = new Set<number>();

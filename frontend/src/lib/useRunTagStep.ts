@@ -1,12 +1,12 @@
 /**
  * Run / tag / step selection shared by the tabs with a multi-run picker: which runs are shown (the
- * first `defaultRuns` until the user picks), the tag (the first of the selected runs' tags until
+ * first `defaultRuns` until the user picks), the tag (the one most selected runs have until
  * picked) and the step (the latest, following new steps as they arrive, until an older one is picked).
  * Picks that vanish from `./tags` fall back to the defaults. `RunTagStepPickers` renders the pickers.
  */
 import { useMemo, useState } from "react";
 import type { TagsResponse } from "./api";
-import { pickOr, recordSpecs, runsOf, stepsOf, tagsOf, type RecordSpec } from "./tagSelection";
+import { mostSharedTag, pickOr, recordSpecs, runsOf, stepsOf, tagsOf, type RecordSpec } from "./tagSelection";
 import { runColors } from "./theme";
 
 export interface RunTagStep {
@@ -40,7 +40,7 @@ export function useRunTagStep(tags: TagsResponse<unknown> | null, defaultRuns: n
   const selectedRuns = pickedRuns ? runs.filter((r) => pickedRuns.includes(r)) : runs.slice(0, defaultRuns);
   const tagNames = tagsOf(tags, selectedRuns);
   const [pickedTag, setTag] = useState<string | null>(null);
-  const tag = pickOr(tagNames, pickedTag, tagNames[0]) ?? "";
+  const tag = pickOr(tagNames, pickedTag, mostSharedTag(tags, selectedRuns)) ?? "";
   const steps = stepsOf(tags, selectedRuns, tag);
   // null follows the latest step as new ones arrive.
   const [pickedStep, setPickedStep] = useState<number | null>(null);
