@@ -103,13 +103,16 @@ def _rank(rank: int, world: int, init: str, grid: int, out: str) -> None:
     dist.init_process_group("gloo", init_method=f"file://{init}", rank=rank, world_size=world)
     model, data = mlp(), batch(1024)
     compute.plane(model, F.cross_entropy, data, grid=3)  # warm-up
-    dist.barrier()
-    start = time.perf_counter()
-    compute.plane(model, F.cross_entropy, data, grid=grid)
-    dist.barrier()
+    best = float("inf")
+    for _ in range(3):  # best of 3, as for the single-process timings: the first run pays page faults
+        dist.barrier()
+        start = time.perf_counter()
+        compute.plane(model, F.cross_entropy, data, grid=grid)
+        dist.barrier()
+        best = min(best, time.perf_counter() - start)
     if rank == 0:
         with open(out, "w") as f:
-            f.write(str(time.perf_counter() - start))
+            f.write(str(best))
     dist.destroy_process_group()
 
 
