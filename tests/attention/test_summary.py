@@ -176,3 +176,18 @@ def test_u8q_encoding_bound_and_partial_reads():
     with pytest.raises(IndexError):
         codec.slice_spans(header, offset, "v", (3,))
     assert codec.parse_header(payload[:10]) is None
+
+
+def test_modifying_the_tensors_after_the_call_does_not_change_what_is_stored(tmp_path):
+    import torch
+
+    from tb_suite.core.reader import read_records
+
+    weights = torch.softmax(torch.randn(2, 1, 3, 5, 5), dim=-1)
+    expected = weights[:, 0].numpy().copy()
+    with tbs.Writer(tmp_path) as writer:
+        tbs.log_attention(writer, "attn", weights, tokens=list("abcde"), step=0)
+        weights.fill_(0.2)  # the caller reuses its buffer before the writer thread has encoded the record
+    _, arrays = read_records(tmp_path, "tbs_attention")["attn"][0]
+    (stored,) = [a for name, a in arrays.items() if name.startswith("attn.")]
+    np.testing.assert_allclose(stored, expected, atol=1 / 255)
