@@ -115,7 +115,9 @@ class EventFileWriter:
             filename_suffix,
         )
         self.path = join(logdir, name)
-        self.file_stem = name
+        # Sidecars are named after their event file, minus "tfevents": TensorBoard's loaders read every
+        # file whose name contains it as an event file (and list its folder as a run).
+        self.sidecar_stem = name.replace("events.out.tfevents.", "tbs-payloads.", 1)
         self._file = open_for_append(self.path)
         self._sidecars: dict[str, _Sidecar] = {}
         self._flush_secs = flush_secs

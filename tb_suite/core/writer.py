@@ -151,7 +151,7 @@ class Writer:
             plugin_name, tag, create_summary_metadata(plugin_name, dict(content), description)
         )
         wall_time = time.time()
-        sidecar = f"plugins/{plugin_name}/{self.event_writer.file_stem}.tbs"
+        sidecar = f"plugins/{plugin_name}/{self.event_writer.sidecar_stem}.tbs"
 
         def make_event(value: bytes) -> event_pb2.Event:
             summary_value = summary_pb2.Summary.Value(tag=tag, tensor=_string_tensor(value))

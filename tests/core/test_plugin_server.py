@@ -47,6 +47,9 @@ def test_every_step_is_served_without_flags(logdir, tensorboard_server, load_fas
             meta, arrays = decode_wire(body)
             assert meta["num_classes"] == classes
             np.testing.assert_array_equal(arrays["confusion"], np.full((classes, classes), step))
+    # Sidecar files are neither read as event files nor make their folders runs.
+    assert sorted(tb.get_json("/data/runs")) == ["large", "small"]
+    assert "Read error" not in tb.log() and "tbs-payloads" not in tb.log()
 
 
 def test_frontend_module_is_served_as_javascript(logdir, tensorboard_server):
