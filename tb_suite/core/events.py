@@ -158,26 +158,32 @@ class EventFileWriter:
         self._raise_if_failed()
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self.flush()
-        self._closed = True
-        self._queue.put(None)
+        """Write what is queued, close the files and stop the thread; raises if a write failed."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True  # under the lock: nothing can be queued behind the sentinel
+            self._queue.put((threading.Event(), 0))
+            self._queue.put(None)
         self._thread.join()
         _open_writers.discard(self)
         self._raise_if_failed()
 
     # --- internals ----------------------------------------------------------------------------
     def _submit(self, item, nbytes: int) -> None:
-        if self._closed:
-            raise RuntimeError("the writer is closed")
-        self._raise_if_failed()
         with self._cond:
+            if self._closed:
+                raise RuntimeError("the writer is closed")
             # A single item larger than the bound is let through alone rather than deadlocking.
-            while self._pending_bytes > 0 and self._pending_bytes + nbytes > self._max_queue_bytes:
+            while (
+                self._error is None
+                and self._pending_bytes > 0
+                and self._pending_bytes + nbytes > self._max_queue_bytes
+            ):
                 self._cond.wait()
+            self._raise_if_failed()
             self._pending_bytes += nbytes
-        self._queue.put((item, nbytes))
+            self._queue.put((item, nbytes))
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
@@ -195,32 +201,46 @@ class EventFileWriter:
                 break
             try:
                 if entry:
-                    item, nbytes = entry
-                    if isinstance(item, threading.Event):
-                        self._file.flush()
-                        dirty = False
-                        item.set()
-                    else:
-                        self._write(item)
-                        dirty = True
-                    with self._cond:
-                        self._pending_bytes -= nbytes
-                        self._cond.notify_all()
+                    dirty = self._handle(*entry) or dirty
                 if dirty and time.monotonic() - last_flush >= self._flush_secs:
                     self._file.flush()
                     dirty = False
                     last_flush = time.monotonic()
-            except BaseException as exc:  # surfaced to the caller on its next call
+            except BaseException as exc:  # surfaced to the callers; later items are dropped, not written
+                self._fail(exc)
+        try:
+            self._file.close()
+            for sidecar in self._sidecars.values():
+                sidecar.close()
+        except BaseException as exc:
+            self._fail(exc)
+
+    def _handle(self, item, nbytes: int) -> bool:
+        """Process one queued item; True when it wrote something not yet flushed."""
+        try:
+            if isinstance(item, threading.Event):
+                try:
+                    if self._error is None:
+                        self._file.flush()
+                except BaseException as exc:
+                    self._fail(exc)  # before the waiting caller wakes, so it sees the error
+                finally:
+                    item.set()
+                return False
+            if self._error is None:
+                self._write(item)
+                return True
+            return False
+        finally:
+            with self._cond:
+                self._pending_bytes -= nbytes
+                self._cond.notify_all()
+
+    def _fail(self, exc: BaseException) -> None:
+        with self._cond:
+            if self._error is None:
                 self._error = exc
-                if entry and isinstance(entry[0], threading.Event):
-                    entry[0].set()
-                with self._cond:
-                    self._pending_bytes = 0
-                    self._cond.notify_all()
-        self._file.flush()
-        self._file.close()
-        for sidecar in self._sidecars.values():
-            sidecar.close()
+            self._cond.notify_all()
 
     def _write(self, item) -> None:
         if callable(item):

@@ -68,7 +68,6 @@ class Writer:
         self._max_queue_bytes = max_queue_bytes
         self._flush_secs = flush_secs
         self._events: events.EventFileWriter | None = None
-        self._tags_with_metadata: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     @property
@@ -79,13 +78,6 @@ class Writer:
                     self.logdir, max_queue_bytes=self._max_queue_bytes, flush_secs=self._flush_secs
                 )
             return self._events
-
-    def _metadata_once(self, plugin_name: str, tag: str, metadata: summary_pb2.SummaryMetadata):
-        key = (plugin_name, tag)
-        if key in self._tags_with_metadata:
-            return None
-        self._tags_with_metadata.add(key)
-        return metadata
 
     def write_record(
         self,
@@ -147,16 +139,14 @@ class Writer:
     def _record_item(self, plugin_name: str, tag: str, step: int, content: Mapping, description: str):
         """A function of the payload giving what the event writer writes: the event holding the payload,
         or a (sidecar, data, make_event) tuple when the payload is large."""
-        metadata = self._metadata_once(
-            plugin_name, tag, create_summary_metadata(plugin_name, dict(content), description)
-        )
+        # Every event carries its (small) metadata: readers keep the first they see per tag, and events
+        # from several threads may reach the file in any order.
+        metadata = create_summary_metadata(plugin_name, dict(content), description)
         wall_time = time.time()
         sidecar = f"plugins/{plugin_name}/{self.event_writer.sidecar_stem}.tbs"
 
         def make_event(value: bytes) -> event_pb2.Event:
-            summary_value = summary_pb2.Summary.Value(tag=tag, tensor=_string_tensor(value))
-            if metadata is not None:
-                summary_value.metadata.CopyFrom(metadata)
+            summary_value = summary_pb2.Summary.Value(tag=tag, tensor=_string_tensor(value), metadata=metadata)
             return event_pb2.Event(wall_time=wall_time, step=step, summary=summary_pb2.Summary(value=[summary_value]))
 
         def make_item(payload: bytes):
@@ -184,10 +174,8 @@ class Writer:
                 tensor_shape=tensor_shape_pb2.TensorShapeProto(),
                 float_val=[float(value)],
             ),
+            metadata=scalar_metadata.create_summary_metadata(display_name=tag, description=""),
         )
-        if (scalar_metadata.PLUGIN_NAME, tag) not in self._tags_with_metadata:
-            self._tags_with_metadata.add((scalar_metadata.PLUGIN_NAME, tag))
-            summary_value.metadata.CopyFrom(scalar_metadata.create_summary_metadata(display_name=tag, description=""))
         self.event_writer.add_event(
             event_pb2.Event(wall_time=time.time(), step=step, summary=summary_pb2.Summary(value=[summary_value]))
         )
@@ -201,7 +189,6 @@ class Writer:
             events_writer, self._events = self._events, None
         if events_writer is not None:
             events_writer.close()
-        self._tags_with_metadata.clear()
 
     def __enter__(self) -> "Writer":
         return self

@@ -89,7 +89,7 @@ def test_writes_become_visible_without_an_explicit_flush(tmp_path):
     writer.close()
 
 
-def test_a_failed_write_is_raised_to_the_caller(tmp_path):
+def test_a_failed_write_is_raised_to_the_caller_and_close_still_stops_the_writer(tmp_path):
     writer = events.EventFileWriter(str(tmp_path))
 
     def broken(name, offset, length):
@@ -98,3 +98,32 @@ def test_a_failed_write_is_raised_to_the_caller(tmp_path):
     writer.add_event_with_sidecar("plugins/p/b.tbs", b"data", broken)
     with pytest.raises(RuntimeError, match="failed"):
         writer.flush()
+    with pytest.raises(RuntimeError, match="failed"):
+        writer.add_event(event_pb2.Event(step=1))
+    with pytest.raises(RuntimeError, match="failed"):
+        writer.close()
+    assert not writer._thread.is_alive()
+    assert writer._file.closed
+    writer.close()  # a second close is a no-op
+
+
+def test_close_while_other_threads_write_loses_nothing_it_accepted(tmp_path):
+    writer = events.EventFileWriter(str(tmp_path))
+    accepted = []
+
+    def log(thread: int):
+        for step in range(200):
+            try:
+                writer.add_event(event_pb2.Event(step=thread * 1000 + step))
+            except RuntimeError:  # closed
+                return
+            accepted.append(thread * 1000 + step)
+
+    threads = [threading.Thread(target=log, args=(t,)) for t in range(3)]
+    for t in threads:
+        t.start()
+    writer.close()
+    for t in threads:
+        t.join()
+    steps = [event_pb2.Event.FromString(r).step for r in _read_events(writer.path)[1:]]
+    assert sorted(steps) == sorted(accepted)
