@@ -90,12 +90,16 @@ class HeadGates:
         )
         self._handles: list[Any] = []
         self._parametrized: list[nn.Module] = []
-        for layer, site in enumerate(self.sites):
-            if site.functional:
-                parametrize.register_parametrization(site.projection, "weight", _WeightGate(self, layer, site.head_dim))
-                self._parametrized.append(site.projection)
-            else:
-                self._handles.append(site.projection.register_forward_pre_hook(self._pre_hook(layer, site)))
+        try:
+            for layer, site in enumerate(self.sites):
+                if site.functional:
+                    parametrize.register_parametrization(site.projection, "weight", _WeightGate(self, layer, site.head_dim))
+                    self._parametrized.append(site.projection)
+                else:
+                    self._handles.append(site.projection.register_forward_pre_hook(self._pre_hook(layer, site)))
+        except BaseException:
+            self.remove()  # leave the user's model as it was
+            raise
 
     @property
     def shape(self) -> tuple[int, int]:

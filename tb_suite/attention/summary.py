@@ -180,6 +180,11 @@ def log_attention(
         if len(mask) != 2:
             raise ValueError("mask as a tuple must be (query_mask, key_mask)")
         keep_q, keep_k = _keep(mask[0], "mask[0]", batch, num_q), _keep(mask[1], "mask[1]", batch, num_k)
+        if self_attention and not np.array_equal(keep_q, keep_k):
+            raise ValueError(
+                "mask: self-attention keeps the same tokens as queries and keys; pass one [B, Q] mask, "
+                "or key_tokens for cross-attention"
+            )
     else:
         keep_q = _keep(mask, "mask", batch, num_q)
         keep_k = keep_q if self_attention else np.ones((batch, num_k), dtype=bool)

@@ -166,8 +166,6 @@ def slice_spans(header: dict, data_offset: int, name: str, index: tuple[int, ...
         offset += entry["nbytes"]
     else:
         raise KeyError(name)
-    if entry["comp"] != "none":
-        raise CodecError(f"array {name!r} is compressed: it can only be decoded whole")
     shape = tuple(entry["shape"])
     quantized = entry["enc"] == "u8q"
     if len(index) > len(shape) - (1 if quantized else 0):
@@ -175,6 +173,8 @@ def slice_spans(header: dict, data_offset: int, name: str, index: tuple[int, ...
     for i, (position, size) in enumerate(zip(index, shape)):
         if not 0 <= position < size:
             raise IndexError(f"position {position} is out of range for axis {i} of array {name!r} (size {size})")
+    if entry["comp"] != "none":
+        raise CodecError(f"array {name!r} is compressed: it can only be decoded whole")
     spans = []
     for block_dtype, block_shape in _sections(entry["enc"], np.dtype(entry["dtype"]), shape):
         inner = int(np.prod(block_shape[len(index):])) * block_dtype.itemsize
@@ -232,8 +232,11 @@ def decode_reference(value: bytes) -> dict | None:
     """The (file, offset, length) a stored value points to, or None when it holds the payload itself."""
     if value[:4] != REF_MAGIC:
         return None
-    ref = json.loads(value[4:])
-    return {"file": str(ref["file"]), "offset": int(ref["offset"]), "length": int(ref["length"])}
+    try:
+        ref = json.loads(value[4:])
+        return {"file": str(ref["file"]), "offset": int(ref["offset"]), "length": int(ref["length"])}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CodecError("corrupt sidecar reference") from exc
 
 
 def _wire_array(array: np.ndarray) -> np.ndarray:

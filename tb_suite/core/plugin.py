@@ -188,7 +188,10 @@ class FamilyPlugin(base_plugin.TBPlugin):
         value = datum.numpy.item()
         if isinstance(value, str):
             value = value.encode("latin-1")
-        ref = codec.decode_reference(value)
+        try:
+            ref = codec.decode_reference(value)
+        except codec.CodecError as exc:
+            raise NotFound(f"record unreadable: {exc}") from None
         if ref is None:
             return value, None
         if "/" in ref["file"] or "\\" in ref["file"] or ref["file"].startswith("."):

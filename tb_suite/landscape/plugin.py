@@ -22,6 +22,6 @@ class LandscapePlugin(FamilyPlugin):
         steps = sorted({d.step for d in self.read_series(request, run, tag)})
         rows = []
         for step in steps:
-            meta, _ = self.read_record(request, run, tag, step, names=set())
+            meta = self.read_header(request, run, tag, step)[0]["meta"]  # reads no array bytes
             rows.append({"step": step, **{k: meta[k] for k in _STEP_FIELDS if k in meta}})
         return json_response(request, rows)

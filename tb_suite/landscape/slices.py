@@ -111,6 +111,9 @@ def _array(value: Any, name: str, ranks: tuple[int, ...]) -> np.ndarray:
     check_nonempty(array, name)
     array = array.astype(np.float64)
     check_finite(array, name)
+    # Values are stored as float32: a finite float64 beyond its range would be stored as Inf.
+    if np.abs(array).max() > np.finfo(np.float32).max:
+        raise ValueError(f"{name} has values beyond float32's range (|x| > {np.finfo(np.float32).max:.3g})")
     return array
 
 
@@ -148,8 +151,7 @@ def as_slice(value: Any, slice_type: str | None = None) -> LineSlice | AxisSlice
     if not isinstance(value, (Mapping, np.ndarray, list, tuple)) and not is_torch_tensor(value):
         raise TypeError("slice must be a LineSlice, AxisSlices or PlaneSlice, a mapping of their fields or an "
                         f"array, got {type(value).__name__}")
-    detected = _detect(value)
-    kind = slice_type or detected
+    kind = slice_type or _detect(value)
     if not isinstance(value, Mapping):
         value = {"losses": value}
     if kind == "linear":

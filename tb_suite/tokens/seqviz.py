@@ -74,20 +74,27 @@ def import_seqviz_files(
     paths = [os.fspath(p) for p in paths]
     runs = runs or [os.path.splitext(os.path.basename(p))[0] for p in paths]
     parsed = [_read(path) for path in paths]
-    run_dirs = []
-    for run, entries in zip(runs, parsed):
-        run_dir = os.path.join(os.fspath(logdir), run)
-        vocab = _Vocab()
+    # Every record is built before anything is written: a file that fails late writes nothing either.
+    planned = [(os.path.join(os.fspath(logdir), run), _records(entries)) for run, entries in zip(runs, parsed)]
+    for run_dir, records in planned:
         with Writer(run_dir) as writer:
-            for entry in sorted(entries.values(), key=lambda e: e.step):
-                arrays, vocab_size = _arrays(entry, vocab)
-                vocab_ids = np.asarray(sorted(vocab.text), dtype=np.int32)
+            for step, loss, arrays, vocab_size, vocab_ids, vocab in records:
                 write_token_record(
-                    writer, tag, entry.step, arrays, vocab_size=vocab_size, vocab_ids=vocab_ids,
-                    vocab=[vocab.text[int(i)] for i in vocab_ids], loss=entry.loss,
+                    writer, tag, step, arrays, vocab_size=vocab_size, vocab_ids=vocab_ids, vocab=vocab, loss=loss
                 )
-        run_dirs.append(run_dir)
-    return run_dirs
+    return [run_dir for run_dir, _ in planned]
+
+
+def _records(entries: dict) -> list[tuple]:
+    """(step, loss, arrays, vocab_size, vocab_ids, vocab strings) per entry, in step order; the vocabulary
+    grows across steps, so each record carries the ids known up to it."""
+    vocab = _Vocab()
+    records = []
+    for entry in sorted(entries.values(), key=lambda e: e.step):
+        arrays, vocab_size = _arrays(entry, vocab)
+        vocab_ids = np.asarray(sorted(vocab.text), dtype=np.int32)
+        records.append((entry.step, entry.loss, arrays, vocab_size, vocab_ids, [vocab.text[int(i)] for i in vocab_ids]))
+    return records
 
 
 def register(formats) -> None:
@@ -140,13 +147,16 @@ class _Checker:
             return None
         checks = {
             "int": isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+            "id": isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31,
             "number": isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
             "str": isinstance(value, str),
             "list": isinstance(value, list),
             "object": isinstance(value, dict),
         }
         if not checks[kind]:
-            expected = {"int": "an integer >= 0", "number": "a finite number"}.get(kind, f"a JSON {kind}")
+            expected = {"int": "an integer >= 0", "id": "a token id in [0, 2**31)", "number": "a finite number"}.get(
+                kind, f"a JSON {kind}"
+            )
             self.fail(name, f"must be {expected}, got {json.dumps(value)[:40]}")
         return value
 
@@ -187,7 +197,7 @@ def _check_prediction(check: _Checker, pred: Any, path: str, length: int) -> Non
     position = check.get(pred, "position", path, "int")
     if position >= length:
         check.fail(f"{path}.position", f"{position} is past the last token (the sequence has {length})")
-    check.get(pred, "target_token_id", path, "int", required=False)
+    check.get(pred, "target_token_id", path, "id", required=False)
     check.get(pred, "target_token_str", path, "str", required=False)
     entropy = check.get(pred, "entropy", path, "number", required=False)
     if entropy is not None and entropy < 0:
@@ -197,7 +207,7 @@ def _check_prediction(check: _Checker, pred: Any, path: str, length: int) -> Non
         item_path = f"{path}.{key}[{i}]"
         if not isinstance(item, dict):
             check.fail(item_path, "must be a JSON object")
-        check.get(item, "token_id", item_path, "int")
+        check.get(item, "token_id", item_path, "id")
         check.get(item, "token_str", item_path, "str", alias="token")
         prob = check.get(item, "probability", item_path, "number", alias="prob")
         if not 0 <= prob <= 1:

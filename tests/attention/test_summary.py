@@ -94,6 +94,9 @@ def _bad_calls():
     yield "layers", dict(attentions=(layers[0], layers[1][:, :3])), "attentions[1] has shape"
     yield "mask shape", dict(attentions=good, mask=np.ones((B, S + 1))), "mask must have shape [2, 10]"
     yield "all padding", dict(attentions=good, mask=np.zeros((B, S))), "mask[0] marks every token as padding"
+    key_padding = np.ones((B, S))
+    key_padding[0, -1] = 0
+    yield "different self-attention masks", dict(attentions=good, mask=(np.ones((B, S)), key_padding)), "same tokens"
     yield "step", dict(attentions=good, step=-1), "step must be >= 0"
     yield "precision", dict(attentions=good, precision="u4"), "precision must be one of"
     yield "type", dict(attentions="attn"), "attentions must be a torch tensor"

@@ -54,6 +54,8 @@ def test_type_is_detected_from_bare_arrays_and_mappings(tmp_path):
     [
         ({"slice": np.array([1.0, np.nan])}, ValueError, "slice.losses contains 1 NaN"),
         ({"slice": np.ones((2, 2, 2))}, ValueError, "slice type"),
+        ({"slice": np.ones((2, 2, 2)), "slice_type": "plane"}, ValueError, "slice.losses must have rank 2"),
+        ({"slice": np.array([1.0, 1e39])}, ValueError, "beyond float32"),
         ({"slice": np.ones(3), "slice_type": "cube"}, ValueError, "slice_type must be one of"),
         ({"slice": LineSlice(np.zeros(3), np.ones(3)), "slice_type": "plane"}, ValueError, "does not match"),
         ({"slice": {"losses": np.ones((3, 3)), "xs": np.ones(2)}}, ValueError, "slice.xs"),

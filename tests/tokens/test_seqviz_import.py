@@ -81,6 +81,9 @@ def test_import_writes_one_run_per_file(tmp_path):
         (json.dumps({"step": 1, "sequences": [{"tokens": ["a"], "predictions": [
             {"position": 0, "top_k": [{"token_id": 1, "probability": 0.5}]}]}]}),
          2, "top_k[0].token_str: missing (or 'token')"),
+        (json.dumps({"step": 1, "sequences": [{"tokens": ["a"], "predictions": [
+            {"position": 0, "top_k": [{"token_id": 3000000000, "token": "x", "probability": 0.5}]}]}]}),
+         2, "top_k[0].token_id: must be a token id in [0, 2**31)"),
     ],
 )
 def test_broken_file_names_the_line_and_writes_nothing(tmp_path, broken, line, message):
