@@ -242,8 +242,12 @@ export function Heatmap(props: HeatmapProps) {
 
   // A press pans (when zoomed) once it moves; otherwise it is a click. Window listeners keep the
   // drag going outside the canvas.
+  /** Removes the window listeners of a drag in progress (called on mouseup and on unmount). */
+  const endDrag = useRef<(() => void) | null>(null);
+  useEffect(() => () => endDrag.current?.(), []);
   const onDown = (e: MouseEvent<HTMLCanvasElement>) => {
     if (!layout || e.button !== 0) return;
+    endDrag.current?.();
     const start = { x: e.clientX, y: e.clientY, view, moved: false };
     const from = layout;
     drag.current = start;
@@ -256,14 +260,19 @@ export function Heatmap(props: HeatmapProps) {
       setHover(null);
       setView(clampView({ zoom: start.view.zoom, row0: start.view.row0 - dy / from.cellH, col0: start.view.col0 - dx / from.cellW }, rows, cols));
     };
-    const up = () => {
+    const remove = () => {
       window.removeEventListener("mousemove", move);
       window.removeEventListener("mouseup", up);
+      endDrag.current = null;
+    };
+    const up = () => {
+      remove();
       // The click handler runs after mouseup and reads `moved`.
       setTimeout(() => (drag.current = null), 0);
     };
     window.addEventListener("mousemove", move);
     window.addEventListener("mouseup", up);
+    endDrag.current = remove;
   };
 
   const onClick = (e: MouseEvent<HTMLCanvasElement>) => {

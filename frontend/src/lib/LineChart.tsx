@@ -78,6 +78,8 @@ export function LineChart(props: LineChartProps) {
   const [readout, setReadout] = useState("");
   const dark = useDarkMode();
   const { onChart } = props;
+  const [xLo, xHi] = props.xRange ?? [NaN, NaN];
+  const [yLo, yHi] = props.yRange ?? [NaN, NaN];
 
   useEffect(() => {
     const el = host.current;
@@ -121,8 +123,11 @@ export function LineChart(props: LineChartProps) {
       chart.current = null;
       onChart?.(null);
     };
-    // Rebuild on data/appearance changes; uPlot's own setData does not handle series changes.
-  }, [props.series, width, dark, props.xRange, props.yRange]);
+    // Rebuild on data/appearance changes; uPlot's own setData does not handle series changes. The
+    // ranges count by value, so callers may pass fresh arrays each render; `series` by identity
+    // (memoize it).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.series, width, dark, xLo, xHi, yLo, yHi]);
 
   return (
     <div className="tbs-chart" data-testid={props.testId}>

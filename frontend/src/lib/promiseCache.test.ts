@@ -30,4 +30,18 @@ describe("PromiseCache", () => {
     await expect(cache.get("a", () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
     expect(await cache.get("a", () => Promise.resolve(1))).toBe(1);
   });
+
+  it("a failed load that was evicted leaves the key's newer entry alone", async () => {
+    const cache = new PromiseCache(1);
+    let reject!: (e: Error) => void;
+    const failing = cache.get("a", () => new Promise<number>((_, r) => (reject = r)));
+    await cache.get("b", () => Promise.resolve(2)); // evicts the first "a"
+    let loads = 0;
+    const newer = cache.get("a", () => (loads++, Promise.resolve(1)));
+    reject(new Error("boom"));
+    await expect(failing).rejects.toThrow("boom");
+    expect(await cache.get("a", () => (loads++, Promise.resolve(9)))).toBe(1);
+    expect(await newer).toBe(1);
+    expect(loads).toBe(1);
+  });
 });

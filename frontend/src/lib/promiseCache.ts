@@ -17,8 +17,12 @@ export class PromiseCache {
       if (!this.options.lru) return promise;
       this.entries.delete(key);
     } else {
-      promise = load();
-      promise.catch(() => this.entries.delete(key));
+      const loaded = load();
+      promise = loaded;
+      // Only this load's own entry: after an eviction the key may hold a newer load by now.
+      loaded.catch(() => {
+        if (this.entries.get(key) === loaded) this.entries.delete(key);
+      });
     }
     this.entries.set(key, promise);
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);

@@ -61,7 +61,7 @@ export function AttentionApp() {
   const [canvas, setCanvas] = useState<HTMLCanvasElement | null>(null);
 
   useEffect(() => {
-    if (!playing || steps.length < 2) return;
+    if (!playing || live.hidden || steps.length < 2) return;
     const timer = setInterval(() => {
       setStep((current) => {
         const i = steps.indexOf(current ?? steps.at(-1)!);
@@ -69,11 +69,12 @@ export function AttentionApp() {
       });
     }, PLAY_MS);
     return () => clearInterval(timer);
-  }, [playing, steps]);
+  }, [playing, live.hidden, steps]);
 
   const base = `${run}\0${tag}`;
+  const generation = live.reloadCount;
   const info = useFetch(tag ? `${base}\0${step}\0${example}\0${live.reloadCount}` : null, () =>
-    cachedExample(run, tag, step, example),
+    cachedExample(run, tag, step, example, generation),
   );
   const meta = info.data;
   const layerCount = meta?.layers ?? 0;
@@ -93,13 +94,14 @@ export function AttentionApp() {
     size: MAP_SIZE,
     ...(zoom ?? {}),
   });
-  const mapKey = meta ? JSON.stringify(mapParams(step)) + live.reloadCount : null;
-  const current = useFetch(mapKey, () => cachedMap(mapParams(step)));
-  const before = useFetch(diff && meta && previous !== undefined ? JSON.stringify(mapParams(previous)) : null, () =>
-    cachedMap(mapParams(previous!)),
-  );
+  // useFetch returns data only for its current key, so `current` and `before` are always maps of
+  // the current parameters (and reload generation): the diff never mixes requests.
+  const mapKey = meta ? JSON.stringify([mapParams(step), generation]) : null;
+  const current = useFetch(mapKey, () => cachedMap(mapParams(step), generation));
+  const beforeKey = diff && meta && previous !== undefined ? JSON.stringify([mapParams(previous), generation]) : null;
+  const before = useFetch(beforeKey, () => cachedMap(mapParams(previous!), generation));
   const grid = useFetch(meta ? `${base}\0${step}\0${example}\0grid\0${live.reloadCount}` : null, () =>
-    cachedGrid(run, tag, step, example),
+    cachedGrid(run, tag, step, example, generation),
   );
   // Once this step is shown, fetch its neighbours so the scrubber (and play) switch from memory.
   useEffect(() => {
@@ -107,13 +109,13 @@ export function AttentionApp() {
     const i = steps.indexOf(step);
     for (const neighbour of [steps[i + 1], steps[i - 1]]) {
       if (neighbour === undefined) continue;
-      void cachedExample(run, tag, neighbour, example).catch(() => undefined);
-      void cachedMap(mapParams(neighbour)).catch(() => undefined);
-      void cachedGrid(run, tag, neighbour, example).catch(() => undefined);
+      void cachedExample(run, tag, neighbour, example, generation).catch(() => undefined);
+      void cachedMap(mapParams(neighbour), generation).catch(() => undefined);
+      void cachedGrid(run, tag, neighbour, example, generation).catch(() => undefined);
     }
     // mapParams is derived from the values listed.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [current.data, grid.data, run, tag, step, example, steps, safeView, safeLayer, safeHead, zoom]);
+  }, [current.data, grid.data, run, tag, step, example, steps, safeView, safeLayer, safeHead, zoom, generation]);
   const stats = useFetch(statsTag ? `${run}\0${statsTag}\0${live.reloadCount}\0${runTags[statsTag]?.steps.length}` : null, (signal) =>
     getHeadStats(run, statsTag, signal),
   );

@@ -99,8 +99,11 @@ export function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
   return cache.get(key, load);
 }
 
-export const cachedMap = (params: Params) => cached(`map?${JSON.stringify(params)}`, () => getMap(params));
-export const cachedGrid = (run: string, tag: string, step: number, example: number) =>
-  cached(`grid?${JSON.stringify([run, tag, step, example])}`, () => getGrid(run, tag, step, example));
-export const cachedExample = (run: string, tag: string, step: number, example: number) =>
-  cached(`example?${JSON.stringify([run, tag, step, example])}`, () => getExample(run, tag, step, example));
+// `generation` (the host reload count) is part of each key, as it is of the views' fetch keys: a
+// reload refetches instead of serving a response from before it.
+export const cachedMap = (params: Params, generation: number) =>
+  cached(`map?${JSON.stringify([params, generation])}`, () => getMap(params));
+export const cachedGrid = (run: string, tag: string, step: number, example: number, generation: number) =>
+  cached(`grid?${JSON.stringify([run, tag, step, example, generation])}`, () => getGrid(run, tag, step, example));
+export const cachedExample = (run: string, tag: string, step: number, example: number, generation: number) =>
+  cached(`example?${JSON.stringify([run, tag, step, example, generation])}`, () => getExample(run, tag, step, example));

@@ -1,5 +1,5 @@
 /** The tbs_landscape tab: lines, axis-parallel small multiples and 2D planes, step by step, runs side by side. */
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { COLORMAPS, type ColormapName } from "../../lib/colormaps";
 import { LineChart, type LineSeries } from "../../lib/LineChart";
 import { ErrorBox, Field, RunTagStepPickers, Select } from "../../lib/pickers";
@@ -37,18 +37,21 @@ function marker(x: number, lo: number, hi: number, label: string): LineSeries {
 }
 
 function LineView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, string> }) {
-  const lo = Math.min(...loaded.map((l) => l.slice.meta.min));
-  const hi = Math.max(...loaded.map((l) => l.slice.meta.max));
-  const series: LineSeries[] = [
-    ...loaded.map((l) => ({
-      label: `${l.run} @ ${l.step}`,
-      color: runColor(colors, l.run),
-      x: l.slice.arrays.alpha,
-      y: l.slice.arrays.loss,
-    })),
-    marker(0, lo, hi, "start (α=0)"),
-    marker(1, lo, hi, "end (α=1)"),
-  ];
+  // Memoized: LineChart rebuilds its uPlot when the series array changes.
+  const series = useMemo((): LineSeries[] => {
+    const lo = Math.min(...loaded.map((l) => l.slice.meta.min));
+    const hi = Math.max(...loaded.map((l) => l.slice.meta.max));
+    return [
+      ...loaded.map((l) => ({
+        label: `${l.run} @ ${l.step}`,
+        color: runColor(colors, l.run),
+        x: l.slice.arrays.alpha,
+        y: l.slice.arrays.loss,
+      })),
+      marker(0, lo, hi, "start (α=0)"),
+      marker(1, lo, hi, "end (α=1)"),
+    ];
+  }, [loaded, colors]);
   return (
     <div className="tbs-panel" data-testid="line-view">
       <h3>Loss along start + α·(end − start)</h3>
@@ -60,10 +63,11 @@ function LineView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, st
 function AxisView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, string> }) {
   const meta: SliceMeta = loaded[0].slice.meta;
   const names = meta.names ?? [];
-  return (
-    <div className="tbs-row" style={{ alignItems: "flex-start" }} data-testid="axis-view">
-      {names.map((name, k) => {
-        const series = loaded
+  // One series list per direction, memoized: LineChart rebuilds its uPlot when the array changes.
+  const seriesByName = useMemo(
+    () =>
+      (loaded[0].slice.meta.names ?? []).map((name, k): LineSeries[] =>
+        loaded
           .filter((l) => (l.slice.meta.names ?? [])[k] === name)
           .map((l) => {
             const n = l.slice.arrays.offset.length;
@@ -73,7 +77,14 @@ function AxisView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, st
               x: l.slice.arrays.offset,
               y: Array.from(l.slice.arrays.loss).slice(k * n, (k + 1) * n),
             };
-          });
+          }),
+      ),
+    [loaded, colors],
+  );
+  return (
+    <div className="tbs-row" style={{ alignItems: "flex-start" }} data-testid="axis-view">
+      {names.map((name, k) => {
+        const series = seriesByName[k];
         const layer = meta.layers?.[k];
         const kind = meta.kinds?.[k];
         return (
@@ -102,13 +113,17 @@ export function LandscapeApp() {
   const [levels, setLevels] = useState(12);
   const [log, setLog] = useState(false);
 
-  const loaded = slices.data ?? [];
+  const loaded = useMemo(() => slices.data ?? [], [slices.data]);
   const type = loaded[0]?.slice.meta.type;
   const planes = loaded.filter((l) => l.slice.meta.type === "plane");
-  const progress: LineSeries[] = (stepRows.data ?? []).map(([run, rows]) => {
-    const shown = rows.filter((r) => r.center_loss !== undefined);
-    return { label: run, color: runColor(colors, run), x: shown.map((r) => r.step), y: shown.map((r) => r.center_loss!) };
-  });
+  const progress = useMemo(
+    (): LineSeries[] =>
+      (stepRows.data ?? []).map(([run, rows]) => {
+        const shown = rows.filter((r) => r.center_loss !== undefined);
+        return { label: run, color: runColor(colors, run), x: shown.map((r) => r.step), y: shown.map((r) => r.center_loss!) };
+      }),
+    [stepRows.data, colors],
+  );
   const errors = [live.error, slices.error, stepRows.error];
 
   return (

@@ -12,7 +12,7 @@ import { formatValue } from "../../lib/format";
 import { Swatch } from "../../lib/pickers";
 import { cssVar } from "../../lib/theme";
 import { useDarkMode } from "../../lib/useDarkMode";
-import { gridPos, nearestCell, range, scaled, thresholds } from "./planeMath";
+import { gridPos, logShift, nearestCell, range, scaled, thresholds, unscaled } from "./planeMath";
 
 export type PlaneMode = "contour" | "heatmap";
 
@@ -60,6 +60,7 @@ export function PlaneView(props: PlaneViewProps) {
 
     const values = scaled(losses, log);
     const [lo, hi] = range(values);
+    const shift = log ? logShift(losses) : 0;
     const lut = colormapLut(colormap);
     const sx = size / nx;
     const sy = size / ny;
@@ -155,9 +156,9 @@ export function PlaneView(props: PlaneViewProps) {
     ctx.fillStyle = fg;
     ctx.textAlign = "left";
     ctx.textBaseline = "top";
-    ctx.fillText(formatValue(log ? 10 ** hi : hi, 2), barX + 12, MARGIN.top);
+    ctx.fillText(formatValue(unscaled(hi, log, shift), 2), barX + 12, MARGIN.top);
     ctx.textBaseline = "bottom";
-    ctx.fillText(formatValue(log ? 10 ** lo : lo, 2), barX + 12, MARGIN.top + size);
+    ctx.fillText(formatValue(unscaled(lo, log, shift), 2), barX + 12, MARGIN.top + size);
     el.dataset.drawMs = (performance.now() - t0).toFixed(2);
     el.dataset.mode = mode;
   }, [xs, ys, losses, props.trajectory, mode, colormap, levels, log, size, dark, nx, ny]);

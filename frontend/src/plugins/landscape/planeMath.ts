@@ -1,25 +1,29 @@
 /** Geometry and scales of the 2D plane view: grid <-> plane coordinates, log scale, contour levels. */
 
-export interface PlaneGrid {
-  xs: ArrayLike<number>;
-  ys: ArrayLike<number>;
-  /** Row-major, `values[i * nx + j]` at (xs[j], ys[i]). */
-  values: ArrayLike<number>;
-}
-
 /** Values as drawn: log10 of the loss when `log` (shifted to stay positive when some are <= 0). */
 export function scaled(values: ArrayLike<number>, log: boolean): Float64Array {
   const out = Float64Array.from(values as ArrayLike<number>);
   if (!log) return out;
+  const shift = logShift(out);
+  for (let i = 0; i < out.length; i++) out[i] = Math.log10(out[i] + shift);
+  return out;
+}
+
+/** What `scaled(values, true)` adds before log10: 0 when every value is positive. */
+export function logShift(values: ArrayLike<number>): number {
   let min = Infinity;
   let max = -Infinity;
-  for (const v of out) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  const shift = min > 0 ? 0 : -min + Math.max(1e-12, (max - min) * 1e-6);
-  for (let i = 0; i < out.length; i++) out[i] = Math.log10(out[i] + shift);
-  return out;
+  return min > 0 ? 0 : -min + Math.max(1e-12, (max - min) * 1e-6);
+}
+
+/** The loss a drawn value `v` stands for (the inverse of `scaled`, shift included). */
+export function unscaled(v: number, log: boolean, shift: number): number {
+  return log ? 10 ** v - shift : v;
 }
 
 export function range(values: ArrayLike<number>): [number, number] {

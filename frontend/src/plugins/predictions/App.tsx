@@ -118,6 +118,12 @@ export function PredictionsApp() {
       {live.tags && runs.length === 0 && (
         <div className="tbs-muted">No predictions logged yet. Use tb_suite.log_predictions(writer, tag, probs, targets, step=...).</div>
       )}
+      {!matrixRecord && matrixSpec && (diff ? diffA.loading : loaded.loading) && (
+        // The summary line stays in place (as "loading…") while a new run / tag / step loads.
+        <div data-testid="summary" className="tbs-muted">
+          loading…
+        </div>
+      )}
       {matrixRecord && matrixSpec && (
         <>
           <Summary

@@ -1,8 +1,6 @@
 /** Typed access to a tbs_predictions record (docs/http_api.md, "tbs_predictions"). */
 import type { TypedArray, WireRecord } from "../../lib/wire";
 
-export const PLUGIN_NAME = "tbs_predictions";
-
 export interface PredMeta {
   kind: "scores" | "labels";
   num_classes: number;

@@ -1,5 +1,5 @@
 /** The tbs_tokens tab: token strips coloured by a metric, top-k on hover, loss and per-token histories. */
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { colormapLut, cssColor } from "../../lib/colormaps";
 import { formatValue } from "../../lib/format";
 import { ErrorBox, Field, RunTagStepPickers, Select, Swatch, indices } from "../../lib/pickers";
@@ -8,7 +8,7 @@ import { useLiveTags } from "../../lib/useLiveTags";
 import { useRunTagStep } from "../../lib/useRunTagStep";
 import { useHistories, useRecords } from "./data";
 import { LossCharts, TokenSparklines } from "./HistoryPanel";
-import { METRICS, visibleText, type Metric } from "./record";
+import { METRICS, visibleText, type Metric, type TokensRecord } from "./record";
 import { STRIP_CSS, TokenStrip, type TokenRef } from "./TokenStrip";
 import { TopKPanel } from "./TopKPanel";
 
@@ -21,6 +21,18 @@ const SCALE_ENDS: Record<Metric, [string, string]> = {
   rank: ["rank V", "rank 1"],
   loss: ["≥ log V", "0"],
 };
+
+/**
+ * `ref` when it names a logged (masked-in) token of the run's current record, else null; kept as is
+ * while the records load (`byRun` undefined), so a pin survives a step change where it still exists.
+ */
+function validToken(ref: TokenRef | null, byRun: Map<string, TokensRecord> | undefined): TokenRef | null {
+  if (!ref || !byRun) return ref;
+  const record = byRun.get(ref.run);
+  if (!record) return null;
+  const ok = ref.seq >= 0 && ref.seq < record.batch && ref.pos >= 0 && ref.pos < record.length && record.mask[ref.seq * record.length + ref.pos];
+  return ok ? ref : null;
+}
 
 function SequencePicker(props: { count: number; selected: number[]; onChange: (s: number[]) => void }) {
   const toggle = (i: number) =>
@@ -49,9 +61,16 @@ export function TokensApp() {
   const maxBatch = Math.max(0, ...[...(loaded.data?.byRun.values() ?? [])].map((r) => r.batch));
   const [pickedSeqs, setPickedSeqs] = useState<number[] | null>(null);
   const sequences = (pickedSeqs ?? indices(DEFAULT_SEQUENCES)).filter((s) => s < maxBatch);
-  const [hovered, setHovered] = useState<TokenRef | null>(null);
-  const [pinned, setPinned] = useState<TokenRef | null>(null);
+  const [hoveredRef, setHovered] = useState<TokenRef | null>(null);
+  const [pinnedRef, setPinned] = useState<TokenRef | null>(null);
+  // A new step / run / record may be shorter or mask other positions: drop what it lacks.
+  const hovered = validToken(hoveredRef, loaded.data?.byRun);
+  const pinned = validToken(pinnedRef, loaded.data?.byRun);
   const shown = pinned ?? hovered;
+  const onSelect = useCallback(
+    (ref: TokenRef) => setPinned((p) => (p && p.run === ref.run && p.seq === ref.seq && p.pos === ref.pos ? null : ref)),
+    [],
+  );
   const shownRecord = shown ? loaded.data?.byRun.get(shown.run) : undefined;
 
   const histories = useHistories(tag, runsWithTag, null, live.reloadCount);
@@ -109,16 +128,14 @@ export function TokensApp() {
                     metric={metric}
                     selectedPos={pinned && pinned.run === run && pinned.seq === seq ? pinned.pos : null}
                     onHover={setHovered}
-                    onSelect={(ref) =>
-                      setPinned((p) => (p && p.run === ref.run && p.seq === ref.seq && p.pos === ref.pos ? null : ref))
-                    }
+                    onSelect={onSelect}
                   />
                 ))}
             </div>
           </div>
         );
       })}
-      {shown && shownRecord && shown.seq < shownRecord.batch && <TopKPanel record={shownRecord} token={shown} />}
+      {shown && shownRecord && <TopKPanel record={shownRecord} token={shown} />}
       {pinned && pinned.pos > 0 && (
         <TokenSparklines
           histories={pinnedHistory.data}

@@ -32,7 +32,7 @@ export function TopKPanel({ record, token }: { record: TokensRecord; token: Toke
       <div className="tbs-muted" style={{ marginBottom: 6 }}>
         entropy {formatValue(record.entropy[at])} nats
         {target >= 0 &&
-          ` · target ${visibleText(record, target)} rank ${rank > 0 ? rank : "> " + record.k} · p ${formatValue(Math.exp(-record.loss[at]))} · loss ${formatValue(record.loss[at])}`}
+          ` · target ${visibleText(record, target)} rank ${rank > 0 ? rank : "?"} · p ${formatValue(Math.exp(-record.loss[at]))} · loss ${formatValue(record.loss[at])}`}
       </div>
       <div className="tbs-topk">
         {bars.map((b, j) => (
