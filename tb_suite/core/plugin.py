@@ -154,12 +154,12 @@ class FamilyPlugin(base_plugin.TBPlugin):
         """Extra routes: path -> handler(request, query) returning a response."""
         return {}
 
-    def list_series(self, request, runs: Iterable[str] | None = None, tags: Iterable[str] | None = None) -> dict:
+    def list_series(self, request) -> dict:
+        """{run: {tag: TensorTimeSeries}} of this plugin's data (metadata only, no values)."""
         return self._provider.list_tensors(
             plugin_util.context(request.environ),
             experiment_id=plugin_util.experiment_id(request.environ),
             plugin_name=self.plugin_name,
-            run_tag_filter=provider.RunTagFilter(runs=runs, tags=tags),
         )
 
     def read_series(self, request, run: str, tag: str) -> list:
