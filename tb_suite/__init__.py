@@ -4,7 +4,7 @@ Importing this package is cheap: the public API below is loaded on first use, an
 imports torch.
 """
 
-from tb_suite.core.lazy import lazy_getattr
+from tb_suite.core.lazy import lazy_dir, lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -16,6 +16,7 @@ _EXPORTS = {
     "log_slice": "tb_suite.landscape.summary",
     "log_predictions": "tb_suite.predictions.summary",
     "log_confusion_matrix": "tb_suite.predictions.summary",
+    "read_records": "tb_suite.core.reader",
 }
 _SUBMODULES = {
     "lightning": "tb_suite.integrations.lightning",
@@ -25,3 +26,5 @@ _SUBMODULES = {
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 __getattr__ = lazy_getattr(__name__, _EXPORTS, _SUBMODULES)
+__dir__ = lazy_dir(_EXPORTS, _SUBMODULES, extra=["__version__"])
+del lazy_dir, lazy_getattr

@@ -6,7 +6,7 @@ The math (`rollout`, `head_entropy`, `head_importance`, `HeadMask`, `evaluate_he
 it is imported on first use, so TensorBoard's side never imports torch.
 """
 
-from tb_suite.core.lazy import lazy_getattr
+from tb_suite.core.lazy import lazy_dir, lazy_getattr
 
 _EXPORTS = {
     "log_attention": "tb_suite.attention.summary",
@@ -24,3 +24,5 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 __getattr__ = lazy_getattr(__name__, _EXPORTS)
+__dir__ = lazy_dir(_EXPORTS)
+del lazy_dir, lazy_getattr

@@ -4,7 +4,7 @@ package stays cheap (and torch-free) until a torch-backed name is actually used.
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 
 def lazy_getattr(
@@ -29,3 +29,16 @@ def lazy_getattr(
         return value
 
     return __getattr__
+
+
+def lazy_dir(
+    exports: Mapping[str, str], submodules: Mapping[str, str] | None = None, extra: Iterable[str] = ()
+) -> Callable[[], list[str]]:
+    """A module-level `__dir__` listing the package's public names (the lazy ones and `extra`), so
+    `dir(package)` shows all of them before any was loaded, and not the helpers the package imports.
+
+    Example:
+        >>> __dir__ = lazy_dir({"plane": "tb_suite.landscape.compute"}, extra=["__version__"])
+    """
+    names = sorted({*exports, *(submodules or {}), *extra})
+    return lambda: list(names)

@@ -4,7 +4,7 @@
 first use; `log_slice` and the slice types do not.
 """
 
-from tb_suite.core.lazy import lazy_getattr
+from tb_suite.core.lazy import lazy_dir, lazy_getattr
 
 _EXPORTS = {
     "linear": "tb_suite.landscape.compute",
@@ -20,3 +20,5 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 __getattr__ = lazy_getattr(__name__, _EXPORTS)
+__dir__ = lazy_dir(_EXPORTS)
+del lazy_dir, lazy_getattr
