@@ -44,9 +44,10 @@ demo-logdir: install build
 	rm -rf $(DEMO_LOGDIR)
 	$(PY) -m demos --logdir $(DEMO_LOGDIR)
 
+# PORT, or the next free port after it when it is taken (printed)
 demo: demo-logdir
-	@echo "tb-suite demo: open http://127.0.0.1:$(PORT)/"
-	$(VENV)/bin/tensorboard --logdir $(DEMO_LOGDIR) --host 127.0.0.1 --port $(PORT)
+	@port=$$($(PY) -m demos.free_port $(PORT)) && echo "tb-suite demo: open http://127.0.0.1:$$port/" && \
+	$(VENV)/bin/tensorboard --logdir $(DEMO_LOGDIR) --host 127.0.0.1 --port $$port
 
 bench: install build
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
