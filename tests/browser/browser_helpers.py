@@ -101,3 +101,15 @@ def cell_center(page, row: int, col: int) -> dict:
         "x": layout["left"] + (col + 0.5 - layout["col0"]) * layout["cellW"],
         "y": layout["top"] + (row + 0.5 - layout["row0"]) * layout["cellH"],
     }
+
+
+def screenshot(page, name: str, locator=None) -> None:
+    """Saves a PNG of the page (or of `locator`) as `$TBS_SCREENSHOT_DIR/<name>.png` when that variable is
+    set, so a person can look at what a test saw; does nothing otherwise."""
+    import os
+
+    folder = os.environ.get("TBS_SCREENSHOT_DIR")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    (locator or page).screenshot(path=str(Path(folder) / f"{name}.png"), **({} if locator else {"full_page": True}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from browser_helpers import XSS_NAME, cell_center
+from browser_helpers import XSS_NAME, cell_center, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -109,3 +109,34 @@ def test_grid_click_scrub_hover_diff_and_stats(page, tensorboard_server, attenti
         "() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') !== '10'", timeout=10000
     )
     page.get_by_test_id("play").click()
+
+
+# Importances across magnitudes: 0.001-0.005 used to print "0.00" next to "1.35e-4" (issue 8, item 8).
+IMPORTANCE = np.array([[0.0042, 0.00135, 1.35e-4], [0.003, 0.5, 2e-5]])
+
+
+@pytest.fixture(scope="module")
+def small_stats_logdir(tmp_path_factory):
+    import tb_suite as tbs
+
+    root = tmp_path_factory.mktemp("attention_stats")
+    with tbs.Writer(root / "run") as writer:
+        tbs.log_head_stats(writer, "heads", step=0, importance=IMPORTANCE, entropy=IMPORTANCE * 1000)
+    return root
+
+
+def test_head_statistics_cells_show_their_values(page, tensorboard_server, small_stats_logdir):
+    tb = tensorboard_server(small_stats_logdir)
+    page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_attention")
+    grid = page.get_by_test_id("stat-importance")
+    grid.wait_for(timeout=30000)
+    screenshot(page, "attention_head_stats")
+    for name, expected in (("importance", IMPORTANCE), ("entropy", IMPORTANCE * 1000)):
+        cells = page.get_by_test_id(f"stat-{name}").locator("tbody tr")
+        for layer in range(expected.shape[0]):
+            texts = cells.nth(layer).locator("td").all_text_contents()[1:]
+            for head, text in enumerate(texts):
+                value = float(np.float32(expected[layer, head]))
+                shown = float(text)
+                # Three significant digits: never zero, never more than half a unit of the third digit off.
+                assert shown != 0 and abs(shown - value) <= 0.005 * abs(value), (name, layer, head, text, value)

@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type MouseEvent, type WheelEvent } from "react";
 import { colormapLut, lutIndex, textColorOn, type ColormapName } from "./colormaps";
-import { formatValue } from "./format";
+import { formatMs, formatValue } from "./format";
 import {
   FULL_VIEW,
   cellAt,
@@ -223,7 +223,7 @@ export function Heatmap(props: HeatmapProps) {
     el.dataset.layout = JSON.stringify(next);
     const drawMs = fillMs.current + performance.now() - t0;
     fillMs.current = 0;
-    el.dataset.drawMs = drawMs.toFixed(2);
+    el.dataset.drawMs = formatMs(drawMs);
     onDrawn?.(drawMs);
     // Titles and formatCell come with the data they describe.
   }, [values, rows, cols, rowLabels, colLabels, colormap, lo, hi, width, dark, view, props.maxSize]);

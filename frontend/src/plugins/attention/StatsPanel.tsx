@@ -41,7 +41,7 @@ function StatGrid(props: { title: string; values: Float32Array; mask: Float32Arr
                       textDecoration: masked ? "line-through" : undefined, outline: masked ? "2px solid var(--tbs-error-fg)" : undefined }}
                   >
                     {masked ? "✕ " : ""}
-                    {formatValue(v, 2)}
+                    {formatValue(v)}
                   </td>
                 );
               })}

@@ -8,7 +8,7 @@ import { useLayoutEffect, useRef, useState, type MouseEvent } from "react";
 import { colormapLut, cssColor, lutIndex, type ColormapName } from "../../lib/colormaps";
 import { ExportPngButton } from "../../lib/ExportPngButton";
 import { safeFilename } from "../../lib/exportPng";
-import { formatValue } from "../../lib/format";
+import { formatMs, formatValue } from "../../lib/format";
 import { Swatch } from "../../lib/pickers";
 import { cssVar } from "../../lib/theme";
 import { useDarkMode } from "../../lib/useDarkMode";
@@ -156,10 +156,10 @@ export function PlaneView(props: PlaneViewProps) {
     ctx.fillStyle = fg;
     ctx.textAlign = "left";
     ctx.textBaseline = "top";
-    ctx.fillText(formatValue(unscaled(hi, log, shift), 2), barX + 12, MARGIN.top);
+    ctx.fillText(formatValue(unscaled(hi, log, shift)), barX + 12, MARGIN.top);
     ctx.textBaseline = "bottom";
-    ctx.fillText(formatValue(unscaled(lo, log, shift), 2), barX + 12, MARGIN.top + size);
-    el.dataset.drawMs = (performance.now() - t0).toFixed(2);
+    ctx.fillText(formatValue(unscaled(lo, log, shift)), barX + 12, MARGIN.top + size);
+    el.dataset.drawMs = formatMs(performance.now() - t0);
     el.dataset.mode = mode;
   }, [xs, ys, losses, props.trajectory, mode, colormap, levels, log, size, dark, nx, ny]);
 

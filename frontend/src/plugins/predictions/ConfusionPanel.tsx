@@ -2,7 +2,7 @@
 import { useCallback, useMemo, useRef } from "react";
 import type { ColormapName } from "../../lib/colormaps";
 import { ExportPngButton } from "../../lib/ExportPngButton";
-import { formatPercent, formatValue } from "../../lib/format";
+import { formatMs, formatPercent, formatValue } from "../../lib/format";
 import { Heatmap } from "../../lib/Heatmap";
 import { colSums, difference, maxAbs, normalize, rowSums, type NormMode } from "./confusion";
 import type { PredRecord } from "./record";
@@ -63,13 +63,13 @@ export function ConfusionPanel(props: ConfusionPanelProps) {
     [record, baseline, diffing, sums, C],
   );
 
-  const formatCell = useCallback((v: number) => (mode === "raw" ? formatValue(v) : v.toFixed(2)), [mode]);
+  const formatCell = useCallback((v: number) => (mode === "raw" ? formatValue(v) : formatValue(v, 2)), [mode]);
 
   // Only the first draw after new data measures data-to-drawn; later redraws (resize) do not.
   const onDrawn = useCallback(() => {
     if (reported.current === arrivedAt.current || !canvas.current) return;
     reported.current = arrivedAt.current;
-    canvas.current.dataset.arrivalToDrawnMs = (performance.now() - arrivedAt.current).toFixed(2);
+    canvas.current.dataset.arrivalToDrawnMs = formatMs(performance.now() - arrivedAt.current);
   }, []);
 
   return (
