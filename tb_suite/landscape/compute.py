@@ -280,20 +280,25 @@ class _Evaluator:
         # per direction: the live tensors it moves and its values (lists for the fused _foreach ops)
         moves = [([self.live[n] for n in names if n in d], [d[n] for n in names if n in d]) for d in self.directions]
         losses: list[torch.Tensor] = []
-        with self._first_layer_swapped():
-            for row in coeffs:
-                self._coeffs = [float(c) for c in row]
-                # every point starts from the base: no rounding error accumulates along the grid
-                if lives:
-                    torch._foreach_copy_(lives, bases)
-                for c, (targets, values) in zip(self._coeffs, moves):
-                    if c != 0.0 and targets:
-                        torch._foreach_add_(targets, values, alpha=c)
-                total = None
-                for self._batch_index, (batch, n) in enumerate(self.batches):
-                    term = _batch_loss(self.model, self.loss_fn, batch).double() * n
-                    total = term if total is None else total + term
-                losses.append(total / self.total)
+        try:
+            with self._first_layer_swapped():
+                for row in coeffs:
+                    self._coeffs = [float(c) for c in row]
+                    # every point starts from the base: no rounding error accumulates along the grid
+                    if lives:
+                        torch._foreach_copy_(lives, bases)
+                    for c, (targets, values) in zip(self._coeffs, moves):
+                        if c != 0.0 and targets:
+                            torch._foreach_add_(targets, values, alpha=c)
+                    total = None
+                    for self._batch_index, (batch, n) in enumerate(self.batches):
+                        term = _batch_loss(self.model, self.loss_fn, batch).double() * n
+                        total = term if total is None else total + term
+                    losses.append(total / self.total)
+        finally:
+            # leave the model at the base: a later evaluation (the next axis row) moves other tensors only
+            if lives:
+                torch._foreach_copy_(lives, bases)
         return torch.stack(losses).cpu().numpy()
 
     def _prepare_first_layer(self) -> None:
@@ -645,13 +650,14 @@ def axis(model: nn.Module, loss_fn: Callable | None, data: Any, *, params: Seque
     offsets = np.linspace(lo, hi, n)
     losses = np.empty((len(resolved), n))
     values = np.array([float(params_now[name].detach().reshape(-1)[flat]) for _, name, flat in resolved])
+    # every row moves one element from the centre, never from where an earlier row left its tensor
+    centre = {name: params_now[name].detach().clone() for _, name, _ in resolved}
     with _preserved(model, eval_mode=eval_mode):
         center = None
         for row, (display, name, flat) in enumerate(resolved):
-            p = params_now[name]
-            onehot = torch.zeros_like(p)
+            onehot = torch.zeros_like(centre[name])
             onehot.view(-1)[flat] = 1
-            evaluator = _make_evaluator(model, loss_fn, data, max_batches, {name: p.detach().clone()}, [{name: onehot}],
+            evaluator = _make_evaluator(model, loss_fn, data, max_batches, {name: centre[name]}, [{name: onehot}],
                                         vectorize, chunk)
             losses[row] = _finite(evaluator(offsets[:, None]), lambda i: f"{display} offset {offsets[i]:g}")
             if center is None:
