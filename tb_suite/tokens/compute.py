@@ -115,17 +115,23 @@ def token_stats(logits: torch.Tensor, targets: torch.Tensor, k: int, chunk_rows:
         end = start + block.shape[0]
         x = block.float()
         top_values, top_ids = torch.topk(x, k, dim=-1)
-        p = torch.softmax(x, dim=-1)
-        # log-sum-exp from the top-1 probability: lse = max - log p_max, with p_max >= 1 / V (no underflow).
-        lse = top_values[:, 0] - torch.log(p.gather(1, top_ids[:, :1]).squeeze(1))
-        expected_logit = torch.bmm(p.unsqueeze(1), x.unsqueeze(2)).view(-1)
+        top = top_values[:, :1]
+        # Everything relative to the row's maximum m, as sums of terms of one sign (no cancellation, so
+        # never negative): with d = x - m <= 0, s = sum exp(d) >= 1 and lse0 = log s (= lse - m),
+        # entropy = lse0 - sum exp(d) d / s and loss = lse0 - d_target. torch.exp is accurate to an ulp
+        # where torch.softmax's fused kernel is not (relative errors of 1e-5 on a 50k vocabulary).
+        d = torch.sub(x, top)
+        e = torch.exp(d)
+        sums = e.sum(dim=1)
+        lse0 = torch.log(sums)
+        expected_gap = torch.linalg.vecdot(e, d).neg_().div_(sums)
         target_logit = x.gather(1, safe_targets[start:end]).squeeze(1)
         out.topk_ids[start:end] = top_ids
-        out.topk_probs[start:end] = torch.exp(top_values - lse.unsqueeze(1))
-        out.entropy[start:end] = lse - expected_logit
-        out.loss[start:end] = lse - target_logit
+        out.topk_probs[start:end] = torch.exp((top_values - top).sub_(lse0.unsqueeze(1)))
+        out.entropy[start:end] = lse0 + expected_gap
+        out.loss[start:end] = lse0 + (top.squeeze(1) - target_logit)
         out.rank[start:end] = (x > target_logit.unsqueeze(1)).sum(dim=1) + 1
-        out.finite[start:end] = torch.isfinite(lse) & torch.isfinite(expected_logit)
+        out.finite[start:end] = torch.isfinite(top.squeeze(1)) & torch.isfinite(expected_gap)
 
     blocks = _row_blocks(logits, chunk_rows)
     if threads == 1 or rows <= chunk_rows:
