@@ -1,22 +1,22 @@
 /**
  * Shared styles, injected as <style> elements (the bundle ships no CSS files). Colours are CSS
- * variables switched by `prefers-color-scheme`, so plugins follow the system theme.
+ * variables switched by the `data-tbs-theme` attribute of the root element, which `themeSync.ts`
+ * keeps in step with TensorBoard's own theme menu (or `prefers-color-scheme` outside TensorBoard).
  */
 import uplotCss from "uplot/dist/uPlot.min.css?inline";
 
 const BASE_CSS = `
 :root {
-  color-scheme: light dark;
+  color-scheme: light;
   --tbs-bg: #ffffff; --tbs-fg: #202124; --tbs-muted: #5f6368; --tbs-border: #dadce0;
   --tbs-panel: #f8f9fa; --tbs-accent: #f57c00; --tbs-error-bg: #fdecea; --tbs-error-fg: #a50e0e;
   --tbs-grid: rgba(0,0,0,0.08); --tbs-tooltip-bg: rgba(32,33,36,0.92); --tbs-tooltip-fg: #fff;
 }
-@media (prefers-color-scheme: dark) {
-  :root {
-    --tbs-bg: #202124; --tbs-fg: #e8eaed; --tbs-muted: #9aa0a6; --tbs-border: #3c4043;
-    --tbs-panel: #292a2d; --tbs-accent: #ffa726; --tbs-error-bg: #5c1a1a; --tbs-error-fg: #f6aea9;
-    --tbs-grid: rgba(255,255,255,0.1); --tbs-tooltip-bg: rgba(241,243,244,0.95); --tbs-tooltip-fg: #202124;
-  }
+:root[data-tbs-theme="dark"] {
+  color-scheme: dark;
+  --tbs-bg: #202124; --tbs-fg: #e8eaed; --tbs-muted: #9aa0a6; --tbs-border: #3c4043;
+  --tbs-panel: #292a2d; --tbs-accent: #ffa726; --tbs-error-bg: #5c1a1a; --tbs-error-fg: #f6aea9;
+  --tbs-grid: rgba(255,255,255,0.1); --tbs-tooltip-bg: rgba(241,243,244,0.95); --tbs-tooltip-fg: #202124;
 }
 html, body { margin: 0; background: var(--tbs-bg); color: var(--tbs-fg);
   font: 13px/1.4 Roboto, "Helvetica Neue", Arial, sans-serif; }
@@ -95,7 +95,7 @@ export function seriesColor(index: number): string {
   return RUN_PALETTE[index % RUN_PALETTE.length];
 }
 
-/** Tracks `prefers-color-scheme` so canvases redraw on a theme switch. */
+/** The system's `prefers-color-scheme: dark` query (the theme outside TensorBoard; see `themeSync.ts`). */
 export function darkModeQuery(): MediaQueryList | null {
   return typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : null;
 }

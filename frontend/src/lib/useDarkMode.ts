@@ -1,15 +1,7 @@
-import { useEffect, useState } from "react";
-import { darkModeQuery } from "./theme";
+import { useSyncExternalStore } from "react";
+import { isDark, onThemeChange } from "./themeSync";
 
-/** True while the system prefers a dark theme; canvases include it in their redraw deps. */
+/** True while the tab is dark (TensorBoard's theme, else the system's); canvases include it in their redraw deps. */
 export function useDarkMode(): boolean {
-  const [query] = useState(darkModeQuery);
-  const [dark, setDark] = useState(query?.matches ?? false);
-  useEffect(() => {
-    if (!query) return;
-    const onChange = () => setDark(query.matches);
-    query.addEventListener("change", onChange);
-    return () => query.removeEventListener("change", onChange);
-  }, [query]);
-  return dark;
+  return useSyncExternalStore(onThemeChange, isDark, () => false);
 }
