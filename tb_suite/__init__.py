@@ -16,12 +16,14 @@ _EXPORTS = {
     "log_slice": "tb_suite.landscape.summary",
     "log_predictions": "tb_suite.predictions.summary",
     "log_confusion_matrix": "tb_suite.predictions.summary",
+    "log_config": "tb_suite.runs.summary",
+    "log_scalars": "tb_suite.runs.summary",
     "read_records": "tb_suite.core.reader",
 }
 _SUBMODULES = {
     "lightning": "tb_suite.integrations.lightning",
     "transformers": "tb_suite.integrations.transformers",
-    **{family: f"tb_suite.{family}" for family in ("attention", "landscape", "predictions", "tokens")},
+    **{family: f"tb_suite.{family}" for family in ("attention", "landscape", "predictions", "runs", "tokens")},
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

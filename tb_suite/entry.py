@@ -34,3 +34,14 @@ PredictionsLoader = family_loader("tbs_predictions", "tb_suite.predictions.plugi
 TokensLoader = family_loader("tbs_tokens", "tb_suite.tokens.plugin", "TokensPlugin")
 LandscapeLoader = family_loader("tbs_landscape", "tb_suite.landscape.plugin", "LandscapePlugin")
 AttentionLoader = family_loader("tbs_attention", "tb_suite.attention.plugin", "AttentionPlugin")
+
+
+class RunsLoader(family_loader("tbs_runs", "tb_suite.runs.plugin", "RunsPlugin")):
+    """Also keeps every scalar point (unless --samples_per_plugin names `scalars`): best, step of best and
+    the mean of the last N are exact only over all points, not TensorBoard's 1000-point sample."""
+
+    def fix_flags(self, flags):
+        super().fix_flags(flags)
+        samples = getattr(flags, "samples_per_plugin", None)
+        if isinstance(samples, dict):
+            samples.setdefault("scalars", 0)

@@ -1,0 +1,205 @@
+"""The runs table from TensorBoard's data provider: every run's scalar summaries and configuration, whoever
+wrote them. Used by the plugin (per request) and by `tb-suite summary` (an in-process provider).
+
+Configuration sources, later ones overriding earlier keys: hparams session-start summaries (torch
+`add_hparams`, Lightning `log_hyperparams`), then tb-suite `config` records (`log_config`, imports). torch's
+`add_hparams` writes its hparams into a child run named by a timestamp (`run/1712345678.12`); such a child is
+folded into its parent run when the parent has scalars of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from typing import Any, Mapping
+
+import numpy as np
+
+from tensorboard.data import provider
+from tensorboard.plugins.hparams import metadata as hparams_metadata
+
+from tb_suite.core import codec, sidecar
+from tb_suite.runs import metadata as md
+from tb_suite.runs.compute import DEFAULT_LAST_N, best_direction, config_value, summarize
+
+logger = logging.getLogger(__name__)
+
+ALL_STEPS = 1 << 30
+_TIMESTAMP_CHILD = re.compile(r"^(?P<parent>.+)/\d{9,}(\.\d+)?$")
+
+
+class SeriesCache:
+    """Summaries per (experiment, run, tag), valid while the series' max step and max wall time are unchanged,
+    so a warm table reads no scalar values, only the listing."""
+
+    def __init__(self):
+        self._items: dict[tuple, tuple[tuple, dict]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, version: tuple) -> dict | None:
+        with self._lock:
+            item = self._items.get(key)
+        return item[1] if item is not None and item[0] == version else None
+
+    def put(self, key: tuple, version: tuple, value: dict) -> None:
+        with self._lock:
+            self._items[key] = (version, value)
+
+
+def _hparam_value(value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() and abs(number) < 2**53 else config_value(number, "")
+    if kind in ("string_value", "bool_value"):
+        return getattr(value, kind)
+    return None
+
+
+def read_hparams(data_provider, ctx, experiment_id: str) -> dict[str, dict]:
+    """{run: {name: value}} from hparams session-start summaries."""
+    listing = data_provider.list_tensors(ctx, experiment_id=experiment_id, plugin_name=md.HPARAMS_PLUGIN)
+    out = {}
+    for run, tags in listing.items():
+        series = tags.get(hparams_metadata.SESSION_START_INFO_TAG)
+        if series is None:
+            continue
+        try:
+            info = hparams_metadata.parse_session_start_info_plugin_data(series.plugin_content)
+        except Exception as exc:  # a damaged summary: the run is listed without these hparams
+            logger.warning("tb-suite runs: unreadable hparams in run %r: %s", run, exc)
+            continue
+        out[run] = {name: _hparam_value(value) for name, value in info.hparams.items()}
+    return out
+
+
+def read_configs(data_provider, ctx, experiment_id: str, logdir: str) -> tuple[dict[str, dict], dict[str, str]]:
+    """({run: {"config", "source", "files"}}, {run: error}) from tb-suite config records (the latest step)."""
+    listing = data_provider.list_tensors(ctx, experiment_id=experiment_id, plugin_name=md.PLUGIN_NAME)
+    runs = [run for run, tags in listing.items() if md.CONFIG_TAG in tags]
+    if not runs:
+        return {}, {}
+    data = data_provider.read_tensors(
+        ctx,
+        experiment_id=experiment_id,
+        plugin_name=md.PLUGIN_NAME,
+        downsample=ALL_STEPS,
+        run_tag_filter=provider.RunTagFilter(runs=runs, tags=[md.CONFIG_TAG]),
+    )
+    out, errors = {}, {}
+    for run in runs:
+        series = data.get(run, {}).get(md.CONFIG_TAG)
+        if not series:
+            continue
+        try:
+            meta = _record_meta(series[-1].numpy.item(), logdir, run)
+            config = meta.get("config")
+            if not isinstance(config, dict):
+                raise codec.CodecError("no config mapping")
+            out[run] = {"config": config, "source": str(meta.get("source", "")), "files": list(meta.get("files") or [])}
+        except (codec.CodecError, sidecar.SidecarError, ValueError, TypeError) as exc:
+            errors[run] = f"config record unreadable: {exc}"
+    return out, errors
+
+
+def _record_meta(value, logdir: str, run: str) -> dict:
+    if isinstance(value, str):
+        value = value.encode("latin-1")
+    ref = codec.decode_reference(value)
+    if ref is not None:
+        name = ref["file"]
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise codec.CodecError("invalid sidecar reference")
+        base = "/".join([logdir.rstrip("/"), run, "plugins", md.PLUGIN_NAME]) if "://" in logdir else os.path.join(logdir, run, "plugins", md.PLUGIN_NAME)
+        (value,) = sidecar.read_ranges(os.path.join(base, name) if "://" not in logdir else f"{base}/{name}", [(ref["offset"], ref["length"])])
+    meta, _ = codec.decode_record(value, set())
+    return meta
+
+
+def _fold_children(scalars: Mapping[str, Mapping], hparams: dict[str, dict]) -> dict[str, str]:
+    """{child run: parent run} for torch add_hparams children whose parent has scalars."""
+    folded = {}
+    for run in hparams:
+        match = _TIMESTAMP_CHILD.match(run)
+        if match and match.group("parent") in scalars:
+            folded[run] = match.group("parent")
+    return folded
+
+
+def read_series(data_provider, ctx, experiment_id: str, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+    """{(run, tag): (steps int64, values float64, wall_times float64)} read through the data provider."""
+    if not pairs:
+        return {}
+    runs = sorted({run for run, _ in pairs})
+    tags = sorted({tag for _, tag in pairs})
+    data = data_provider.read_scalars(
+        ctx,
+        experiment_id=experiment_id,
+        plugin_name=md.SCALARS_PLUGIN,
+        downsample=ALL_STEPS,
+        run_tag_filter=provider.RunTagFilter(runs=runs, tags=tags),
+    )
+    wanted = set(pairs)
+    out = {}
+    for run, by_tag in data.items():
+        for tag, points in by_tag.items():
+            if (run, tag) in wanted:
+                out[(run, tag)] = (
+                    np.fromiter((p.step for p in points), np.int64, len(points)),
+                    np.fromiter((p.value for p in points), np.float64, len(points)),
+                    np.fromiter((p.wall_time for p in points), np.float64, len(points)),
+                )
+    return out
+
+
+def build_rows(
+    data_provider,
+    ctx,
+    experiment_id: str,
+    logdir: str,
+    cache: SeriesCache,
+    *,
+    last_n: int = DEFAULT_LAST_N,
+    directions: Mapping[str, str] | None = None,
+) -> tuple[list[dict], list[str]]:
+    """(rows, errors): one row per run, `{"run", "config", "sources", "files", "metrics": {tag: summary}}`."""
+    directions = directions or {}
+    scalars = data_provider.list_scalars(ctx, experiment_id=experiment_id, plugin_name=md.SCALARS_PLUGIN)
+    hparams = read_hparams(data_provider, ctx, experiment_id)
+    configs, config_errors = read_configs(data_provider, ctx, experiment_id, logdir)
+    folded = _fold_children(scalars, hparams)
+    runs = sorted((set(scalars) | set(hparams) | set(configs)) - set(folded))
+    rows = {run: {"run": run, "config": {}, "sources": [], "files": [], "metrics": {}} for run in runs}
+    for run, values in hparams.items():
+        row = rows[folded.get(run, run)]
+        row["config"].update(values)
+        row["sources"].append("hparams")
+    for run, item in configs.items():
+        row = rows[folded.get(run, run)]
+        row["config"].update(item["config"])
+        row["sources"].append(item["source"] or "log_config")
+        row["files"] = item["files"]
+
+    missing, versions = [], {}
+    for run, tags in scalars.items():
+        owner = folded.get(run, run)
+        for tag, series in tags.items():
+            version = (series.max_step, series.max_wall_time, last_n, directions.get(tag) or best_direction(tag))
+            key = (experiment_id, run, tag)
+            summary = cache.get(key, version)
+            versions[(run, tag)] = version
+            if summary is None:
+                missing.append((run, tag))
+            elif tag not in rows[owner]["metrics"] or owner == run:
+                rows[owner]["metrics"][tag] = summary
+    for (run, tag), (steps, values, _) in read_series(data_provider, ctx, experiment_id, missing).items():
+        version = versions[(run, tag)]
+        summary = summarize(steps, values, direction=version[3], last_n=last_n)
+        cache.put((experiment_id, run, tag), version, summary)
+        owner = folded.get(run, run)
+        if tag not in rows[owner]["metrics"] or owner == run:
+            rows[owner]["metrics"][tag] = summary
+    errors = [f"{run}: {message}" for run, message in sorted(config_errors.items())]
+    return [rows[run] for run in runs], errors
