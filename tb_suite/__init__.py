@@ -19,11 +19,13 @@ _EXPORTS = {
     "log_config": "tb_suite.runs.summary",
     "log_scalars": "tb_suite.runs.summary",
     "read_records": "tb_suite.core.reader",
+    "LayerMonitor": "tb_suite.layers.monitor",
+    "log_layer_stats": "tb_suite.layers.summary",
 }
 _SUBMODULES = {
     "lightning": "tb_suite.integrations.lightning",
     "transformers": "tb_suite.integrations.transformers",
-    **{family: f"tb_suite.{family}" for family in ("attention", "landscape", "predictions", "runs", "tokens")},
+    **{family: f"tb_suite.{family}" for family in ("attention", "landscape", "layers", "predictions", "runs", "tokens")},
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

@@ -34,6 +34,7 @@ PredictionsLoader = family_loader("tbs_predictions", "tb_suite.predictions.plugi
 TokensLoader = family_loader("tbs_tokens", "tb_suite.tokens.plugin", "TokensPlugin")
 LandscapeLoader = family_loader("tbs_landscape", "tb_suite.landscape.plugin", "LandscapePlugin")
 AttentionLoader = family_loader("tbs_attention", "tb_suite.attention.plugin", "AttentionPlugin")
+LayersLoader = family_loader("tbs_layers", "tb_suite.layers.plugin", "LayersPlugin")
 
 
 class RunsLoader(family_loader("tbs_runs", "tb_suite.runs.plugin", "RunsPlugin")):

@@ -1,0 +1,48 @@
+"""The layers family's plugin name, tag-level content and record layout (see docs/http_api.md, `tbs_layers`)."""
+
+from __future__ import annotations
+
+PLUGIN_NAME = "tbs_layers"
+
+KINDS = ("activations", "gradients", "weights")
+
+# Rows of the `stats` array `[K, L]` (one column per layer, model order; NaN where a layer has no such
+# value, e.g. the gradients of an activation module). A row is read alone (one contiguous byte range).
+ACTIVATION_STATS = (
+    "act_mean", "act_std", "act_min", "act_max", "act_zero_frac", "act_dead_frac", "act_saturated_frac",
+    "act_nonfinite",
+)
+GRADIENT_STATS = ("grad_norm", "grad_mean_abs", "grad_max_abs", "grad_min", "grad_max", "grad_nonfinite")
+WEIGHT_STATS = ("weight_norm", "weight_mean", "weight_std", "weight_min", "weight_max")
+UPDATE_STATS = ("update_ratio",)
+STATS = ACTIVATION_STATS + GRADIENT_STATS + WEIGHT_STATS + UPDATE_STATS
+STATS_ARRAY = "stats"
+
+# Per kind: the `[L, bins]` histogram array (fractions of the finite values; edges as numpy.histogram
+# over [min, max] of that kind, or [v - 0.5, v + 0.5] when min == max == v) and its min/max rows.
+HISTOGRAMS = {"activations": "act_hist", "gradients": "grad_hist", "weights": "weight_hist"}
+HISTOGRAM_RANGES = {"activations": ("act_min", "act_max"), "gradients": ("grad_min", "grad_max"),
+                    "weights": ("weight_min", "weight_max")}
+PARAM_UPDATE_RATIO = "param_update_ratio"  # float32 [P]: ||delta w|| / ||w|| per parameter
+PARAM_LAYER = "param_layer"  # int32 [P]: the layer each parameter belongs to
+
+MAX_FEATURE_MAPS = 16  # modules per monitor
+MAX_CHANNELS = 64
+
+
+def feature_map_array(index: int) -> str:
+    """Name of the `index`-th feature-map module's array `[C, H, W]` (first example, up to 64 channels)."""
+    return f"fmap.{index}"
+
+
+HEAVY_ARRAYS = frozenset(feature_map_array(i) for i in range(MAX_FEATURE_MAPS))
+
+ENCODINGS = {name: "f16" for name in HISTOGRAMS.values()}
+
+# Diagnosis kinds, most severe first (severity 3: the run is broken, 2: a layer does not learn, 1: suspicious).
+SEVERITY = {"nonfinite": 3, "exploding": 3, "vanishing": 2, "dead": 1, "update_ratio": 1}
+
+
+def create_content(bins: int) -> dict:
+    """Tag-level plugin content (readers keep the first one per run and tag)."""
+    return {"bins": int(bins)}

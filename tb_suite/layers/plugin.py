@@ -1,0 +1,183 @@
+"""The Layers tab: gradient flow, layer x step heatmaps of any statistic, distributions over steps, diagnoses
+and feature maps. Never imports torch."""
+
+from __future__ import annotations
+
+import collections
+import threading
+
+import numpy as np
+from tensorboard import plugin_util
+
+from tb_suite.core.plugin import BadRequest, FamilyPlugin, NotFound, Query, json_response, wire_response
+from tb_suite.layers import analysis
+from tb_suite.layers import metadata as md
+
+MAX_BINS = 512
+_CACHE_ENTRIES = 50_000
+
+
+class _Columns:
+    """Bounded LRU of one stats row of one record: (experiment, run, tag, step, row) -> (layers, values)."""
+
+    def __init__(self, capacity: int):
+        self._items: "collections.OrderedDict[tuple, tuple]" = collections.OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+
+class LayersPlugin(FamilyPlugin):
+    plugin_name = md.PLUGIN_NAME
+    tab_name = "Layers"
+    frontend = "layers"
+    heavy_arrays = md.HEAVY_ARRAYS
+
+    def __init__(self, context):
+        super().__init__(context)
+        self._columns = _Columns(_CACHE_ENTRIES)
+
+    def family_routes(self):
+        return {"/series": self._series, "/distribution": self._distribution, "/diagnoses": self._diagnoses,
+                "/feature_map": self._feature_map}
+
+    # --- reading --------------------------------------------------------------------------------
+    def _steps(self, request, run: str, tag: str) -> list[int]:
+        steps = sorted({d.step for d in self.read_series(request, run, tag)})
+        if not steps:
+            raise NotFound(f"no steps for run {run!r} and tag {tag!r}")
+        return steps
+
+    def _meta(self, request, run: str, tag: str, step: int) -> dict:
+        meta = self.read_header(request, run, tag, step)[0]["meta"]
+        if not isinstance(meta.get("layers"), list) or "stats" not in meta:
+            raise NotFound(f"record of step {step} is not a layers record")
+        return meta
+
+    def _row(self, request, run: str, tag: str, step: int, name: str) -> tuple[tuple, np.ndarray]:
+        """(layer names, values `[L]`) of stats row `name` of one record, reading only that row."""
+        key = (plugin_util.experiment_id(request.environ), run, tag, step, name)
+        cached = self._columns.get(key)
+        if cached is None:
+            meta = self._meta(request, run, tag, step)
+            if name not in meta["stats"]:
+                raise NotFound(f"record of step {step} has no statistic {name!r}")
+            _, values = self.read_slice(request, run, tag, step, md.STATS_ARRAY, (meta["stats"].index(name),))
+            cached = (tuple(meta["layers"]), np.asarray(values, np.float32))
+            self._columns.put(key, cached)
+        return cached
+
+    @staticmethod
+    def _stat(query: Query, name: str = "stat", default: str | None = None) -> str:
+        stat = query.string(name, default)
+        if stat not in md.STATS:
+            raise BadRequest(f"parameter {name!r} must be one of {list(md.STATS)}, got {stat!r}")
+        return stat
+
+    # --- routes ---------------------------------------------------------------------------------
+    def _series(self, request, query: Query):
+        """One statistic of every layer at every step: `values` `[L, S]` (NaN where a step lacks the layer)."""
+        run, tag, stat = query.string("run"), query.string("tag"), self._stat(query)
+        steps = self._steps(request, run, tag)
+        rows = [self._row(request, run, tag, step, stat) for step in steps]
+        layers: dict[str, int] = {}
+        for names, _ in rows:
+            for name in names:
+                layers.setdefault(name, len(layers))
+        values = np.full((len(layers), len(steps)), np.nan, np.float32)
+        for s, (names, row) in enumerate(rows):
+            if len(names) == len(layers) and names == tuple(layers):
+                values[:, s] = row
+            else:
+                values[[layers[n] for n in names], s] = row
+        meta = {"run": run, "tag": tag, "stat": stat, "layers": list(layers)}
+        return wire_response(request, meta, {"steps": np.asarray(steps, np.float64), "values": values})
+
+    def _distribution(self, request, query: Query):
+        """One layer's histograms of `kind` over every step, on common `edges`: `density` `[bins, S]`
+        (fraction of values per bin, NaN for a step without that histogram), and as stored: `hist` `[S, B]`
+        with `lo`, `hi` `[S]`."""
+        run, tag = query.string("run"), query.string("tag")
+        layer = query.string("layer")
+        kind = query.string("kind", "activations")
+        if kind not in md.KINDS:
+            raise BadRequest(f"parameter 'kind' must be one of {list(md.KINDS)}, got {kind!r}")
+        bins = query.integer("bins", 64, minimum=1)
+        if bins > MAX_BINS:
+            raise BadRequest(f"parameter 'bins' must be <= {MAX_BINS}")
+        lo_name, hi_name = md.HISTOGRAM_RANGES[kind]
+        steps = self._steps(request, run, tag)
+        hists, los, his = [], [], []
+        for step in steps:
+            names, lo = self._row(request, run, tag, step, lo_name)
+            _, hi = self._row(request, run, tag, step, hi_name)
+            if layer not in names:
+                hists.append(None)
+                los.append(np.nan)
+                his.append(np.nan)
+                continue
+            index = names.index(layer)
+            hists.append(np.asarray(self.read_slice(request, run, tag, step, md.HISTOGRAMS[kind], (index,))[1], np.float64))
+            los.append(float(lo[index]))
+            his.append(float(hi[index]))
+        if all(h is None for h in hists):
+            raise NotFound(f"no layer {layer!r} in run {run!r}, tag {tag!r}")
+        width = max(len(h) for h in hists if h is not None)
+        finite_lo = [lo for lo in los if np.isfinite(lo)]
+        finite_hi = [hi for hi in his if np.isfinite(hi)]
+        if finite_lo and finite_hi:
+            edges = analysis.histogram_edges(min(finite_lo), max(finite_hi), bins)
+        else:
+            edges = np.linspace(0.0, 1.0, bins + 1)
+        density = np.full((bins, len(steps)), np.nan, np.float32)
+        stored = np.full((len(steps), width), np.nan, np.float32)
+        for s, h in enumerate(hists):
+            if h is None:
+                continue
+            stored[s, : len(h)] = h
+            density[:, s] = analysis.rebin(h, los[s], his[s], edges)
+        meta = {"run": run, "tag": tag, "layer": layer, "kind": kind}
+        arrays = {"steps": np.asarray(steps, np.float64), "edges": edges.astype(np.float64), "density": density,
+                  "hist": stored, "lo": np.asarray(los, np.float64), "hi": np.asarray(his, np.float64)}
+        return wire_response(request, meta, arrays)
+
+    def _diagnoses(self, request, query: Query):
+        """Every flag of every logged step, merged per (kind, layer), and the first NaN/Inf: JSON."""
+        run, tag = query.string("run"), query.string("tag")
+        steps = self._steps(request, run, tag)
+        per_step, first = [], None
+        for step in steps:
+            meta = self._meta(request, run, tag, step)
+            per_step.append((step, [d for d in meta.get("diagnoses", []) if isinstance(d, dict) and "kind" in d]))
+            candidate = meta.get("first_nonfinite")
+            if isinstance(candidate, dict) and (first is None or candidate.get("step", 0) < first.get("step", 0)):
+                first = candidate
+        try:
+            summary = analysis.summarize(per_step)
+        except (KeyError, TypeError) as exc:
+            raise NotFound(f"diagnoses unreadable: {exc}") from None
+        return json_response(request, {"run": run, "tag": tag, "steps": len(steps), "diagnoses": summary,
+                                       "first_nonfinite": first})
+
+    def _feature_map(self, request, query: Query):
+        """The feature maps `[C, H, W]` one module stored at one step."""
+        run, tag, step = query.string("run"), query.string("tag"), query.integer("step")
+        layer = query.string("layer")
+        meta = self._meta(request, run, tag, step)
+        entry = next((f for f in meta.get("feature_maps", []) if isinstance(f, dict) and f.get("layer") == layer), None)
+        if entry is None:
+            raise NotFound(f"no feature maps of module {layer!r} at step {step}")
+        _, maps = self.read_slice(request, run, tag, step, str(entry["array"]))
+        return wire_response(request, {"layer": layer, "step": step}, {"maps": np.asarray(maps, np.float32)})
