@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Sequence
 
 import numpy as np
@@ -73,10 +75,15 @@ def check_tag(tag: Any) -> str:
 
 
 def check_names(names: Any, name: str, count: int) -> list[str] | None:
+    """`names` (a list, tuple or 1-D numpy array, or None) as `count` strings."""
     if names is None:
         return None
+    if isinstance(names, np.ndarray):
+        if names.ndim != 1:
+            raise ValueError(f"{name} must be 1-D, got shape {names.shape}")
+        names = names.tolist()
     if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
-        raise TypeError(f"{name} must be a sequence of strings")
+        raise TypeError(f"{name} must be a sequence of strings, got {type(names).__name__}")
     names = [str(n) for n in names]
     if len(names) != count:
         raise ValueError(f"{name} has {len(names)} entries, expected {count}")
@@ -91,3 +98,36 @@ def check_positive_int(value: Any, name: str, *, optional: bool = False) -> int 
         expected = "None or an int >= 1" if optional else "an int >= 1"
         raise ValueError(f"{name} must be {expected}, got {value!r}")
     return int(value)
+
+
+def _torch_scalar(value: Any) -> Any:
+    """The Python number in a one-element torch tensor (not a bool one); other values as they are."""
+    if is_torch_tensor(value) and value.numel() == 1 and str(value.dtype) != "torch.bool" and not value.dtype.is_complex:
+        return value.item()
+    return value
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None,
+              hint: str = "") -> int:
+    """`value` as an int in [minimum, maximum] (bools, floats and strings refused); errors name `name` and
+    the bound, `hint` says how to go beyond `maximum` where one can (documented limits: docs/limits.md)."""
+    value = _torch_scalar(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}{hint}, got {value}")
+    return int(value)
+
+
+def check_real(value: Any, name: str, *, allow_nan: bool = False) -> float:
+    """`value` (a Python, numpy or one-element torch number; not a bool or a string) as a finite float
+    (NaN too when `allow_nan`)."""
+    value = _torch_scalar(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if math.isinf(value) or (math.isnan(value) and not allow_nan):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
