@@ -4,6 +4,7 @@
  * keeps in step with TensorBoard's own theme menu (or `prefers-color-scheme` outside TensorBoard).
  */
 import uplotCss from "uplot/dist/uPlot.min.css?inline";
+import { colorsFromOrder, paletteColor } from "./runColors";
 
 const BASE_CSS = `
 :root {
@@ -80,14 +81,17 @@ export function cssVar(name: string, fallback: string): string {
 
 const RUN_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
-/** A colour per run: by position in the sorted run list, so colours are stable across plugins. */
-export function runColors(runs: readonly string[]): Map<string, string> {
-  return new Map([...runs].sort().map((run, i) => [run, RUN_PALETTE[i % RUN_PALETTE.length]]));
+/**
+ * A colour per run, TensorBoard's way (`runColors.ts`): by position in `order` (TensorBoard's run
+ * list; without it, name order). Tabs use `useRunColors`, which fetches that list and follows the theme.
+ */
+export function runColors(runs: readonly string[], order: readonly string[] | null = null, dark = false): Map<string, string> {
+  return colorsFromOrder(runs, order, dark);
 }
 
 /** The colour of `run` in a `runColors` map (the palette's first for a run not in it). */
 export function runColor(colors: Map<string, string>, run: string): string {
-  return colors.get(run) ?? RUN_PALETTE[0];
+  return colors.get(run) ?? paletteColor(0);
 }
 
 /** Distinct colours for series within a chart (classes), cycling a qualitative palette. */

@@ -7,12 +7,12 @@
 import { useMemo, useState } from "react";
 import type { TagsResponse } from "./api";
 import { mostSharedTag, pickOr, recordSpecs, runsOf, stepsOf, tagsOf, type RecordSpec } from "./tagSelection";
-import { runColors } from "./theme";
+import { useRunColors } from "./runColors";
 
 export interface RunTagStep {
   /** Every run, sorted. */
   runs: string[];
-  /** A colour per run (`runColors`). */
+  /** A colour per run, TensorBoard's (`useRunColors`). */
   colors: Map<string, string>;
   selectedRuns: string[];
   setSelectedRuns: (runs: string[]) => void;
@@ -35,7 +35,7 @@ export interface RunTagStep {
 
 export function useRunTagStep(tags: TagsResponse<unknown> | null, defaultRuns: number): RunTagStep {
   const runs = useMemo(() => runsOf(tags), [tags]);
-  const colors = useMemo(() => runColors(runs), [runs]);
+  const colors = useRunColors(runs);
   const [pickedRuns, setPickedRuns] = useState<string[] | null>(null);
   const selectedRuns = pickedRuns ? runs.filter((r) => pickedRuns.includes(r)) : runs.slice(0, defaultRuns);
   const tagNames = tagsOf(tags, selectedRuns);
