@@ -1,0 +1,91 @@
+"""Layer statistics against numpy float64 on known tensors, on the CPU path and the masked (accelerator) path."""
+
+import numpy as np
+import pytest
+import torch
+
+from tb_suite.layers import analysis, compute
+
+
+def _oracle(values: np.ndarray, bins: int) -> dict:
+    x = values.astype(np.float64).ravel()
+    finite = x[np.isfinite(x)]
+    lo, hi = finite.min(), finite.max()
+    counts, _ = np.histogram(finite, bins=bins, range=(lo, hi))
+    return {
+        "count": finite.size, "mean": finite.mean(), "std": finite.std(), "min": lo, "max": hi,
+        "norm": np.sqrt((finite**2).sum()), "mean_abs": np.abs(finite).mean(), "max_abs": np.abs(finite).max(),
+        "nonfinite": x.size - finite.size, "hist": counts / finite.size,
+    }
+
+
+def _check(row: np.ndarray, expected: dict, bins: int) -> None:
+    c = compute
+    assert row[c.COUNT] == expected["count"] and row[c.NONFINITE] == expected["nonfinite"]
+    for name, column in [("mean", c.MEAN), ("std", c.STD), ("min", c.MIN), ("max", c.MAX), ("norm", c.NORM),
+                         ("mean_abs", c.MEAN_ABS), ("max_abs", c.MAX_ABS)]:
+        np.testing.assert_allclose(row[column], expected[name], rtol=2e-5, atol=1e-6, err_msg=name)
+    hist = row[c.TENSOR_COLUMNS : c.TENSOR_COLUMNS + bins]
+    # float32 binning may move a value sitting on an edge to the neighbouring bin
+    assert np.abs(hist - expected["hist"]).sum() * expected["count"] <= 2
+    np.testing.assert_allclose(hist.sum(), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("bins", [7, 64])
+def test_tensor_row_matches_numpy(masked, bins):
+    rng = np.random.default_rng(0)
+    values = (rng.standard_normal((32, 17, 5)) * 3 + 1).astype(np.float32)
+    row = compute.tensor_row(torch.from_numpy(values), bins, masked=masked).numpy()
+    _check(row, _oracle(values, bins), bins)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_nonfinite_values_are_counted_and_left_out(masked):
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal(1000).astype(np.float32)
+    values[[3, 50, 999]] = [np.nan, np.inf, -np.inf]
+    row = compute.tensor_row(torch.from_numpy(values), 16, masked=masked).numpy()
+    _check(row, _oracle(values, 16), 16)
+    assert row[compute.NONFINITE] == 3
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_constant_and_all_nan_tensors(masked):
+    row = compute.tensor_row(torch.full((10,), 2.5), 8, masked=masked).numpy()
+    counts, edges = np.histogram(np.full(10, 2.5), bins=8, range=(2.5, 2.5))
+    np.testing.assert_allclose(row[compute.TENSOR_COLUMNS:], counts / 10)
+    np.testing.assert_allclose(analysis.histogram_edges(2.5, 2.5, 8), edges)
+    assert row[compute.STD] == 0 and row[compute.MIN] == row[compute.MAX] == 2.5
+    empty = compute.tensor_row(torch.full((4,), float("nan")), 8, masked=masked).numpy()
+    assert empty[compute.COUNT] == 0 and empty[compute.NONFINITE] == 4 and np.isnan(empty[compute.MEAN])
+
+
+def test_bfloat16_input_is_reduced_in_float32():
+    values = torch.linspace(-3, 3, 301, dtype=torch.bfloat16)
+    row = compute.tensor_row(values, 10).numpy()
+    _check(row, _oracle(values.float().numpy(), 10), 10)
+
+
+def test_activation_extras_match_numpy():
+    rng = np.random.default_rng(2)
+    images = np.maximum(rng.standard_normal((6, 5, 4, 4)), 0).astype(np.float32)
+    images[:, [1, 3]] = 0  # two of five channels dead over the whole batch
+    images[2, 0] = 0  # channel 0 is zero for one example only: alive
+    zero, dead, saturated = compute.activation_extras(torch.from_numpy(images), "ReLU").numpy()
+    np.testing.assert_allclose(zero, (images == 0).mean(), rtol=1e-6)
+    np.testing.assert_allclose(dead, 2 / 5, rtol=1e-6)
+    assert np.isnan(saturated)
+
+    features = rng.standard_normal((3, 7, 10)).astype(np.float32)  # [B, T, F]: units on the last axis
+    features[..., 4] = 0
+    _, dead, _ = compute.activation_extras(torch.from_numpy(features), "Linear").numpy()
+    np.testing.assert_allclose(dead, 1 / 10, rtol=1e-6)
+
+    logits = rng.standard_normal((50, 20)).astype(np.float32) * 4
+    sig = 1 / (1 + np.exp(-logits.astype(np.float64)))
+    tanh = np.tanh(logits.astype(np.float64))
+    _, _, s = compute.activation_extras(torch.sigmoid(torch.from_numpy(logits)), "Sigmoid").numpy()
+    np.testing.assert_allclose(s, ((sig < 0.01) | (sig > 0.99)).mean(), atol=1 / 1000)
+    _, _, t = compute.activation_extras(torch.tanh(torch.from_numpy(logits)), "Tanh").numpy()
+    np.testing.assert_allclose(t, (np.abs(tanh) > 0.99).mean(), atol=1 / 1000)
