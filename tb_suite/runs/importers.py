@@ -70,6 +70,11 @@ def read_csv(path: str) -> Table:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
         raise ImportFormatError(f"{path}: {exc}") from None
+    return read_csv_rows(path, rows)
+
+
+def read_csv_rows(path: str, rows: list[list[str]], first_line: int = 2) -> Table:
+    """`read_csv` of parsed rows (header first); `first_line` is the file line of the first data row."""
     while rows and not rows[-1]:
         rows.pop()
     if not rows:
@@ -82,7 +87,7 @@ def read_csv(path: str) -> Table:
             raise ImportFormatError(f"{path}:1:{column}: column {name!r} appears twice")
     body = rows[1:]
     width = len(header)
-    for number, row in enumerate(body, 2):
+    for number, row in enumerate(body, first_line):
         if len(row) != width:
             if not row:
                 raise ImportFormatError(f"{path}:{number}:1: empty line inside the data")
@@ -96,18 +101,19 @@ def read_csv(path: str) -> Table:
         if index in (step_col, time_col):
             continue
         tags.append(name)
-        values.append(_floats(path, column, index + 1))
+        values.append(_floats(path, column, index + 1, first_line))
     if step_col is None:
-        steps = np.arange(len(body), dtype=np.int64)
+        steps = np.arange(first_line - 2, first_line - 2 + len(body), dtype=np.int64)
     else:
-        steps = _steps(path, columns[step_col], step_col + 1)
-    wall = np.full(len(body), time.time()) if time_col is None else _wall_times(path, columns[time_col], time_col + 1)
+        steps = _steps(path, columns[step_col], step_col + 1, first_line)
+    wall = (np.full(len(body), time.time()) if time_col is None
+            else _wall_times(path, columns[time_col], time_col + 1, first_line))
     if not tags:
         raise ImportFormatError(f"{path}:1:1: no metric columns (only step / time)")
     return Table(tags, steps, wall, np.stack(values, axis=1).astype(np.float32) if body else np.zeros((0, len(tags)), np.float32))
 
 
-def _floats(path: str, column: tuple, number: int, *, allow_empty: bool = True) -> np.ndarray:
+def _floats(path: str, column: tuple, number: int, first_line: int, *, allow_empty: bool = True) -> np.ndarray:
     """float64 values of one CSV column, empty cells NaN; the first bad cell names its line and column."""
     cells = np.asarray(column, dtype=str)
     cells = np.char.strip(cells)
@@ -121,11 +127,13 @@ def _floats(path: str, column: tuple, number: int, *, allow_empty: bool = True) 
         big &= np.isfinite(values)
         if not big.any():
             if not allow_empty and empty.any():
-                raise ImportFormatError(f"{path}:{int(np.flatnonzero(empty)[0]) + 2}:{number}: empty cell")
+                raise ImportFormatError(f"{path}:{int(np.flatnonzero(empty)[0]) + first_line}:{number}: empty cell")
             return values
-        line = int(np.flatnonzero(big)[0]) + 2
-        raise ImportFormatError(f"{path}:{line}:{number}: {column[line - 2]!r} is outside the float32 range of TensorBoard scalars")
-    for line, cell in enumerate(column, 2):  # the error path only: find the first bad cell
+        index = int(np.flatnonzero(big)[0])
+        raise ImportFormatError(
+            f"{path}:{index + first_line}:{number}: {column[index]!r} is outside the float32 range of TensorBoard scalars"
+        )
+    for line, cell in enumerate(column, first_line):  # the error path only: find the first bad cell
         if cell.strip():
             try:
                 float(cell)
@@ -134,24 +142,24 @@ def _floats(path: str, column: tuple, number: int, *, allow_empty: bool = True) 
     raise ImportFormatError(f"{path}:?:{number}: not a number")  # unreachable: numpy failed on some cell
 
 
-def _steps(path: str, column: tuple, number: int) -> np.ndarray:
-    values = _floats(path, column, number, allow_empty=False)
+def _steps(path: str, column: tuple, number: int, first_line: int) -> np.ndarray:
+    values = _floats(path, column, number, first_line, allow_empty=False)
     bad = np.flatnonzero((values < 0) | (values != np.round(values)) | ~np.isfinite(values) | (values >= 2.0**62))
     if bad.size:
-        line = int(bad[0]) + 2
-        raise ImportFormatError(f"{path}:{line}:{number}: a step must be an integer >= 0, got {column[line - 2]!r}")
+        index = int(bad[0])
+        raise ImportFormatError(f"{path}:{index + first_line}:{number}: a step must be an integer >= 0, got {column[index]!r}")
     return values.astype(np.int64)
 
 
-def _wall_times(path: str, column: tuple, number: int) -> np.ndarray:
+def _wall_times(path: str, column: tuple, number: int, first_line: int) -> np.ndarray:
     try:
-        return _floats(path, column, number, allow_empty=False)
+        return _floats(path, column, number, first_line, allow_empty=False)
     except ImportFormatError:
         pass
     try:
         stamps = np.asarray([c.strip() for c in column], dtype="datetime64[us]")
     except ValueError:
-        for line, cell in enumerate(column, 2):
+        for line, cell in enumerate(column, first_line):
             try:
                 float(cell)
             except ValueError:
