@@ -4,26 +4,38 @@ TFRecord framing: uint64 length, masked CRC32C of the length, data, masked CRC32
 CRC32C is native (google-crc32c); TensorBoard's own writer computes it in pure Python (0.21 s/MiB).
 One background thread performs every write in submission order, which is what makes sidecar data land
 on disk before the event that references it.
+
+Durability: `flush()` returns once everything queued before it is in the operating system's hands (it
+survives the process being killed, not a machine crash: no fsync). Without it, data flows to the OS at
+least every `flush_secs` while writes arrive. `close()` flushes, and interpreter exit (atexit; multiprocessing
+children through its exit finalizers) closes every open writer.
 """
 
 from __future__ import annotations
 
 import atexit
-import itertools
 import os
 import queue
+import secrets
 import socket
 import struct
+import sys
 import threading
 import time
 import weakref
-from typing import Callable
+from typing import BinaryIO, Callable, Iterator
 
 import google_crc32c
 
 from tensorboard.compat.proto import event_pb2
 
-_uid = itertools.count()
+# Our event file names carry this marker and a random part: torch's and TensorBoard's writers name theirs
+# events.out.tfevents.<time>.<host>.<pid>.<counter from 0> and open them truncating, so a name of that form
+# could be taken over by their next file in the same second.
+NAME_MARKER = ".tbs-"
+# How long a fork waits for a writer thread to finish the item it is processing (an import half done on
+# that thread would leave the child a partially initialized module).
+FORK_WAIT_SECS = 30.0
 
 
 def masked_crc32c(data: bytes) -> int:
@@ -51,6 +63,62 @@ def open_for_append(path: str):
     return open(path, "ab")
 
 
+def open_new(path: str):
+    """Open a new file for writing bytes; a local file that exists already raises FileExistsError."""
+    if is_remote(path):
+        import fsspec
+
+        return fsspec.open(path, "wb").open()
+    return open(path, "xb")
+
+
+def event_file_name(suffix: str = "") -> str:
+    """A fresh event file name: TensorBoard's pattern (it reads files whose name contains "tfevents", in
+    name order, which is time order), with our marker and 48 random bits in place of a counter."""
+    return "events.out.tfevents.%010d.%s.%s%s%s%s" % (
+        time.time(), socket.gethostname(), os.getpid(), NAME_MARKER, secrets.token_hex(6), suffix
+    )
+
+
+def list_event_files(logdir: str, marker: str = NAME_MARKER) -> list[str]:
+    """Paths of the event files directly in `logdir` whose name contains `marker`, in name order."""
+    if is_remote(logdir):
+        import fsspec
+
+        fs, _, (root,) = fsspec.get_fs_token_paths(logdir)
+        if not fs.isdir(root):
+            return []
+        names = sorted(p.rsplit("/", 1)[-1] for p in fs.ls(root, detail=False))
+    else:
+        try:
+            names = sorted(os.listdir(logdir))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+    return [join(logdir, n) for n in names if "tfevents" in n and marker in n]
+
+
+def open_for_reading(path: str) -> BinaryIO:
+    if is_remote(path):
+        import fsspec
+
+        return fsspec.open(path, "rb").open()
+    return open(path, "rb")
+
+
+def read_frames(file: BinaryIO) -> Iterator[bytes]:
+    """The records of a TFRecord stream, up to the first incomplete or damaged one (a file being written
+    ends in a partial record)."""
+    while True:
+        header = file.read(12)
+        if len(header) < 12 or struct.unpack("<I", header[8:])[0] != masked_crc32c(header[:8]):
+            return
+        (length,) = struct.unpack("<Q", header[:8])
+        body = file.read(length + 4)
+        if len(body) < length + 4 or struct.unpack("<I", body[length:])[0] != masked_crc32c(body[:length]):
+            return
+        yield body[:length]
+
+
 def make_dirs(path: str) -> None:
     if is_remote(path):
         import fsspec
@@ -63,6 +131,10 @@ def make_dirs(path: str) -> None:
 
 def join(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *parts]) if is_remote(base) else os.path.join(base, *parts)
+
+
+class WriterClosedError(RuntimeError):
+    pass
 
 
 class _Sidecar:
@@ -95,6 +167,10 @@ class EventFileWriter:
     `max_queue_bytes` bounds the memory held by pending writes: a caller that would exceed it waits
     (back-pressure) instead of growing the queue without limit. While data flows the file is flushed
     at least every `flush_secs`, so a live TensorBoard sees new steps within its 5 s reload.
+
+    A writer belongs to the process that made it: in a child made by `fork` every call on it raises
+    RuntimeError (its thread did not survive the fork; `close()` is a no-op there), while the parent's
+    writer goes on. A fork waits until the writer thread has finished the item it is processing.
     """
 
     def __init__(
@@ -107,18 +183,20 @@ class EventFileWriter:
     ):
         self.logdir = logdir
         make_dirs(logdir)
-        name = "events.out.tfevents.%010d.%s.%s.%s%s" % (
-            time.time(),
-            socket.gethostname(),
-            os.getpid(),
-            next(_uid),
-            filename_suffix,
-        )
-        self.path = join(logdir, name)
+        while True:
+            name = event_file_name(filename_suffix)
+            self.path = join(logdir, name)
+            try:
+                self._file = open_new(self.path)
+                break
+            except FileExistsError:  # 48 random bits: practically never
+                continue
         # Sidecars are named after their event file, minus "tfevents": TensorBoard's loaders read every
         # file whose name contains it as an event file (and list its folder as a run).
         self.sidecar_stem = name.replace("events.out.tfevents.", "tbs-payloads.", 1)
-        self._file = open_for_append(self.path)
+        self._pid = os.getpid()
+        self._forked = False
+        self._busy = threading.Lock()  # held by the writer thread while it processes an item
         self._sidecars: dict[str, _Sidecar] = {}
         self._flush_secs = flush_secs
         self._max_queue_bytes = max_queue_bytes
@@ -129,7 +207,7 @@ class EventFileWriter:
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="tb-suite-writer", daemon=True)
         self._thread.start()
-        _open_writers.add(self)
+        _register(self)
         self.add_event(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
         self.flush()
 
@@ -152,13 +230,21 @@ class EventFileWriter:
         self._submit(make_item, nbytes)
 
     def flush(self) -> None:
+        """Return once everything queued before it is written to the OS (no fsync)."""
         done = threading.Event()
-        self._submit(done, 0)
+        try:
+            self._submit(done, 0)
+        except WriterClosedError:  # a close writes everything queued before it: wait for that instead
+            self._thread.join()
+            self._raise_if_failed()
+            return
         done.wait()
         self._raise_if_failed()
 
     def close(self) -> None:
         """Write what is queued, close the files and stop the thread; raises if a write failed."""
+        if self._forked:
+            return
         with self._cond:
             if self._closed:
                 return
@@ -166,14 +252,21 @@ class EventFileWriter:
             self._queue.put((threading.Event(), 0))
             self._queue.put(None)
         self._thread.join()
-        _open_writers.discard(self)
+        with _registry_lock:
+            _open_writers.discard(self)
         self._raise_if_failed()
 
     # --- internals ----------------------------------------------------------------------------
     def _submit(self, item, nbytes: int) -> None:
+        if self._forked:  # checked before the lock: another thread may have held it at the fork
+            raise RuntimeError(
+                f"this tb-suite event writer for {self.logdir} belongs to process {self._pid}, which forked "
+                f"this one ({os.getpid()}): its thread did not survive the fork. tb_suite.Writer opens a new "
+                "event file in the child; make a new EventFileWriter here"
+            )
         with self._cond:
             if self._closed:
-                raise RuntimeError("the writer is closed")
+                raise WriterClosedError("the writer is closed")
             # A single item larger than the bound is let through alone rather than deadlocking.
             while (
                 self._error is None
@@ -199,15 +292,16 @@ class EventFileWriter:
                 entry = ()
             if entry is None:
                 break
-            try:
-                if entry:
-                    dirty = self._handle(*entry) or dirty
-                if dirty and time.monotonic() - last_flush >= self._flush_secs:
-                    self._file.flush()
-                    dirty = False
-                    last_flush = time.monotonic()
-            except BaseException as exc:  # surfaced to the callers; later items are dropped, not written
-                self._fail(exc)
+            with self._busy:
+                try:
+                    if entry:
+                        dirty = self._handle(*entry) or dirty
+                    if dirty and time.monotonic() - last_flush >= self._flush_secs:
+                        self._file.flush()
+                        dirty = False
+                        last_flush = time.monotonic()
+                except BaseException as exc:  # surfaced to the callers; later items are dropped, not written
+                    self._fail(exc)
         try:
             self._file.close()
             for sidecar in self._sidecars.values():
@@ -256,13 +350,70 @@ class EventFileWriter:
         self._file.write(frame_record(make_event(sidecar_name, offset, len(data)).SerializeToString()))
 
 
+    def _abandon_in_child(self) -> None:
+        """In a forked child: refuse further use, and point the inherited file descriptors at /dev/null so
+        that bytes still buffered in this copy can never reach the parent's files."""
+        self._forked = True
+        files = [self._file, *(sidecar._file for sidecar in self._sidecars.values())]
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            for file in files:
+                try:
+                    os.dup2(devnull, file.fileno())
+                except (AttributeError, OSError, ValueError):  # closed, or not a local file
+                    pass
+        finally:
+            os.close(devnull)
+
+
 _open_writers: "weakref.WeakSet[EventFileWriter]" = weakref.WeakSet()
+_registry_lock = threading.Lock()
+_paused_for_fork: list[EventFileWriter] = []
+_finalizer_pid: int | None = None
+
+
+def _register(writer: EventFileWriter) -> None:
+    global _finalizer_pid
+    with _registry_lock:
+        _open_writers.add(writer)
+        # A multiprocessing child ends with os._exit, skipping atexit, after running these finalizers.
+        mp_util = sys.modules.get("multiprocessing.util")
+        if mp_util is not None and _finalizer_pid != os.getpid():
+            mp_util.Finalize(None, _close_open_writers, exitpriority=100)
+            _finalizer_pid = os.getpid()
+
+
+def _before_fork() -> None:
+    with _registry_lock:
+        writers = list(_open_writers)
+    for writer in writers:
+        if not writer._forked and writer._busy.acquire(timeout=FORK_WAIT_SECS):
+            _paused_for_fork.append(writer)
+
+
+def _after_fork_in_parent() -> None:
+    while _paused_for_fork:
+        _paused_for_fork.pop()._busy.release()
+
+
+def _after_fork_in_child() -> None:
+    global _registry_lock
+    _registry_lock = threading.Lock()  # another thread may have held it at the fork
+    for writer in list(_open_writers):
+        writer._abandon_in_child()
+    _open_writers.clear()
+    _paused_for_fork.clear()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
 
 
 @atexit.register
 def _close_open_writers() -> None:
-    for writer in list(_open_writers):
+    with _registry_lock:
+        writers = list(_open_writers)
+    for writer in writers:
         try:
             writer.close()
-        except Exception:
-            pass
+        except Exception as exc:  # at exit nobody can catch it: say so instead of dropping it silently
+            print(f"tb-suite: writing {writer.path} failed: {exc!r} (cause: {exc.__cause__!r})", file=sys.stderr)

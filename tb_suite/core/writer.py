@@ -15,6 +15,7 @@ from tensorboard.plugins.scalar import metadata as scalar_metadata
 
 from tb_suite.core import codec, events
 from tb_suite.core.metadata import create_summary_metadata
+from tb_suite.core.run_state import run_state
 from tb_suite.core.validate import check_step, check_tag
 
 # Larger records go to a sidecar file: /tags reads every stored value, so inline ones stay small.
@@ -54,8 +55,23 @@ class Writer:
     """Writes tb-suite summaries into one TensorBoard run.
 
     `target` is a logdir path or fsspec URL, a torch `SummaryWriter` or a Lightning `TensorBoardLogger`
-    (then the summaries land in the same run as the user's scalars, in an event file of their own).
-    Under torch.distributed only rank 0 writes; on other ranks every call is a no-op.
+    (then the summaries land in the same run as the user's scalars, in an event file of their own, whose
+    name no other writer uses). Under torch.distributed only rank 0 writes; on other ranks every call is a
+    no-op. The `Writer`s of one run in one process share one event file (made with the first one's
+    settings), so the file holds the records in the order of the calls.
+
+    A tag holds one family's data: writing another family's records (or a scalar) under a tag that already
+    has some in the run, from this process or found in the run's tb-suite files, raises ValueError before
+    anything is written. A tag's steps should increase: a step not above the tag's last one is written and
+    warned about (`StepOrderWarning`), since TensorBoard's `--load_fast=true` loader then drops records.
+
+    Log calls return before the disk is touched. What is kept if the process dies: everything queued
+    before a `flush()` or `close()` that returned; on a normal interpreter exit (also by an exception or
+    Ctrl-C), everything, as every open writer is closed then, in multiprocessing children too. A SIGKILL,
+    `os._exit` or a crash loses at most what was logged in the last `flush_secs` (1 s) before it.
+
+    After `os.fork` (DataLoader workers, multiprocessing) a `Writer` goes on working in the child, in a
+    new event file of the child's own; the parent's records stay in the parent's file.
 
     Example:
         >>> with tbs.Writer("runs/exp1") as writer:
@@ -67,17 +83,21 @@ class Writer:
         self.enabled = _process_rank() == 0
         self._max_queue_bytes = max_queue_bytes
         self._flush_secs = flush_secs
-        self._events: events.EventFileWriter | None = None
-        self._lock = threading.Lock()
+        self._run = run_state(self.logdir)
 
     @property
     def event_writer(self) -> events.EventFileWriter:
-        with self._lock:
-            if self._events is None:
-                self._events = events.EventFileWriter(
-                    self.logdir, max_queue_bytes=self._max_queue_bytes, flush_secs=self._flush_secs
-                )
-            return self._events
+        """The run's event file writer in this process (shared with its other `Writer`s)."""
+        with self._run.lock:
+            return self._open()
+
+    def _open(self) -> events.EventFileWriter:
+        return self._run.open(
+            self,
+            lambda: events.EventFileWriter(
+                self.logdir, max_queue_bytes=self._max_queue_bytes, flush_secs=self._flush_secs
+            ),
+        )
 
     def write_record(
         self,
@@ -95,17 +115,22 @@ class Writer:
         """Store one record for (tag, step): inline when small, else in the plugin's sidecar file.
 
         `content` is the tag-level plugin metadata (readers keep the first one per run and tag).
+        Raises ValueError when `tag` holds another plugin's data in this run.
         """
         tag, step = check_tag(tag), check_step(step)
         if not self.enabled:
             return
+        with self._run.lock:
+            self._run.check_owner(plugin_name, tag)
         payload = codec.encode_record(meta, arrays, encodings=encodings, compress=compress)
-        make_item = self._record_item(plugin_name, tag, step, content, description)
-        item = make_item(payload)
-        if isinstance(item, event_pb2.Event):
-            self.event_writer.add_event(item)
-        else:
-            self.event_writer.add_event_with_sidecar(*item)
+        with self._run.lock:  # the checks and the queueing in one step: the file order is the checked one
+            self._run.claim(plugin_name, tag, step)
+            event_writer = self._open()
+            item = self._record_item(plugin_name, tag, step, content, description, event_writer.sidecar_stem)(payload)
+            if isinstance(item, event_pb2.Event):
+                event_writer.add_event(item)
+            else:
+                event_writer.add_event_with_sidecar(*item)
 
     def write_record_later(
         self,
@@ -127,23 +152,28 @@ class Writer:
         tag, step = check_tag(tag), check_step(step)
         if not self.enabled:
             return
-        make_item = self._record_item(plugin_name, tag, step, content, description)
+        with self._run.lock:
+            self._run.claim(plugin_name, tag, step)
+            event_writer = self._open()
+            make_item = self._record_item(plugin_name, tag, step, content, description, event_writer.sidecar_stem)
 
-        def build():
-            meta, arrays = make_record()
-            item = make_item(codec.encode_record(meta, arrays, encodings=encodings, compress=compress))
-            return item.SerializeToString() if isinstance(item, event_pb2.Event) else item
+            def build():
+                meta, arrays = make_record()
+                item = make_item(codec.encode_record(meta, arrays, encodings=encodings, compress=compress))
+                return item.SerializeToString() if isinstance(item, event_pb2.Event) else item
 
-        self.event_writer.add_deferred(build, nbytes)
+            event_writer.add_deferred(build, nbytes)
 
-    def _record_item(self, plugin_name: str, tag: str, step: int, content: Mapping, description: str):
+    def _record_item(
+        self, plugin_name: str, tag: str, step: int, content: Mapping, description: str, sidecar_stem: str
+    ):
         """A function of the payload giving what the event writer writes: the event holding the payload,
         or a (sidecar, data, make_event) tuple when the payload is large."""
         # Every event carries its (small) metadata: readers keep the first they see per tag, and events
         # from several threads may reach the file in any order.
         metadata = create_summary_metadata(plugin_name, dict(content), description)
         wall_time = time.time()
-        sidecar = f"plugins/{plugin_name}/{self.event_writer.sidecar_stem}.tbs"
+        sidecar = f"plugins/{plugin_name}/{sidecar_stem}.tbs"
 
         def make_event(value: bytes) -> event_pb2.Event:
             summary_value = summary_pb2.Summary.Value(tag=tag, tensor=_string_tensor(value), metadata=metadata)
@@ -176,19 +206,29 @@ class Writer:
             ),
             metadata=scalar_metadata.create_summary_metadata(display_name=tag, description=""),
         )
-        self.event_writer.add_event(
-            event_pb2.Event(wall_time=time.time(), step=step, summary=summary_pb2.Summary(value=[summary_value]))
-        )
+        event = event_pb2.Event(wall_time=time.time(), step=step, summary=summary_pb2.Summary(value=[summary_value]))
+        with self._run.lock:
+            self._run.claim(scalar_metadata.PLUGIN_NAME, tag, step)
+            self._open().add_event(event)
 
     def flush(self) -> None:
-        if self._events is not None:
-            self._events.flush()
+        """Return once everything logged before this call is written to the OS (it survives the process
+        being killed; no fsync, so not a machine crash). Raises RuntimeError if a write failed."""
+        with self._run.lock:
+            event_writer = self._run.events
+        if event_writer is not None:
+            event_writer.flush()
 
     def close(self) -> None:
-        with self._lock:
-            events_writer, self._events = self._events, None
-        if events_writer is not None:
-            events_writer.close()
+        """Write everything logged so far, as `flush()`; the run's event file is closed when no other
+        `Writer` of this process uses it. The `Writer` can be used again afterwards (a new event file)."""
+        with self._run.lock:
+            shared = self._run.events
+            to_close = self._run.release(self)
+        if to_close is not None:
+            to_close.close()
+        elif shared is not None:
+            shared.flush()
 
     def __enter__(self) -> "Writer":
         return self
@@ -199,6 +239,14 @@ class Writer:
 
 _writers: dict[str, Writer] = {}
 _writers_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    global _writers_lock
+    _writers_lock = threading.Lock()  # another thread may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def as_writer(target: Any) -> Writer:
