@@ -6,11 +6,25 @@ from __future__ import annotations
 import numpy as np
 
 from tb_suite.attention import metadata, tiles
-from tb_suite.core.plugin import BadRequest, FamilyPlugin, NotFound, Query, json_response, wire_response
+from tb_suite.core import schema
+from tb_suite.core.plugin import BadRequest, DamagedRecord, FamilyPlugin, NotFound, Query, json_response, wire_response
 
 VIEWS = ("head", "layer", "rollout")
 MAX_MAP_SIZE = 2048
 MAX_THUMB_SIZE = 128
+
+_TOKEN_LISTS = schema.list_of(schema.list_of(schema.text()), length="examples")
+_ATTENTION_META = {
+    "layers": schema.integer(minimum=1),
+    "heads": schema.integer(minimum=1),
+    "examples": schema.integer(minimum=1),
+    "cross": schema.boolean(),
+    "precision": schema.text(("u8", "f16")),
+    "rollout": schema.list_of(schema.boolean(), length="examples"),
+    "query_tokens": _TOKEN_LISTS,
+    "key_tokens": schema.nullable(_TOKEN_LISTS),
+}
+_HEAD_STATS_META = {"layers": schema.integer(minimum=1), "heads": schema.integer(minimum=1)}
 
 
 class AttentionPlugin(FamilyPlugin):
@@ -20,6 +34,9 @@ class AttentionPlugin(FamilyPlugin):
 
     def family_routes(self):
         return {"/example": self._example, "/map": self._map, "/grid": self._grid, "/head_stats": self._head_stats}
+
+    def check_meta(self, meta: dict) -> None:
+        schema.check(meta, _ATTENTION_META if "query_tokens" in meta else _HEAD_STATS_META)
 
     def _locate(self, query: Query):
         return query.string("run"), query.string("tag"), query.integer("step"), query.integer("example", 0)
@@ -31,6 +48,18 @@ class AttentionPlugin(FamilyPlugin):
             raise BadRequest(f"tag {tag!r} holds no attention maps")
         if example >= meta["examples"]:
             raise NotFound(f"example {example} is out of range: this step has {meta['examples']} examples")
+        num_q = len(meta["query_tokens"][example])
+        num_k = num_q if meta["key_tokens"] is None else len(meta["key_tokens"][example])
+        expected = {
+            metadata.attention_array(example): [meta["layers"], meta["heads"], num_q, num_k],
+            metadata.rollout_array(example): [num_q, num_k],
+        }
+        for entry in header["arrays"]:
+            shape, wanted = entry["shape"], expected.get(entry["name"])
+            if entry["name"] == metadata.thumbnail_array(example):  # [L, H, tq, tk], any tile sizes
+                wanted = [meta["layers"], meta["heads"], *shape[2:]] if len(shape) == 4 else "4 axes"
+            if wanted is not None and shape != wanted:
+                raise DamagedRecord(run, tag, step, f"array {entry['name']!r} has shape {shape}, not {wanted}")
         return meta
 
     def _example(self, request, query: Query):
@@ -111,18 +140,19 @@ class AttentionPlugin(FamilyPlugin):
         """Every step of a head-statistics tag: `steps` `[S]` and `entropy`, `importance`, `mask`
         `[S, L, H]` (NaN where a step did not log that statistic)."""
         run, tag = query.string("run"), query.string("tag")
-        series = sorted(self.read_series(request, run, tag), key=lambda datum: datum.step)
-        records = [self.read_record(request, run, tag, datum.step) for datum in series]
-        if not records or any("layers" not in meta or "query_tokens" in meta for meta, _ in records):
+        steps = sorted({datum.step for datum in self.read_series(request, run, tag)})
+        records, skipped = self.each_step(run, tag, steps, lambda step: self.read_record(request, run, tag, step))
+        if not records or any("query_tokens" in meta for _, (meta, _) in records):
             raise BadRequest(f"tag {tag!r} holds no head statistics")
-        shape = (records[-1][0]["layers"], records[-1][0]["heads"])
+        shape = (records[-1][1][0]["layers"], records[-1][1][0]["heads"])
         stats = {name: np.full((len(records), *shape), np.nan, np.float32) for name in metadata.HEAD_STATS}
         present = set()
-        for i, (_, arrays) in enumerate(records):
+        for i, (_, (_, arrays)) in enumerate(records):
             for name, array in arrays.items():
                 if name in stats and array.shape == shape:
                     stats[name][i] = array
                     present.add(name)
-        arrays = {"steps": np.array([d.step for d in series], np.float64)}
+        arrays = {"steps": np.array([step for step, _ in records], np.float64)}
         arrays.update({name: stats[name] for name in metadata.HEAD_STATS if name in present})
-        return wire_response(request, {"layers": shape[0], "heads": shape[1], "stats": sorted(present)}, arrays)
+        meta = {"layers": shape[0], "heads": shape[1], "stats": sorted(present), "skipped": skipped}
+        return wire_response(request, meta, arrays)

@@ -2,7 +2,10 @@
 
 A family plugin subclasses `FamilyPlugin`, sets `plugin_name`, `tab_name`, `frontend` and adds routes in
 `family_routes()`; handlers get a parsed `Query` and return `json_response(...)` or `wire_response(...)`.
-Raise `BadRequest` / `NotFound` for 400 / 404; anything else becomes a JSON 500 and is logged.
+Raise `BadRequest` / `NotFound` for 400 / 404. Every read of a record checks it (`codec`, and the family's
+`check_meta`); a damaged one raises `DamagedRecord`, answered 422 naming the step, and routes over many
+steps read each with `each_step`, which skips damaged steps and lists them. Anything else becomes a JSON
+500 and is logged.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import importlib.resources
 import json
 import logging
 import os
+import re
 import threading
 import time
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 from werkzeug import wrappers
@@ -44,6 +48,28 @@ class BadRequest(Exception):
 
 class NotFound(Exception):
     """The query names a run, tag or step that does not exist: HTTP 404."""
+
+
+class DamagedRecord(Exception):
+    """A stored record that exists but cannot be read (damaged, truncated or malformed): HTTP 422."""
+
+    def __init__(self, run: str, tag: str, step: int, reason: str):
+        super().__init__(f"step {step} of run {run!r}, tag {tag!r} is unreadable: {reason}")
+        self.step = step
+        self.reason = reason
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_MAX_DIGITS = 40
+
+
+def parse_int(raw: str, *, negative: bool = False) -> int:
+    """The integer an ASCII decimal string spells: digits only, a leading minus when `negative`, nothing
+    else (no spaces, plus signs, underscores or non-ASCII digits, all of which Python's int() accepts).
+    ValueError otherwise."""
+    if len(raw) > _MAX_DIGITS or not _INTEGER.fullmatch(raw) or (raw[0] == "-" and not negative):
+        raise ValueError(f"not an integer: {raw!r}")
+    return int(raw)
 
 
 def json_response(request, value, code: int = 200):
@@ -81,9 +107,11 @@ class Query:
                 raise BadRequest(f"missing parameter {name!r}")
             return default
         try:
-            value = int(raw, 10)
+            value = parse_int(raw, negative=minimum < 0)
         except ValueError:
-            raise BadRequest(f"parameter {name!r} must be an integer, got {raw!r}") from None
+            if raw.startswith("-") and _INTEGER.fullmatch(raw):
+                raise BadRequest(f"parameter {name!r} must be >= {minimum}, got {raw}") from None
+            raise BadRequest(f"parameter {name!r} must be an integer (ASCII digits), got {raw!r}") from None
         if value < minimum:
             raise BadRequest(f"parameter {name!r} must be >= {minimum}, got {value}")
         return value
@@ -175,6 +203,10 @@ class FamilyPlugin(base_plugin.TBPlugin):
             raise NotFound(f"no data for run {run!r} and tag {tag!r}")
         return series
 
+    def check_meta(self, meta: dict) -> None:
+        """Raise `codec.CodecError` when a record's meta lacks a field, or has one of a type or value, that
+        this family's routes or tab rely on (`tb_suite.core.schema`). Called on every record read."""
+
     def _stored_value(self, request, run: str, tag: str, step: int) -> tuple[bytes, dict | None]:
         """The stored value of one record: (inline payload, None) or (b"", sidecar reference)."""
         key = (plugin_util.experiment_id(request.environ), run, tag)
@@ -185,101 +217,127 @@ class FamilyPlugin(base_plugin.TBPlugin):
         datum = by_step.get(step)
         if datum is None:
             raise NotFound(f"no step {step} for run {run!r} and tag {tag!r}")
-        value = datum.numpy.item()
+        value = datum.numpy.item() if datum.numpy.shape == () else None
         if isinstance(value, str):
             value = value.encode("latin-1")
+        if not isinstance(value, bytes):
+            raise DamagedRecord(run, tag, step, "the stored value is not a tb-suite payload")
         try:
             ref = codec.decode_reference(value)
         except codec.CodecError as exc:
-            raise NotFound(f"record unreadable: {exc}") from None
+            raise DamagedRecord(run, tag, step, str(exc)) from None
         if ref is None:
             return value, None
-        if "/" in ref["file"] or "\\" in ref["file"] or ref["file"].startswith("."):
-            raise NotFound("invalid sidecar reference")
+        if "/" in ref["file"] or "\\" in ref["file"] or ref["file"].startswith(".") or not ref["file"]:
+            raise DamagedRecord(run, tag, step, "invalid sidecar reference")
         return b"", ref
 
     def read_payload(self, request, run: str, tag: str, step: int) -> bytes:
-        """The payload bytes of one record, following a sidecar reference when there is one."""
+        """The payload bytes of one record, following a sidecar reference when there is one (unchecked:
+        `read_record` checks them)."""
         value, ref = self._stored_value(request, run, tag, step)
         if ref is None:
             return value
-        key = (run, tag, step, ref["file"], ref["offset"])
+        key = (run, tag, step, ref["file"], ref["offset"], ref["length"])
         payload = self._cache.get(key)
         if payload is None:
             path = self._sidecar_path(run, ref["file"])
-            (payload,) = self._read_ranges(path, [(ref["offset"], ref["length"])])
+            (payload,) = self._read_ranges(run, tag, step, path, [(ref["offset"], ref["length"])])
             self._cache.put(key, payload)
         return payload
 
     @staticmethod
-    def _read_ranges(path: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+    def _read_ranges(run: str, tag: str, step: int, path: str, ranges: list[tuple[int, int]]) -> list[bytes]:
         try:
             return sidecar.read_ranges(path, ranges)
         except sidecar.SidecarError as exc:
-            raise NotFound(str(exc)) from None
+            raise DamagedRecord(run, tag, step, str(exc)) from None
+
+    def _checked_meta(self, run: str, tag: str, step: int, meta: dict) -> dict:
+        try:
+            self.check_meta(meta)
+        except codec.CodecError as exc:
+            raise DamagedRecord(run, tag, step, str(exc)) from None
+        return meta
 
     def read_record(
         self, request, run: str, tag: str, step: int, names: set[str] | None = None, exclude: Iterable[str] = ()
     ):
-        """(meta, arrays) of one record; `names` limits the decoded arrays, `exclude` leaves some out."""
+        """(meta, arrays) of one record, checked; `names` limits the decoded arrays, `exclude` leaves some
+        out. `DamagedRecord` when it is damaged."""
         try:
-            return codec.decode_record(self.read_payload(request, run, tag, step), names, exclude)
+            meta, arrays = codec.decode_record(self.read_payload(request, run, tag, step), names, exclude)
         except codec.CodecError as exc:
-            raise NotFound(f"record unreadable: {exc}") from None
+            raise DamagedRecord(run, tag, step, str(exc)) from None
+        return self._checked_meta(run, tag, step, meta), arrays
 
     def read_header(
         self, request, run: str, tag: str, step: int
     ) -> tuple[dict, Callable[[list[tuple[int, int]]], list[bytes]]]:
-        """The payload header of one record without reading its arrays, and a function that reads byte
-        ranges (offsets from the payload's start) of that payload: with `codec.slice_spans` and
+        """The checked payload header of one record without reading its arrays, and a function that reads
+        byte ranges (offsets from the payload's start) of that payload: with `codec.slice_spans` and
         `codec.decode_slice`, a route decodes one slice of a large array and reads nothing else."""
         value, ref = self._stored_value(request, run, tag, step)
-        if ref is None:
-            def read_inline(spans):
+        total = ref["length"] if ref else len(value)
+
+        def read(spans):
+            if any(start + length > total for start, length in spans):
+                raise DamagedRecord(run, tag, step, "an array runs past its payload")
+            if ref is None:
                 return [value[start : start + length] for start, length in spans]
-
-            read = read_inline
-        else:
             path = self._sidecar_path(run, ref["file"])
+            return self._read_ranges(run, tag, step, path, [(ref["offset"] + start, length) for start, length in spans])
 
-            def read_sidecar(spans):
-                if any(start + length > ref["length"] for start, length in spans):
-                    raise NotFound("record unreadable: an array runs past its payload")
-                return self._read_ranges(path, [(ref["offset"] + start, length) for start, length in spans])
-
-            read = read_sidecar
-        key = ("header", run, tag, step, ref and ref["file"], ref and ref["offset"])
-        cached = self._cache.get(key)
+        key = ("header", run, tag, step, ref and ref["file"], ref and ref["offset"], total)
         try:
+            cached = self._cache.get(key)
             if cached is None:
-                (prefix,) = read([(0, min(8, ref["length"] if ref else len(value)))])
-                (cached,) = read([(0, codec.header_size(prefix))])
+                (prefix,) = read([(0, min(8, total))])
+                (cached,) = read([(0, codec.header_size(prefix, total))])
                 self._cache.put(key, cached)
-            parsed = codec.parse_header(cached)
+            header, data_offset = codec.parse_header(cached, total)
         except codec.CodecError as exc:
-            raise NotFound(f"record unreadable: {exc}") from None
-        if parsed is None:
-            raise NotFound("record unreadable: truncated header")
-        header, data_offset = parsed
+            raise DamagedRecord(run, tag, step, str(exc)) from None
+        self._checked_meta(run, tag, step, header["meta"])
         header["data_offset"] = data_offset
         return header, read
 
     def read_slice(self, request, run: str, tag: str, step: int, name: str, index: tuple[int, ...] = ()):
-        """(meta, `array[index]`) of array `name` of one record, reading only that slice's bytes
-        (the whole array when it is compressed). 404 when the record has no such array or position."""
+        """(meta, `array[index]`) of array `name` of one record, reading only that slice's bytes (and the
+        rest of the checksum chunks they touch; the whole array when it is compressed). 404 when the record
+        has no such array or position, `DamagedRecord` when the bytes read are damaged."""
         header, read = self.read_header(request, run, tag, step)
         try:
-            spans = codec.slice_spans(header, header["data_offset"], name, index)
+            entry = codec.array_entry(header, name)
         except KeyError:
-            raise NotFound(f"this record has no array {name!r}") from None
+            raise NotFound(f"step {step} has no array {name!r}") from None
+        try:
+            if entry["comp"] != "none":
+                return header["meta"], self.read_record(request, run, tag, step, {name})[1][name][index]
+            spans = codec.slice_spans(header, header["data_offset"], name, index)
         except IndexError as exc:
-            raise NotFound(str(exc)) from None
-        except codec.CodecError:
-            return header["meta"], self.read_record(request, run, tag, step, {name})[1][name][index]
+            raise NotFound(f"step {step}: {exc}") from None
         try:
             return header["meta"], codec.decode_slice(header, name, index, read(spans))
-        except ValueError as exc:
-            raise NotFound(f"record unreadable: {exc}") from None
+        except codec.CodecError as exc:
+            raise DamagedRecord(run, tag, step, str(exc)) from None
+
+    def each_step(self, run: str, tag: str, steps: Iterable[int], read: Callable[[int], Any]) -> tuple[list, list[dict]]:
+        """`[(step, read(step)), ...]` for every step `read` can read, and `[{"step", "error"}, ...]` for the
+        damaged ones it skipped: what a route over many steps answers, so that one damaged step does not
+        hide the others. `DamagedRecord` when every step is damaged."""
+        done, skipped = [], []
+        for step in steps:
+            try:
+                done.append((step, read(step)))
+            except DamagedRecord as exc:
+                skipped.append({"step": step, "error": exc.reason})
+            except NotFound as exc:  # a record without the array or position its own meta promises
+                skipped.append({"step": step, "error": str(exc)})
+        if skipped and not done:
+            first, more = skipped[0], f" (as are all {len(skipped)} steps of this tag)" if len(skipped) > 1 else ""
+            raise DamagedRecord(run, tag, first["step"], first["error"] + more)
+        return done, skipped
 
     # --- routes --------------------------------------------------------------------------------
     def _tags(self, request, query: Query):
@@ -321,6 +379,10 @@ class FamilyPlugin(base_plugin.TBPlugin):
                 return handler(request, Query(request))
             except BadRequest as exc:
                 return json_response(request, {"error": str(exc)}, 400)
+            except DamagedRecord as exc:
+                return json_response(request, {"error": str(exc), "step": exc.step}, 422)
+            except (codec.CodecError, sidecar.SidecarError) as exc:  # damaged data read outside read_*
+                return json_response(request, {"error": f"record unreadable: {exc}"}, 422)
             except (NotFound, tb_errors.NotFoundError) as exc:
                 return json_response(request, {"error": str(exc)}, 404)
             except tb_errors.InvalidArgumentError as exc:

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import math
+
+from tb_suite.core import schema
 from tb_suite.core.plugin import FamilyPlugin, Query, json_response
 from tb_suite.landscape import metadata
 
 _STEP_FIELDS = ("type", "min", "max", "center_loss")
+_NAMES = schema.list_of(schema.text())
+_META = {
+    "type": schema.text(("linear", "axis", "plane")),
+    "min": schema.number(),
+    "max": schema.number(),
+    "center_loss": schema.optional(schema.number()),
+}
+_TYPE_META = {
+    "linear": {"start": schema.number(), "end": schema.number()},
+    "axis": {"names": _NAMES, "layers": _NAMES, "kinds": _NAMES},
+    "plane": {"normalization": schema.text(), "ignore": schema.text(), "seed": schema.nullable(schema.integer(minimum=None))},
+}
 
 
 class LandscapePlugin(FamilyPlugin):
@@ -16,12 +31,22 @@ class LandscapePlugin(FamilyPlugin):
     def family_routes(self):
         return {"/steps": self._steps}
 
+    def check_meta(self, meta: dict) -> None:
+        schema.check(meta, _META)
+        schema.check(meta, _TYPE_META[meta["type"]])
+
     def _steps(self, request, query: Query):
-        """Per step of one run and tag: the slice type and its loss range, for navigating over training."""
+        """Per step of one run and tag: the slice type and its loss range, for navigating over training;
+        a damaged step's row is `{"step", "error"}`."""
         run, tag = query.string("run"), query.string("tag")
         steps = sorted({d.step for d in self.read_series(request, run, tag)})
-        rows = []
-        for step in steps:
-            meta = self.read_header(request, run, tag, step)[0]["meta"]  # reads no array bytes
-            rows.append({"step": step, **{k: meta[k] for k in _STEP_FIELDS if k in meta}})
-        return json_response(request, rows)
+        # read_header reads no array bytes
+        done, skipped = self.each_step(run, tag, steps, lambda step: self.read_header(request, run, tag, step)[0]["meta"])
+        rows = [{"step": step, **{k: _json_number(meta[k]) for k in _STEP_FIELDS if k in meta}} for step, meta in done]
+        rows += skipped
+        return json_response(request, sorted(rows, key=lambda row: row["step"]))
+
+
+def _json_number(value):
+    """JSON has no NaN or Infinity (a diverged loss): null instead."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value

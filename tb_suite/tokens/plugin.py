@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from tb_suite.core.plugin import FamilyPlugin, NotFound, Query, wire_response
+from tb_suite.core import schema
+from tb_suite.core.plugin import DamagedRecord, FamilyPlugin, NotFound, Query, wire_response
 from tb_suite.tokens import metadata as md
 
 _HISTORY_ARRAYS = (md.ENTROPY, md.LOSS, md.RANK)
+_PER_SEQUENCE = schema.list_of(schema.nullable(schema.number()), length="batch")
+_META = {
+    "batch": schema.integer(minimum=1),
+    "length": schema.integer(minimum=1),
+    "k": schema.integer(minimum=1),
+    "vocab_size": schema.integer(minimum=1),
+    "num_targets": schema.integer(),
+    "loss": schema.nullable(schema.number()),
+    "perplexity": schema.nullable(schema.number()),
+    "seq_loss": _PER_SEQUENCE,
+    "seq_perplexity": _PER_SEQUENCE,
+    "special_ids": schema.list_of(schema.integer(minimum=None)),
+    "vocab": schema.optional(schema.list_of(schema.text())),
+}
 
 
 class TokensPlugin(FamilyPlugin):
@@ -18,24 +33,35 @@ class TokensPlugin(FamilyPlugin):
     def family_routes(self):
         return {"/history": self._history}
 
+    def check_meta(self, meta: dict) -> None:
+        schema.check(meta, _META)
+
     def _history(self, request, query: Query):
         """Loss and perplexity of every step; with `seq` and `pos`, that position's entropy, loss and rank too."""
         run, tag = query.string("run"), query.string("tag")
         seq = query.integer("seq", -1)
         pos = query.integer("pos", -1) if seq >= 0 else -1
-        steps = sorted({d.step for d in self.read_series(request, run, tag)})
-        metas, positions = [], {name: [] for name in _HISTORY_ARRAYS}
-        for step in steps:
+
+        def value(step: int, name: str) -> float:
+            found = self.read_slice(request, run, tag, step, name, (seq, pos))[1]
+            if np.ndim(found) != 0:
+                raise DamagedRecord(run, tag, step, f"array {name!r} is not [batch, length]")
+            return float(found)
+
+        def read(step: int):
             meta = self.read_header(request, run, tag, step)[0]["meta"]  # the arrays are not read
-            metas.append(meta)
+            values = {}
             if pos >= 0:
-                inside = seq < meta["batch"] and pos < meta["length"]
-                inside = inside and self.read_slice(request, run, tag, step, md.MASK, (seq, pos))[1]
-                for name in positions:
-                    value = self.read_slice(request, run, tag, step, name, (seq, pos))[1] if inside else np.nan
-                    positions[name].append(value)
-        if not steps:
+                inside = seq < meta["batch"] and pos < meta["length"] and value(step, md.MASK) != 0
+                values = {name: value(step, name) if inside else np.nan for name in _HISTORY_ARRAYS}
+            return meta, values
+
+        all_steps = sorted({d.step for d in self.read_series(request, run, tag)})
+        if not all_steps:
             raise NotFound(f"no steps for run {run!r} and tag {tag!r}")
+        done, skipped = self.each_step(run, tag, all_steps, read)
+        steps = [step for step, _ in done]
+        metas = [meta for _, (meta, _) in done]
         width = max(meta["batch"] for meta in metas)
         out = {
             "steps": np.asarray(steps, dtype=np.float64),
@@ -44,11 +70,12 @@ class TokensPlugin(FamilyPlugin):
             "seq_loss": _floats([m["seq_loss"] + [None] * (width - len(m["seq_loss"])) for m in metas]),
         }
         if pos >= 0:
-            out["entropy"] = np.asarray(positions[md.ENTROPY], dtype=np.float32)
-            out["target_prob"] = np.exp(-np.asarray(positions[md.LOSS], dtype=np.float32))
-            rank = np.asarray(positions[md.RANK], dtype=np.float32)
+            positions = {name: np.asarray([values[name] for _, (_, values) in done], np.float32) for name in _HISTORY_ARRAYS}
+            out["entropy"] = positions[md.ENTROPY]
+            out["target_prob"] = np.exp(-positions[md.LOSS])
+            rank = positions[md.RANK]
             out["rank"] = np.where(rank > 0, rank, np.nan)  # 0: no target
-        return wire_response(request, {"run": run, "tag": tag, "seq": seq, "pos": pos}, out)
+        return wire_response(request, {"run": run, "tag": tag, "seq": seq, "pos": pos, "skipped": skipped}, out)
 
 
 def _floats(values: list) -> np.ndarray:

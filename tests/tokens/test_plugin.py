@@ -37,7 +37,7 @@ def test_routes_serve_every_step(logdir, tensorboard_server, load_fast):
         assert arrays["topk_probs"].dtype == np.float32  # float16 widened on the wire
 
     meta, history = decode_wire(tb.get(tb.plugin(PLUGIN, "history?run=a&tag=lm&seq=1&pos=2"))[1])
-    assert meta == {"run": "a", "tag": "lm", "seq": 1, "pos": 2}
+    assert meta == {"run": "a", "tag": "lm", "seq": 1, "pos": 2, "skipped": []}
     assert history["steps"].tolist() == STEPS
     np.testing.assert_allclose(history["loss"], [stored[s][0]["loss"] for s in STEPS], rtol=1e-6)
     np.testing.assert_allclose(history["seq_loss"][:, 1], [stored[s][0]["seq_loss"][1] for s in STEPS], rtol=1e-6)
