@@ -9,12 +9,56 @@ import threading
 import numpy as np
 from tensorboard import plugin_util
 
-from tb_suite.core.plugin import BadRequest, FamilyPlugin, NotFound, Query, json_response, wire_response
+from tb_suite.core import schema
+from tb_suite.core.plugin import BadRequest, DamagedRecord, FamilyPlugin, NotFound, Query, json_response, wire_response
 from tb_suite.layers import analysis
 from tb_suite.layers import metadata as md
 
 MAX_BINS = 512
 _CACHE_ENTRIES = 50_000
+
+
+def _entries(fields: dict) -> schema.Check:
+    """A list of JSON objects, each with `fields` (name -> check)."""
+
+    def field(value, meta):
+        if not isinstance(value, list):
+            raise ValueError("expected a list")
+        for i, entry in enumerate(value):
+            if not isinstance(entry, dict):
+                raise ValueError(f"item {i}: expected an object")
+            try:
+                schema.check(entry, fields)
+            except ValueError as exc:
+                raise ValueError(f"item {i}: {exc}") from None
+
+    return field
+
+
+def _same_length(other: str) -> schema.Check:
+    def field(value, meta):
+        if not isinstance(value, list) or not isinstance(meta.get(other), list) or len(value) != len(meta[other]):
+            raise ValueError(f"expected a list as long as {other!r}")
+
+    return field
+
+
+_DIAGNOSIS = {
+    "kind": schema.text(tuple(md.SEVERITY)), "severity": schema.integer(), "layer": schema.integer(),
+    "name": schema.text(), "step": schema.integer(), "value": schema.nullable(schema.number()),
+    "threshold": schema.number(), "message": schema.text(),
+}
+_META = {
+    "layers": schema.list_of(schema.text()),
+    "types": _same_length("layers"),
+    "bins": schema.integer(minimum=2),
+    "stats": schema.list_of(schema.text()),
+    "diagnoses": _entries(_DIAGNOSIS),
+    "feature_maps": schema.optional(_entries({"layer": schema.text(), "array": schema.text(tuple(sorted(md.HEAVY_ARRAYS))),
+                                              "shape": schema.list_of(schema.integer())})),
+}
+_FIRST_NONFINITE = {"step": schema.integer(), "layer": schema.integer(), "name": schema.text(),
+                    "pass": schema.text(("forward", "backward"))}
 
 
 class _Columns:
@@ -50,8 +94,16 @@ class LayersPlugin(FamilyPlugin):
         self._columns = _Columns(_CACHE_ENTRIES)
 
     def family_routes(self):
-        return {"/series": self._series, "/distribution": self._distribution, "/diagnoses": self._diagnoses,
-                "/feature_map": self._feature_map}
+        return {"/series": self._series_route, "/distribution": self._distribution_route,
+                "/diagnoses": self._diagnoses_route, "/feature_map": self._feature_map_route}
+
+    def check_meta(self, meta: dict) -> None:
+        schema.check(meta, _META)
+        first = meta.get("first_nonfinite")
+        if first is not None:
+            if not isinstance(first, dict):
+                raise schema.CodecError("record meta field 'first_nonfinite': expected an object or null")
+            schema.check(first, _FIRST_NONFINITE)
 
     # --- reading --------------------------------------------------------------------------------
     def _steps(self, request, run: str, tag: str) -> list[int]:
@@ -61,10 +113,7 @@ class LayersPlugin(FamilyPlugin):
         return steps
 
     def _meta(self, request, run: str, tag: str, step: int) -> dict:
-        meta = self.read_header(request, run, tag, step)[0]["meta"]
-        if not isinstance(meta.get("layers"), list) or "stats" not in meta:
-            raise NotFound(f"record of step {step} is not a layers record")
-        return meta
+        return self.read_header(request, run, tag, step)[0]["meta"]
 
     def _row(self, request, run: str, tag: str, step: int, name: str) -> tuple[tuple, np.ndarray]:
         """(layer names, values `[L]`) of stats row `name` of one record, reading only that row."""
@@ -75,6 +124,8 @@ class LayersPlugin(FamilyPlugin):
             if name not in meta["stats"]:
                 raise NotFound(f"record of step {step} has no statistic {name!r}")
             _, values = self.read_slice(request, run, tag, step, md.STATS_ARRAY, (meta["stats"].index(name),))
+            if np.shape(values) != (len(meta["layers"]),):
+                raise DamagedRecord(run, tag, step, f"array {md.STATS_ARRAY!r} is not [stats, layers]")
             cached = (tuple(meta["layers"]), np.asarray(values, np.float32))
             self._columns.put(key, cached)
         return cached
@@ -87,11 +138,13 @@ class LayersPlugin(FamilyPlugin):
         return stat
 
     # --- routes ---------------------------------------------------------------------------------
-    def _series(self, request, query: Query):
+    def _series_route(self, request, query: Query):
         """One statistic of every layer at every step: `values` `[L, S]` (NaN where a step lacks the layer)."""
         run, tag, stat = query.string("run"), query.string("tag"), self._stat(query)
-        steps = self._steps(request, run, tag)
-        rows = [self._row(request, run, tag, step, stat) for step in steps]
+        done, skipped = self.each_step(run, tag, self._steps(request, run, tag),
+                                       lambda step: self._row(request, run, tag, step, stat))
+        steps = [step for step, _ in done]
+        rows = [row for _, row in done]
         layers: dict[str, int] = {}
         for names, _ in rows:
             for name in names:
@@ -102,10 +155,10 @@ class LayersPlugin(FamilyPlugin):
                 values[:, s] = row
             else:
                 values[[layers[n] for n in names], s] = row
-        meta = {"run": run, "tag": tag, "stat": stat, "layers": list(layers)}
+        meta = {"run": run, "tag": tag, "stat": stat, "layers": list(layers), "skipped": skipped}
         return wire_response(request, meta, {"steps": np.asarray(steps, np.float64), "values": values})
 
-    def _distribution(self, request, query: Query):
+    def _distribution_route(self, request, query: Query):
         """One layer's histograms of `kind` over every step, on common `edges`: `density` `[bins, S]`
         (fraction of values per bin, NaN for a step without that histogram), and as stored: `hist` `[S, B]`
         with `lo`, `hi` `[S]`."""
@@ -118,20 +171,23 @@ class LayersPlugin(FamilyPlugin):
         if bins > MAX_BINS:
             raise BadRequest(f"parameter 'bins' must be <= {MAX_BINS}")
         lo_name, hi_name = md.HISTOGRAM_RANGES[kind]
-        steps = self._steps(request, run, tag)
-        hists, los, his = [], [], []
-        for step in steps:
+
+        def read(step: int):
             names, lo = self._row(request, run, tag, step, lo_name)
             _, hi = self._row(request, run, tag, step, hi_name)
             if layer not in names:
-                hists.append(None)
-                los.append(np.nan)
-                his.append(np.nan)
-                continue
+                return None, np.nan, np.nan
             index = names.index(layer)
-            hists.append(np.asarray(self.read_slice(request, run, tag, step, md.HISTOGRAMS[kind], (index,))[1], np.float64))
-            los.append(float(lo[index]))
-            his.append(float(hi[index]))
+            hist = np.asarray(self.read_slice(request, run, tag, step, md.HISTOGRAMS[kind], (index,))[1], np.float64)
+            if hist.ndim != 1:
+                raise DamagedRecord(run, tag, step, f"array {md.HISTOGRAMS[kind]!r} is not [layers, bins]")
+            return hist, float(lo[index]), float(hi[index])
+
+        done, skipped = self.each_step(run, tag, self._steps(request, run, tag), read)
+        steps = [step for step, _ in done]
+        hists = [hist for _, (hist, _, _) in done]
+        los = [lo for _, (_, lo, _) in done]
+        his = [hi for _, (_, _, hi) in done]
         if all(h is None for h in hists):
             raise NotFound(f"no layer {layer!r} in run {run!r}, tag {tag!r}")
         width = max(len(h) for h in hists if h is not None)
@@ -148,36 +204,34 @@ class LayersPlugin(FamilyPlugin):
                 continue
             stored[s, : len(h)] = h
             density[:, s] = analysis.rebin(h, los[s], his[s], edges)
-        meta = {"run": run, "tag": tag, "layer": layer, "kind": kind}
+        meta = {"run": run, "tag": tag, "layer": layer, "kind": kind, "skipped": skipped}
         arrays = {"steps": np.asarray(steps, np.float64), "edges": edges.astype(np.float64), "density": density,
                   "hist": stored, "lo": np.asarray(los, np.float64), "hi": np.asarray(his, np.float64)}
         return wire_response(request, meta, arrays)
 
-    def _diagnoses(self, request, query: Query):
+    def _diagnoses_route(self, request, query: Query):
         """Every flag of every logged step, merged per (kind, layer), and the first NaN/Inf: JSON."""
         run, tag = query.string("run"), query.string("tag")
-        steps = self._steps(request, run, tag)
-        per_step, first = [], None
-        for step in steps:
-            meta = self._meta(request, run, tag, step)
-            per_step.append((step, [d for d in meta.get("diagnoses", []) if isinstance(d, dict) and "kind" in d]))
+        done, skipped = self.each_step(run, tag, self._steps(request, run, tag),
+                                       lambda step: self._meta(request, run, tag, step))
+        first = None
+        for _, meta in done:
             candidate = meta.get("first_nonfinite")
-            if isinstance(candidate, dict) and (first is None or candidate.get("step", 0) < first.get("step", 0)):
+            if candidate is not None and (first is None or candidate["step"] < first["step"]):
                 first = candidate
-        try:
-            summary = analysis.summarize(per_step)
-        except (KeyError, TypeError) as exc:
-            raise NotFound(f"diagnoses unreadable: {exc}") from None
-        return json_response(request, {"run": run, "tag": tag, "steps": len(steps), "diagnoses": summary,
-                                       "first_nonfinite": first})
+        summary = analysis.summarize([(step, meta["diagnoses"]) for step, meta in done])
+        return json_response(request, {"run": run, "tag": tag, "steps": len(done), "diagnoses": summary,
+                                       "first_nonfinite": first, "skipped": skipped})
 
-    def _feature_map(self, request, query: Query):
+    def _feature_map_route(self, request, query: Query):
         """The feature maps `[C, H, W]` one module stored at one step."""
         run, tag, step = query.string("run"), query.string("tag"), query.integer("step")
         layer = query.string("layer")
         meta = self._meta(request, run, tag, step)
-        entry = next((f for f in meta.get("feature_maps", []) if isinstance(f, dict) and f.get("layer") == layer), None)
+        entry = next((f for f in meta.get("feature_maps", []) if f["layer"] == layer), None)
         if entry is None:
             raise NotFound(f"no feature maps of module {layer!r} at step {step}")
-        _, maps = self.read_slice(request, run, tag, step, str(entry["array"]))
+        _, maps = self.read_slice(request, run, tag, step, entry["array"])
+        if np.ndim(maps) != 3:
+            raise DamagedRecord(run, tag, step, f"array {entry['array']!r} is not [channels, height, width]")
         return wire_response(request, {"layer": layer, "step": step}, {"maps": np.asarray(maps, np.float32)})

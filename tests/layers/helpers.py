@@ -36,3 +36,13 @@ def train(model, steps: int, *, monitor=None, lr: float = 0.05, seed: int = 0, s
         if monitor is not None:
             monitor.step(step)
     return trace
+
+
+def write_monitored_run(logdir, steps: int = 12, every: int = 3, *, seed: int = 0, lr: float = 0.05) -> None:
+    """A small CNN trained with a LayerMonitor (feature maps of the first conv) into `logdir`."""
+    import tb_suite as tbs
+
+    torch.manual_seed(seed)
+    model = small_cnn()
+    with tbs.Writer(str(logdir)) as writer, tbs.LayerMonitor(model, writer, every=every, feature_maps=["0"]) as monitor:
+        train(model, steps, monitor=monitor, lr=lr, seed=seed)
