@@ -88,7 +88,7 @@ def _train_lightning_cnn(root: str, train: TensorDataset, val: TensorDataset, ep
         def validation_step(self, batch, batch_idx):
             x, y = batch
             logits = self(x)
-            self.log("val/loss", F.cross_entropy(logits, y))  # val/accuracy: written by log_predictions
+            self.log("val/loss", F.cross_entropy(logits, y))  # val/accuracy: by log_predictions (scalars=True)
             return {"scores": logits.softmax(-1), "targets": y, "images": x.clamp(0, 1)}
 
         def configure_optimizers(self):
@@ -100,7 +100,7 @@ def _train_lightning_cnn(root: str, train: TensorDataset, val: TensorDataset, ep
         devices=1,
         max_epochs=epochs,
         logger=TensorBoardLogger(root, name="", version="cnn"),
-        callbacks=[tbs.lightning.PredictionsCallback("val", class_names=CLASSES, log_images=True)],
+        callbacks=[tbs.lightning.PredictionsCallback("val", class_names=CLASSES, log_images=True, scalars=True)],
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
@@ -140,7 +140,8 @@ def _train_plain_mlp(root: str, train: TensorDataset, val: TensorDataset, epochs
                 logits = model(images)
             writer.write_scalar("val/loss", F.cross_entropy(logits, targets).item(), step)
             tbs.log_predictions(
-                writer, "val", logits.softmax(-1), targets, step=step, class_names=CLASSES, images=thumbnails
+                writer, "val", logits.softmax(-1), targets, step=step, class_names=CLASSES, images=thumbnails,
+                scalars=True,
             )
             tbs.log_confusion_matrix(
                 writer, "train", torch.cat(train_preds), torch.cat(train_targets), step=step, class_names=CLASSES

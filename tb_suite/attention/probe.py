@@ -69,7 +69,9 @@ class AttentionProbe:
 
     `inputs`: a dict for a Hugging Face model (`input_ids`, `attention_mask`, optionally `labels`), or a
     tensor / tuple passed as `model(*inputs)` for a model built from `torch.nn.MultiheadAttention`.
-    `tokens` (one list per example) or `tokenizer` (turns `input_ids` into tokens) names the positions.
+    `tokens` (one list per example) or `tokenizer` (turns the token ids into tokens) names the positions;
+    the ids are `input_ids`, or integer inputs `[B, T]` (the first of a tuple). Padding is cut away: the
+    `attention_mask` of dict inputs, else the tokenizer's `pad_token_id`, else `tokens` lists shorter than T.
     Logs `log_attention` under `tag` and `log_head_stats` (entropy, plus gradient importance when
     `importance=True`, which needs a loss: `model(**inputs).loss` or `loss_fn(model, inputs)`) under
     `<tag>/heads`. The model runs in eval mode without gradients reaching its parameters.
@@ -95,17 +97,44 @@ class AttentionProbe:
         self.tokenizer = tokenizer
         self.importance = importance
         self.loss_fn = loss_fn
-        if self.tokens is None and tokenizer is None and not (isinstance(self.inputs, dict) and "input_ids" in self.inputs):
-            raise ValueError("AttentionProbe needs tokens=... or a tokenizer (or inputs with input_ids)")
+        if self.tokens is None and self._ids() is None:
+            raise ValueError("AttentionProbe needs tokens=..., or token ids: inputs with input_ids or integer [B, T] inputs")
+
+    def _ids(self) -> torch.Tensor | None:
+        """The probe's token ids `[B, T]`: dict inputs' `input_ids`, or integer tensor inputs (first of a tuple)."""
+        ids = self.inputs
+        if isinstance(ids, dict):
+            ids = ids.get("input_ids")
+        elif isinstance(ids, (tuple, list)) and ids:
+            ids = ids[0]
+        if isinstance(ids, torch.Tensor) and ids.ndim == 2 and not (ids.is_floating_point() or ids.is_complex()):
+            return ids
+        return None
 
     def _tokens(self, tokenizer: Any) -> list[list[str]]:
+        ids = self._ids()
         if self.tokens is not None:
-            return self.tokens
-        ids = self.inputs["input_ids"].tolist()
+            width = ids.shape[1] if ids is not None else max(len(t) for t in self.tokens)
+            return [t + [""] * (width - len(t)) for t in self.tokens]  # short lists: padding, cut by _mask
+        rows = ids.tolist()
         tokenizer = self.tokenizer or tokenizer
         if tokenizer is None:
-            return [[str(i) for i in row] for row in ids]
-        return [list(tokenizer.convert_ids_to_tokens(row)) for row in ids]
+            return [[str(i) for i in row] for row in rows]
+        return [list(tokenizer.convert_ids_to_tokens(row)) for row in rows]
+
+    def _mask(self, tokenizer: Any) -> torch.Tensor | None:
+        """1 for the tokens and 0 for padding, `[B, T]`, or None when nothing says what padding is."""
+        if isinstance(self.inputs, dict) and self.inputs.get("attention_mask") is not None:
+            return self.inputs["attention_mask"]
+        ids = self._ids()
+        if ids is None:
+            return None
+        if self.tokens is not None and any(len(t) < ids.shape[1] for t in self.tokens):
+            return (torch.arange(ids.shape[1]) < torch.tensor([[len(t)] for t in self.tokens])).long()
+        pad = getattr(self.tokenizer or tokenizer, "pad_token_id", None)
+        if pad is not None and bool((ids == pad).any()):
+            return (ids != pad).long()
+        return None
 
     def _inputs_on(self, model: nn.Module) -> Any:
         parameter = next(model.parameters(), None)
@@ -134,7 +163,7 @@ class AttentionProbe:
     def log(self, model: nn.Module, writer: Any, step: int, *, tokenizer: Any = None) -> None:
         """Log the probe's attention and head statistics at `step` (call it on one process only)."""
         attentions = self.attentions(model)
-        mask = self.inputs.get("attention_mask") if isinstance(self.inputs, dict) else None
+        mask = self._mask(tokenizer)
         log_attention(writer, self.tag, attentions, tokens=self._tokens(tokenizer), mask=mask, step=step)
         stats = {"entropy": head_entropy(attentions, mask)}
         if self.importance:

@@ -122,12 +122,18 @@ def _thumbnails(images: torch.Tensor, index: np.ndarray) -> np.ndarray:
     return (picked * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return value
+
+
 def _finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
 def _write(writer, tag: str, step: int, kind: str, metrics: compute.PredictionMetrics,
-           class_names: list[str] | None, per_cell: int, thumbnails: np.ndarray | None) -> None:
+           class_names: list[str] | None, per_cell: int, thumbnails: np.ndarray | None, scalars: bool) -> None:
     meta = {
         "kind": kind,
         "num_classes": metrics.num_classes,
@@ -154,6 +160,8 @@ def _write(writer, tag: str, step: int, kind: str, metrics: compute.PredictionMe
     if thumbnails is not None:
         arrays["thumbnails"] = thumbnails
     writer.write_record(PLUGIN_NAME, tag, step, meta, arrays, content=plugin_content(kind), compress=True)
+    if not scalars:
+        return
     writer.write_scalar(f"{tag}/accuracy", metrics.accuracy, step)
     if kind == "scores" and math.isfinite(metrics.macro_auc):
         writer.write_scalar(f"{tag}/macro_auc", metrics.macro_auc, step)
@@ -169,11 +177,13 @@ def log_predictions(
     class_names: Sequence[str] | None = None,
     images: Any = None,
     examples_per_cell: int = compute.EXAMPLES_PER_CELL,
+    scalars: bool = False,
 ) -> None:
     """Log a classifier's scores on a batch: confusion matrix, ROC and precision-recall curves with
     exact AUC / average precision (per class, micro, macro), per-class precision/recall/F1/support, and
     up to `examples_per_cell` example indices per confusion cell (most confident first), with
-    thumbnails when `images` are given. Also writes the scalars `<tag>/accuracy` and `<tag>/macro_auc`.
+    thumbnails when `images` are given. With `scalars=True` also writes the scalars `<tag>/accuracy`
+    and `<tag>/macro_auc` (opt-in: they would clash with scalars of the same name the user logs).
 
     `scores`: `[N, C]` probabilities or logits (softmax is applied when rows are not probabilities),
     or `[N]` for binary (probability or logit of class 1); torch (any device; computed there) or numpy.
@@ -193,12 +203,13 @@ def log_predictions(
     class_names = check_names(class_names, "class_names", num_classes)
     per_cell = _count(examples_per_cell, "examples_per_cell", 0)
     images = None if images is None else _images(images, len(scores))
+    scalars = _flag(scalars, "scalars")
     writer = as_writer(writer)
     if not writer.enabled:
         return
     metrics = compute.prediction_metrics(scores, targets, examples_per_cell=per_cell)
     thumbnails = None if images is None else _thumbnails(images, metrics.example_index)
-    _write(writer, tag, step, "scores", metrics, class_names, per_cell, thumbnails)
+    _write(writer, tag, step, "scores", metrics, class_names, per_cell, thumbnails, scalars)
 
 
 def log_confusion_matrix(
@@ -210,9 +221,10 @@ def log_confusion_matrix(
     step: int,
     class_names: Sequence[str] | None = None,
     num_classes: int | None = None,
+    scalars: bool = False,
 ) -> None:
     """Log the confusion matrix, per-class precision/recall/F1/support and example indices per cell of
-    predicted labels (no scores: no curves). Also writes the scalar `<tag>/accuracy`.
+    predicted labels (no scores: no curves). With `scalars=True` also writes the scalar `<tag>/accuracy`.
 
     `preds`, `targets`: integer labels `[N]`, torch or numpy. The number of classes is `num_classes`,
     else `len(class_names)`, else the largest label + 1.
@@ -233,8 +245,9 @@ def log_confusion_matrix(
     if num_classes is None:
         num_classes = int(max(preds.max(), targets.max())) + 1
     class_names = check_names(class_names, "class_names", num_classes)
+    scalars = _flag(scalars, "scalars")
     writer = as_writer(writer)
     if not writer.enabled:
         return
     metrics = compute.label_metrics(preds, targets, num_classes, examples_per_cell=compute.EXAMPLES_PER_CELL)
-    _write(writer, tag, step, "labels", metrics, class_names, compute.EXAMPLES_PER_CELL, None)
+    _write(writer, tag, step, "labels", metrics, class_names, compute.EXAMPLES_PER_CELL, None, scalars)

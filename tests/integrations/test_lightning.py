@@ -124,11 +124,22 @@ def test_predict_fn_every_n_epochs_max_samples_and_a_logger_that_is_not_first(tm
     assert calls == [16, 16] * 2  # once max_samples were kept, no more batches were run
 
 
-def test_outputs_without_the_keys_raise_a_clear_error(tmp_path):
+class NoTargetsModel(Model):
+    """Validation batches without targets, a validation_step returning only its logits."""
+
+    def validation_step(self, batch, batch_idx):
+        (x,) = batch
+        return self(x)
+
+    def val_dataloader(self):
+        return DataLoader(TensorDataset(_data(VAL, 1).tensors[0]), batch_size=BATCH)
+
+
+def test_outputs_without_targets_raise_a_clear_error(tmp_path):
     callback = tbs.lightning.PredictionsCallback()
     trainer = _trainer(tmp_path, callback, loggers=TensorBoardLogger(tmp_path), max_epochs=1)
-    with pytest.raises(TypeError, match="validation_step returned Tensor.*predict_fn"):
-        trainer.fit(LossOnlyModel())
+    with pytest.raises(KeyError, match="no targets.*predict_fn"):
+        trainer.fit(NoTargetsModel())
 
 
 def test_a_trainer_without_a_tensorboard_logger_is_refused(tmp_path):

@@ -20,4 +20,4 @@ def test_the_demo_writes_a_lightning_run_and_a_plain_run_with_matching_steps(tmp
         assert meta["class_names"] == predictions_demo.CLASSES
         assert meta["has_images"] and arrays["thumbnails"].shape[0] > 0
         assert int(arrays["confusion"].sum()) == 100
-    assert {"train/loss", "val/loss"} <= cnn.scalar_tags() & mlp.scalar_tags()
+    assert {"train/loss", "val/loss", "val/accuracy", "val/macro_auc"} <= cnn.scalar_tags() & mlp.scalar_tags()

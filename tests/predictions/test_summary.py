@@ -36,7 +36,8 @@ def _data(n=400, c=4, seed=0):
 def test_round_trip_equals_computed_metrics(tmp_path):
     probs, target = _data()
     with tbs.Writer(tmp_path) as writer:
-        tbs.log_predictions(writer, "val", probs, target, step=3, class_names=["a", "b", "<b>c</b>", "d"])
+        tbs.log_predictions(writer, "val", probs, target, step=3, class_names=["a", "b", "<b>c</b>", "d"],
+                            scalars=True)
     content, meta, arrays, _, acc = _read(tmp_path, "val", 3)
     expected = compute.prediction_metrics(probs, target)
     assert content["kind"] == "scores"
@@ -66,7 +67,7 @@ def test_large_record_goes_to_a_sidecar_and_undefined_metrics_are_null(tmp_path)
     rng = np.random.default_rng(1)
     scores = rng.normal(size=(2000, 300)).astype(np.float32)  # logits
     target = np.zeros(2000, np.int64)  # one class only: every AUC undefined
-    tbs.log_predictions(str(tmp_path), "big", scores, target, step=0)  # through the logdir's shared writer
+    tbs.log_predictions(str(tmp_path), "big", scores, target, step=0, scalars=True)  # the logdir's shared writer
     as_writer(str(tmp_path)).close()
     _, meta, arrays, inline, acc = _read(tmp_path, "big", 0)
     assert not inline
@@ -113,8 +114,11 @@ def test_log_confusion_matrix_round_trip(tmp_path):
     rng = np.random.default_rng(3)
     target, pred = rng.integers(0, 5, 300), rng.integers(0, 5, 300)
     with tbs.Writer(tmp_path) as writer:
-        tbs.log_confusion_matrix(writer, "labels", torch.from_numpy(pred), target, step=1, num_classes=6)
-        tbs.log_confusion_matrix(writer, "labels", pred, target, step=2)
+        tbs.log_confusion_matrix(writer, "labels", torch.from_numpy(pred), target, step=1, num_classes=6,
+                                 scalars=True)
+        tbs.log_confusion_matrix(writer, "labels", pred, target, step=2, scalars=True)
+        tbs.log_confusion_matrix(writer, "quiet", pred, target, step=2)
+        tbs.log_predictions(writer, "quiet_scores", *_data(50), step=2)
     content, meta, arrays, _, acc = _read(tmp_path, "labels", 1)
     assert content["kind"] == meta["kind"] == "labels"
     assert meta["num_classes"] == 6 and meta["class_names"] == ["0", "1", "2", "3", "4", "5"]
@@ -125,6 +129,8 @@ def test_log_confusion_matrix_round_trip(tmp_path):
     assert meta["accuracy"] == expected.accuracy
     assert _read(tmp_path, "labels", 2)[1]["num_classes"] == 5
     assert [e.step for e in acc.Tensors("labels/accuracy")] == [1, 2]
+    # without scalars=True no scalar is written (none can clash with the user's own "<tag>/accuracy")
+    assert not {"quiet/accuracy", "quiet_scores/accuracy", "quiet_scores/macro_auc"} & set(acc.Tags()["tensors"])
 
 
 _GOOD = dict(scores=np.full((4, 3), 1 / 3, np.float32), targets=np.array([0, 1, 2, 0]))
@@ -157,6 +163,7 @@ def _bad_calls():
         (dict(images=np.full((4, 3, 8, 8), 2.0, np.float32)), ValueError, "images"),
         (dict(images=np.zeros((4, 3, 8, 8), np.int32)), TypeError, "images"),
         (dict(examples_per_cell=-1), ValueError, "examples_per_cell"),
+        (dict(scalars="yes"), TypeError, "scalars"),
         (dict(step=-1), ValueError, "step"),
         (dict(tag=""), ValueError, "tag"),
     ]
