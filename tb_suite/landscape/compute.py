@@ -24,9 +24,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from tb_suite.core.validate import check_int
 from tb_suite.landscape.slices import AxisSlices, LineSlice, PlaneSlice
 
 NORMALIZATIONS = ("filter", "layer", "model", "none")
+IGNORES = ("biasbn", None, "none")
+# Documented limits (docs/limits.md): every point is a full evaluation of the model on the data.
+MAX_GRID = 256  # plane: grid x grid points
+MAX_POINTS = 10_000  # linear: n points; axis: n points per parameter element
+MAX_AXIS_PARAMS = 256  # axis: parameter elements
+MAX_CHUNK = 1024  # points evaluated at once with vectorize=True
+MAX_DIRECTIONS = 16  # random_directions: count
+_LIMITS = " (the documented limit, docs/limits.md)"
 _LINEAR_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Embedding)
 _FIRST_LAYER_CACHE_BYTES = 1 << 30
 _EPS = 1e-10
@@ -67,8 +76,6 @@ def _first_tensor(value: Any) -> torch.Tensor | None:
 
 def _batches(data: Any, max_batches: int | None, device: torch.device) -> list[tuple[Any, int]]:
     """(batch on `device`, sample count) for a batch or up to `max_batches` of an iterable of batches."""
-    if max_batches is not None and (isinstance(max_batches, bool) or not isinstance(max_batches, int) or max_batches < 1):
-        raise ValueError(f"max_batches must be a positive int or None, got {max_batches!r}")
     if _is_batch(data):
         raw = [data]
     elif isinstance(data, Iterable) and not isinstance(data, (str, bytes, torch.Tensor, np.ndarray)):
@@ -431,11 +438,28 @@ def _dist_device(device: torch.device) -> torch.device:
     return device if torch.distributed.get_backend() == "nccl" else torch.device("cpu")
 
 
-def _make_evaluator(model, loss_fn, data, max_batches, base, directions, vectorize, chunk) -> _Evaluator:
+def _check_model(model: Any) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if next(model.parameters(), None) is None:
+        raise ValueError("model has no parameters")
+
+
+def _check_call(model, loss_fn, max_batches, eval_mode, vectorize, chunk) -> None:
+    """The arguments every slice takes; checked before any work."""
+    _check_model(model)
     if loss_fn is not None and not callable(loss_fn):
-        raise TypeError("loss_fn must be callable or None")
+        raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
+    if max_batches is not None:
+        check_int(max_batches, "max_batches", minimum=1)
+    if not isinstance(eval_mode, (bool, np.bool_)):
+        raise TypeError(f"eval_mode must be a bool, got {type(eval_mode).__name__}")
+    if vectorize is not None and not isinstance(vectorize, (bool, np.bool_)):
+        raise TypeError(f"vectorize must be None or a bool, got {type(vectorize).__name__}")
+    check_int(chunk, "chunk", minimum=1, maximum=MAX_CHUNK, hint=_LIMITS)
+
+
+def _make_evaluator(model, loss_fn, data, max_batches, base, directions, vectorize, chunk) -> _Evaluator:
     device = next(iter(base.values())).device
     batches = _batches(data, max_batches, device)
     if vectorize is None:
@@ -453,6 +477,8 @@ def _finite(losses: np.ndarray, where: Callable[[int], str]) -> np.ndarray:
 
 def _span(value: Any, name: str) -> tuple[float, float]:
     try:
+        if isinstance(value, (str, bytes)):
+            raise TypeError
         lo, hi = (float(v) for v in value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a pair (low, high) of numbers, got {value!r}") from None
@@ -461,16 +487,27 @@ def _span(value: Any, name: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _count(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-        raise ValueError(f"{name} must be an int >= 2, got {value!r}")
-    return int(value)
+def _count(value: Any, name: str, maximum: int) -> int:
+    return check_int(value, name, minimum=2, maximum=maximum, hint=_LIMITS)
+
+
+def _seed(value: Any) -> int:
+    return check_int(value, "seed", minimum=0, maximum=2**64 - 1)
+
+
+def _check_normalization(normalization: Any, ignore: Any) -> str:
+    normalization = "none" if normalization is None else normalization
+    if not isinstance(normalization, str) or normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
+    if not (ignore is None or isinstance(ignore, str)) or ignore not in IGNORES:
+        raise ValueError(f"ignore must be 'biasbn' or None, got {ignore!r}")
+    return normalization
 
 
 # --- directions ----------------------------------------------------------------------------------
 
-def _as_tensors(value: Any, names: Sequence[str], like: Tensors, what: str) -> Tensors:
-    """A state dict / module / sequence aligned with `names` -> {name: tensor on the model's device}."""
+def _aligned(value: Any, names: Sequence[str], like: Tensors, what: str) -> dict[str, torch.Tensor]:
+    """A state dict / module / sequence aligned with `names` -> {name: tensor}, shapes checked, not yet moved."""
     if isinstance(value, nn.Module):
         value = value.state_dict()
     if isinstance(value, Mapping):
@@ -483,14 +520,31 @@ def _as_tensors(value: Any, names: Sequence[str], like: Tensors, what: str) -> T
             raise ValueError(f"{what} has {len(value)} tensors, expected {len(names)} (one per parameter)")
         items = dict(zip(names, value))
     else:
-        raise TypeError(f"{what} must be a state dict, a module or a sequence of tensors")
+        raise TypeError(f"{what} must be a state dict, a module or a sequence of tensors, got {type(value).__name__}")
     out = {}
     for n, t in items.items():
-        t = torch.as_tensor(t)
+        try:
+            t = torch.as_tensor(t)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"{what}[{n!r}] must be a tensor, got {type(t).__name__}") from None
         if tuple(t.shape) != tuple(like[n].shape):
             raise ValueError(f"{what}[{n!r}] has shape {tuple(t.shape)}, expected {tuple(like[n].shape)}")
-        out[n] = t.detach().to(device=like[n].device, dtype=like[n].dtype)
+        out[n] = t
     return out
+
+
+def _as_tensors(value: Any, names: Sequence[str], like: Tensors, what: str) -> Tensors:
+    """A state dict / module / sequence aligned with `names` -> {name: tensor on the model's device}."""
+    return {n: t.detach().to(device=like[n].device, dtype=like[n].dtype) for n, t in _aligned(value, names, like, what).items()}
+
+
+def _checkpoints(value: Any, names: Sequence[str], like: Tensors, what: str) -> list:
+    """A sequence of checkpoints, each checked against `like` (converted later, one at a time)."""
+    if isinstance(value, (str, bytes, Mapping, nn.Module, torch.Tensor, np.ndarray)) or not isinstance(value, Sequence):
+        raise TypeError(f"{what} must be a list of checkpoints (state dicts or modules), got {type(value).__name__}")
+    for index, checkpoint in enumerate(value):
+        _aligned(checkpoint, names, like, f"{what}[{index}]")
+    return list(value)
 
 
 def normalize_direction(direction: Tensors, weights: Tensors, normalization: str = "filter",
@@ -505,10 +559,12 @@ def normalize_direction(direction: Tensors, weights: Tensors, normalization: str
     Example:
         >>> d = normalize_direction({"w": torch.randn(4, 3)}, {"w": model_w}, "filter")
     """
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
-    if ignore not in ("biasbn", None, "none"):
-        raise ValueError(f"ignore must be 'biasbn' or None, got {ignore!r}")
+    normalization = _check_normalization(normalization, ignore)
+    if not isinstance(direction, Mapping) or not isinstance(weights, Mapping):
+        raise TypeError("direction and weights must be mappings {parameter name: tensor}")
+    missing = [n for n in direction if n not in weights]
+    if missing:
+        raise ValueError(f"weights has no entry {missing[0]!r} of direction")
     if normalization == "none":
         return direction
     for name, d in direction.items():
@@ -539,8 +595,11 @@ def random_directions(model: nn.Module, *, seed: int = 0, normalization: str = "
     Example:
         >>> d1, d2 = random_directions(model, seed=0)
     """
+    _check_model(model)
+    generator = torch.Generator().manual_seed(_seed(seed))
+    _check_normalization(normalization, ignore)
+    count = check_int(count, "count", minimum=1, maximum=MAX_DIRECTIONS, hint=_LIMITS)
     params = _trainable(model)
-    generator = torch.Generator().manual_seed(int(seed))
     directions = []
     for _ in range(count):
         raw = {n: torch.randn(p.shape, generator=generator, dtype=torch.float32).to(p.device, p.dtype)
@@ -566,7 +625,8 @@ def linear(model: nn.Module, loss_fn: Callable | None, data: Any, *, end: Any, s
         >>> line = tbs.landscape.linear(model, F.cross_entropy, (x, y), start=init, end=model.state_dict())
         >>> tbs.log_slice(writer, "landscape/init_to_final", line, step=step)
     """
-    n = _count(n, "n")
+    _check_call(model, loss_fn, max_batches, eval_mode, vectorize, chunk)
+    n = _count(n, "n", MAX_POINTS)
     lo, hi = _span(span, "span")
     persistent = model.state_dict().keys()
     names = [k for k, _ in model.named_parameters()] + [
@@ -589,8 +649,13 @@ _PARAM_RE = re.compile(r"^\s*([^\[\]\s]+)\s*(?:\[([\d,\s]*)\])?\s*$")
 
 def _resolve_params(model: nn.Module, params: Any) -> list[tuple[str, str, int]]:
     """[(display name, parameter name, flat index)] for names like "fc1.weight[3, 7]" or flat indices."""
-    if isinstance(params, (str, int)) or not isinstance(params, Sequence) or not params:
-        raise ValueError("params must be a non-empty list of names ('fc1.weight[3, 7]') or flat indices")
+    if isinstance(params, np.ndarray) and params.ndim == 1:
+        params = params.tolist()
+    if isinstance(params, (str, bytes)) or not isinstance(params, Sequence) or not params:
+        raise ValueError("params must be a non-empty list of names ('fc1.weight[3, 7]') or flat indices, "
+                         f"got {type(params).__name__}")
+    if len(params) > MAX_AXIS_PARAMS:
+        raise ValueError(f"params lists {len(params)} parameter elements, more than {MAX_AXIS_PARAMS}{_LIMITS}")
     named = _trainable(model)
     offsets, total = {}, 0
     for name, p in named.items():
@@ -643,7 +708,8 @@ def axis(model: nn.Module, loss_fn: Callable | None, data: Any, *, params: Seque
         >>> sl = tbs.landscape.axis(model, F.cross_entropy, (x, y), params=["fc1.weight[3, 7]", "fc2.bias[0]"])
         >>> tbs.log_slice(writer, "landscape/axes", sl, step=step)
     """
-    n = _count(n, "n")
+    _check_call(model, loss_fn, max_batches, eval_mode, vectorize, chunk)
+    n = _count(n, "n", MAX_POINTS)
     lo, hi = _span(bounds, "bounds")
     resolved = _resolve_params(model, params)
     params_now = _trainable(model)
@@ -698,19 +764,22 @@ def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 
         >>> sl = tbs.landscape.plane(model, F.cross_entropy, val_loader, grid=25, max_batches=4)
         >>> tbs.log_slice(writer, "landscape/plane", sl, step=epoch)
     """
-    grid = _count(grid, "grid")
+    # everything is checked before the first evaluation
+    _check_call(model, loss_fn, max_batches, eval_mode, vectorize, chunk)
+    grid = _count(grid, "grid", MAX_GRID)
     lo, hi = _span(span, "span")
-    if normalization is None:
-        normalization = "none"
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
+    normalization = _check_normalization(normalization, ignore)
+    seed = _seed(seed)
     params = _trainable(model)
+    if trajectory is not None:
+        trajectory = _checkpoints(trajectory, list(params), params, "trajectory")
     center = {n: p.detach().clone() for n, p in params.items()}
     if directions is None:
         dirs = random_directions(model, seed=seed, normalization=normalization, ignore=ignore)
     else:
-        if isinstance(directions, (str, bytes)) or len(directions) != 2:
-            raise ValueError("directions must be a pair (d1, d2)")
+        if isinstance(directions, (str, bytes, Mapping)) or not isinstance(directions, Sequence) or len(directions) != 2:
+            raise ValueError(f"directions must be a pair (d1, d2) of state dicts or tensor sequences, got "
+                             f"{type(directions).__name__}")
         dirs = []
         for i, d in enumerate(directions):
             given = _as_tensors(d, list(params), params, f"directions[{i}]")

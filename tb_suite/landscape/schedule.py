@@ -10,11 +10,12 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
-from tb_suite.core.validate import check_tag
+from tb_suite.core.validate import check_int, check_tag
 from tb_suite.landscape import compute
 from tb_suite.landscape.summary import log_slice
 
 SLICES = ("plane", "linear", "axis")
+MAX_TRAJECTORY = 1000  # checkpoints kept (a CPU copy of the weights each); docs/limits.md
 
 
 def _detached_cpu(value: Any) -> Any:
@@ -71,12 +72,20 @@ class SliceSchedule:
             raise ValueError("slices includes 'axis': pass axis_params (names like 'fc1.weight[3, 7]')")
         if loss_fn is not None and not callable(loss_fn):
             raise TypeError("loss_fn must be callable as loss_fn(outputs, targets), or None for dict batches")
-        if isinstance(trajectory, bool) or not isinstance(trajectory, int) or trajectory < 0:
-            raise ValueError(f"trajectory must be an int >= 0, got {trajectory!r}")
-        for value, name in ((grid, "grid"), (axis_n, "axis_n"), (linear_n, "linear_n")):
-            compute._count(value, name)
+        check_int(trajectory, "trajectory", minimum=0, maximum=MAX_TRAJECTORY, hint=compute._LIMITS)
+        for value, name, limit in ((grid, "grid", compute.MAX_GRID), (axis_n, "axis_n", compute.MAX_POINTS),
+                                   (linear_n, "linear_n", compute.MAX_POINTS)):
+            compute._count(value, name, limit)
         compute._span(span, "span")
         compute._span(axis_bounds, "axis_bounds")
+        compute._check_normalization(normalization, "biasbn")
+        compute._seed(seed)
+        if max_batches is not None:
+            check_int(max_batches, "max_batches", minimum=1)
+        if axis_params is not None and (isinstance(axis_params, (str, bytes)) or not isinstance(axis_params, Sequence)
+                                        or len(axis_params) > compute.MAX_AXIS_PARAMS):
+            raise ValueError(f"axis_params must be a list of at most {compute.MAX_AXIS_PARAMS} names or flat "
+                             f"indices{compute._LIMITS}, got {type(axis_params).__name__}")
         self.slices = tuple(slices)
         self.loss_fn, self.data, self.max_batches = loss_fn, data, max_batches
         self.plane_kwargs = {"grid": grid, "span": span, "normalization": normalization, "seed": seed}

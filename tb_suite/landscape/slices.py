@@ -11,7 +11,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from tb_suite.core.validate import check_finite, check_nonempty, check_rank, is_torch_tensor, to_numpy
+from tb_suite.core.validate import (
+    check_finite, check_int, check_names, check_nonempty, check_rank, check_real, is_torch_tensor, to_numpy,
+)
 
 SLICE_TYPES = ("linear", "axis", "plane")
 
@@ -193,16 +195,27 @@ def _plane(value: Mapping) -> PlaneSlice:
         trajectory = _array(trajectory, "slice.trajectory", (2,))
         if trajectory.shape[1] != 2:
             raise ValueError(f"slice.trajectory must have shape [K, 2], got {trajectory.shape}")
-    center = float(value.get("center_loss", float("nan")))
     seed = value.get("seed")
     return PlaneSlice(
         xs, ys, losses,
-        normalization=str(value.get("normalization", "filter")),
-        ignore=str(value.get("ignore", "biasbn")),
-        seed=None if seed is None else int(seed),
+        normalization=_text(value.get("normalization", "filter"), "slice.normalization"),
+        ignore=_text(value.get("ignore", "biasbn"), "slice.ignore"),
+        seed=None if seed is None else check_int(seed, "slice.seed", minimum=0),
         trajectory=trajectory,
-        center_loss=center,
+        center_loss=_center(value),
     )
+
+
+def _center(value: Mapping) -> float:
+    return check_real(value.get("center_loss", float("nan")), "slice.center_loss", allow_nan=True)
+
+
+def _text(value: Any, name: str) -> str:
+    if value is None:
+        return "None"
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    return value
 
 
 def _axis(value: Mapping) -> AxisSlices:
@@ -215,18 +228,11 @@ def _axis(value: Mapping) -> AxisSlices:
     offsets = np.linspace(-1.0, 1.0, n) if offsets is None else _array(offsets, "slice.offsets", (1,))
     if offsets.size != n:
         raise ValueError(f"slice.offsets has {offsets.size} entries, expected {n} (columns of slice.losses)")
-    names = value.get("names") or [f"param {i}" for i in range(k)]
-    if isinstance(names, str) or len(names) != k:
-        raise ValueError(f"slice.names must list {k} names, one per row of slice.losses")
-    layers = list(value.get("layers") or [""] * k)
-    kinds = list(value.get("kinds") or [""] * k)
-    if len(layers) != k or len(kinds) != k:
-        raise ValueError(f"slice.layers and slice.kinds must have {k} entries")
+    names = check_names(value.get("names"), "slice.names", k) or [f"param {i}" for i in range(k)]
+    layers = check_names(value.get("layers"), "slice.layers", k) or [""] * k
+    kinds = check_names(value.get("kinds"), "slice.kinds", k) or [""] * k
     values = value.get("values")
     values = np.zeros(k) if values is None else _array(values, "slice.values", (1,))
     if values.size != k:
         raise ValueError(f"slice.values has {values.size} entries, expected {k}")
-    return AxisSlices(
-        [str(x) for x in names], [str(x) for x in layers], [str(x) for x in kinds], values, offsets, losses,
-        center_loss=float(value.get("center_loss", float("nan"))),
-    )
+    return AxisSlices(names, layers, kinds, values, offsets, losses, center_loss=_center(value))
