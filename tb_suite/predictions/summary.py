@@ -11,12 +11,19 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from tb_suite.core.validate import check_names, check_rank, check_step, check_tag, is_torch_tensor, to_numpy
+from tb_suite.core.validate import (
+    check_int, check_names, check_rank, check_step, check_tag, is_torch_tensor, to_numpy,
+)
 from tb_suite.core.writer import as_writer
 from tb_suite.predictions import compute
 from tb_suite.predictions.metadata import PLUGIN_NAME, plugin_content
 
 THUMBNAIL_SIZE = 64
+# Documented limits (docs/limits.md): the confusion matrix has C x C cells, so C is checked before it exists.
+MAX_CLASSES = 4096  # score columns, num_classes, len(class_names)
+MAX_INFERRED_CLASSES = 1024  # the largest label + 1 when neither num_classes nor class_names is given
+MAX_EXAMPLES_PER_CELL = 64
+_LIMITS = " (the documented limit, docs/limits.md)"
 
 
 def _tensor(value: Any, name: str) -> torch.Tensor:
@@ -46,6 +53,8 @@ def _scores(value: Any) -> torch.Tensor:
         raise ValueError(f"scores is empty (shape {tuple(scores.shape)})")
     if scores.ndim == 2 and scores.shape[1] < 2:
         raise ValueError(f"scores must have at least 2 columns (use shape [N] for binary), got {tuple(scores.shape)}")
+    if scores.ndim == 2 and scores.shape[1] > MAX_CLASSES:
+        raise ValueError(f"scores has {scores.shape[1]} columns (classes), more than {MAX_CLASSES}{_LIMITS}")
     _check_finite(scores, "scores")
     return scores
 
@@ -69,14 +78,6 @@ def _labels(value: Any, name: str, count: int | None, num_classes: int | None, b
         limit = "" if num_classes is None else f" and < {num_classes}{bound}"
         raise ValueError(f"{name} must be class labels >= 0{limit}, got values from {lo} to {hi}")
     return labels
-
-
-def _count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _images(value: Any, count: int) -> torch.Tensor:
@@ -201,7 +202,7 @@ def log_predictions(
     num_classes = 2 if scores.ndim == 1 else scores.shape[1]
     targets = _labels(targets, "targets", len(scores), num_classes, " (the number of score columns)")
     class_names = check_names(class_names, "class_names", num_classes)
-    per_cell = _count(examples_per_cell, "examples_per_cell", 0)
+    per_cell = check_int(examples_per_cell, "examples_per_cell", minimum=0, maximum=MAX_EXAMPLES_PER_CELL, hint=_LIMITS)
     images = None if images is None else _images(images, len(scores))
     scalars = _flag(scalars, "scalars")
     writer = as_writer(writer)
@@ -236,13 +237,22 @@ def log_confusion_matrix(
     tag, step = check_tag(tag), check_step(step)
     bound = " (num_classes)"
     if num_classes is not None:
-        num_classes = _count(num_classes, "num_classes", 1)
+        num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES, hint=_LIMITS)
     elif class_names is not None:
         named = len(class_names) if hasattr(class_names, "__len__") else 0
+        if named > MAX_CLASSES:
+            raise ValueError(f"class_names has {named} entries, more than {MAX_CLASSES} classes{_LIMITS}")
         num_classes, bound = len(check_names(class_names, "class_names", named)), " (the length of class_names)"
     preds = _labels(preds, "preds", None, num_classes, bound)
     targets = _labels(targets, "targets", len(preds), num_classes, bound)
     if num_classes is None:
+        for labels, name in ((preds, "preds"), (targets, "targets")):
+            if int(labels.max()) >= MAX_INFERRED_CLASSES:
+                raise ValueError(
+                    f"{name} holds the label {int(labels.max())}: without num_classes at most "
+                    f"{MAX_INFERRED_CLASSES} classes are inferred from the labels{_LIMITS}; pass num_classes "
+                    f"(up to {MAX_CLASSES}) or class_names"
+                )
         num_classes = int(max(preds.max(), targets.max())) + 1
     class_names = check_names(class_names, "class_names", num_classes)
     scalars = _flag(scalars, "scalars")
