@@ -20,7 +20,7 @@ from tensorboard.backend import http_util
 from tb_suite.core.plugin import BadRequest, FamilyPlugin, NotFound, Query, json_response, wire_response
 from tb_suite.runs import metadata as md
 from tb_suite.runs.compute import DEFAULT_LAST_N, FilterError, common_steps, filter_rows, group_rows
-from tb_suite.runs.table import SeriesCache, build_rows, read_series
+from tb_suite.runs.table import SeriesCache, build_rows, folded_children, read_series
 
 _MAX_CURVE_RUNS = 500
 
@@ -83,16 +83,21 @@ class RunsPlugin(FamilyPlugin):
             out["groups"] = group_rows(rows, keys)
         return json_response(request, out)
 
-    def _series(self, request, query: Query) -> tuple[str, list[str], dict]:
+    def _read_tag(self, request, query: Query) -> tuple[str, list[str], dict]:
         ctx, eid = self._context(request)
         tag, runs = query.string("tag"), _run_list(query.string("runs"))
         series = read_series(self._provider, ctx, eid, [(run, tag) for run in runs])
+        missing = [run for run in runs if (run, tag) not in series]
+        if missing:  # a tag the table shows for a run may live in its folded add_hparams child
+            children = [(child, parent) for child, parent in folded_children(self._provider, ctx, eid).items() if parent in missing]
+            for (child, _), data in read_series(self._provider, ctx, eid, [(c, tag) for c, _ in children]).items():
+                series.setdefault((dict(children)[child], tag), data)
         return tag, runs, series
 
     def _scalars(self, request, query: Query):
         """Every point of `tag` for each of `runs` (a JSON list), and each run's epoch boundaries (the
         steps where its `epoch` scalar changes)."""
-        tag, runs, series = self._series(request, query)
+        tag, runs, series = self._read_tag(request, query)
         ctx, eid = self._context(request)
         epochs = {}
         for epoch_tag in md.EPOCH_TAGS:
@@ -115,7 +120,7 @@ class RunsPlugin(FamilyPlugin):
 
     def _compare(self, request, query: Query):
         """`tag` across `runs` at the steps all of them logged; `format=csv` for a download."""
-        tag, runs, series = self._series(request, query)
+        tag, runs, series = self._read_tag(request, query)
         present = [run for run in runs if (run, tag) in series]
         if not present:
             raise NotFound(f"none of the runs has tag {tag!r}")

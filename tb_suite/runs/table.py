@@ -128,6 +128,13 @@ def _fold_children(scalars: Mapping[str, Mapping], hparams: dict[str, dict]) -> 
     return folded
 
 
+def folded_children(data_provider, ctx, experiment_id: str) -> dict[str, str]:
+    """{child run: parent run} of the add_hparams children that the table folds into their parents."""
+    scalars = data_provider.list_scalars(ctx, experiment_id=experiment_id, plugin_name=md.SCALARS_PLUGIN)
+    hparams = data_provider.list_tensors(ctx, experiment_id=experiment_id, plugin_name=md.HPARAMS_PLUGIN)
+    return _fold_children(scalars, hparams)
+
+
 def read_series(data_provider, ctx, experiment_id: str, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
     """{(run, tag): (steps int64, values float64, wall_times float64)} read through the data provider."""
     if not pairs:
