@@ -95,7 +95,7 @@ export function BarChart(props: BarChartProps) {
       ctx.fillRect(LEFT, y0, plotW, toY(props.band[0], plotH) - y0);
     }
     // y axis: decades (log) or 5 ticks (linear)
-    const ticks = props.log ? logTicks(lo, hi, 7) : Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
+    const ticks = props.log ? logTicks(lo, hi, 7).filter((t) => t >= lo && t <= hi) : Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
     for (const t of ticks) {

@@ -18,7 +18,7 @@ interface StepProps {
 
 export function GradientFlow(props: StepProps) {
   const { record } = props;
-  const flagged = layerSeverity(record.meta.diagnoses);
+  const flagged = layerSeverity(record.meta.diagnoses, ["vanishing", "exploding", "nonfinite"]);
   const title = `${props.run} · ${props.tag} · step ${props.step}`;
   return (
     <div className="tbs-panel" data-testid="gradient-flow">
@@ -48,7 +48,6 @@ export function UpdateAndDead(props: StepProps) {
   const { record } = props;
   const t = record.meta.thresholds ?? {};
   const band: [number, number] = [t.update_ratio_low ?? 1e-4, t.update_ratio_high ?? 1e-2];
-  const flagged = layerSeverity(record.meta.diagnoses);
   const title = `${props.run} · ${props.tag} · step ${props.step}`;
   return (
     <div className="tbs-row" style={{ alignItems: "flex-start" }}>
@@ -61,7 +60,7 @@ export function UpdateAndDead(props: StepProps) {
           yLabel="update ratio"
           band={band}
           reference={1e-3}
-          flagged={flagged}
+          flagged={layerSeverity(record.meta.diagnoses, ["update_ratio"])}
           selected={props.selected}
           onSelect={props.onSelect}
           height={200}
@@ -78,7 +77,7 @@ export function UpdateAndDead(props: StepProps) {
           log={false}
           yRange={[0, 1]}
           yLabel="fraction"
-          flagged={flagged}
+          flagged={layerSeverity(record.meta.diagnoses, ["dead"])}
           selected={props.selected}
           onSelect={props.onSelect}
           height={200}

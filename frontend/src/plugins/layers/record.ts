@@ -107,10 +107,10 @@ export function flipRows(values: ArrayLike<number>, rows: number, cols: number):
   return out;
 }
 
-/** The most severe flag of each layer (by layer index) among a step's diagnoses. */
-export function layerSeverity(diagnoses: readonly Diagnosis[]): Map<number, number> {
+/** The most severe flag of each layer (by layer index) among a step's diagnoses of `kinds` (default: all). */
+export function layerSeverity(diagnoses: readonly Diagnosis[], kinds?: readonly Diagnosis["kind"][]): Map<number, number> {
   const out = new Map<number, number>();
-  for (const d of diagnoses) out.set(d.layer, Math.max(out.get(d.layer) ?? 0, d.severity));
+  for (const d of diagnoses) if (!kinds || kinds.includes(d.kind)) out.set(d.layer, Math.max(out.get(d.layer) ?? 0, d.severity));
   return out;
 }
 
