@@ -4,6 +4,7 @@ finding the Hugging Face model inside a wrapper module, and telling which famili
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any
 
 import torch
@@ -43,11 +44,10 @@ class Every:
 
 
 def is_hf_model(module: Any) -> bool:
-    try:
-        from transformers import PreTrainedModel
-    except ImportError:
-        return False
-    return isinstance(module, PreTrainedModel)
+    """Whether `module` is a Hugging Face `PreTrainedModel` (never imports its module, about 1 s: no object
+    can be one before it was imported)."""
+    modeling = sys.modules.get("transformers.modeling_utils")
+    return modeling is not None and isinstance(module, modeling.PreTrainedModel)
 
 
 def find_transformer(module: nn.Module) -> tuple[str, nn.Module] | None:
@@ -85,13 +85,14 @@ def _getattr_path(module: nn.Module, path: str) -> nn.Module:
     return module
 
 
-def accepts(function: Any, name: str) -> bool:
-    """Whether `function` (e.g. a module's forward) takes the keyword argument `name`."""
+def accepts(function: Any, name: str, *, var_keyword: bool = True) -> bool:
+    """Whether `function` (e.g. a module's forward) takes the keyword argument `name` (by that name, or
+    through `**kwargs` unless `var_keyword=False`)."""
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
-        return True
-    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+        return var_keyword
+    return any(p.name == name or (var_keyword and p.kind is inspect.Parameter.VAR_KEYWORD) for p in parameters)
 
 
 def has_attention(model: nn.Module) -> bool:

@@ -495,7 +495,7 @@ class TokenPredictionsCallback(TBSCallback):
     batch (a dict with `input_ids`, an id tensor, or a tuple whose first item is the ids), taken once so
     every epoch shows the same sequences. The model is `getattr(pl_module, model_attr)`, else the Hugging
     Face model inside the LightningModule (called with `input_ids` and `attention_mask`), else the module
-    itself, called as `pl_module(input_ids)` (with `attention_mask=` only when its forward takes one). It
+    itself, called as `pl_module(input_ids)` (with `attention_mask=` only when its forward names one). It
     may return logits, a tuple starting with them or an output with `.logits`;
     `forward_fn(model, input_ids, attention_mask) -> logits` overrides this. Sanity checks are skipped.
 
@@ -565,7 +565,7 @@ class TokenPredictionsCallback(TBSCallback):
         logger().info(f"tb-suite: {found}")
         if self.forward_fn is not None or common.is_hf_model(model) or self.model_attr:
             return model, self.forward_fn
-        if common.accepts(model.forward, "attention_mask"):
+        if common.accepts(model.forward, "attention_mask", var_keyword=False):
             return model, lambda m, ids, mask: m(ids) if mask is None else m(ids, attention_mask=mask)
         return model, lambda m, ids, mask: m(ids)
 
