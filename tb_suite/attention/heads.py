@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from tb_suite.core.validate import check_int, check_step, check_tag
+
 
 @dataclass
 class AttentionSite:
@@ -31,8 +33,24 @@ class AttentionSite:
     functional: bool  # nn.MultiheadAttention: gate the projection's weight, not its input
 
 
+def _check_model(model: Any) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+
+
+def _check_batches(batches: Any, loss_fn: Any) -> list:
+    """`batches` as a list; a lone dict or tensor (one batch, not an iterable of them) is refused."""
+    if isinstance(batches, (Mapping, str, bytes, torch.Tensor)) or not isinstance(batches, Iterable):
+        raise TypeError(f"batches must be an iterable of batches (e.g. a list or a DataLoader), got "
+                        f"{type(batches).__name__}; wrap a single batch in a list")
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable as loss_fn(model, batch) or None, got {type(loss_fn).__name__}")
+    return batches
+
+
 def attention_sites(model: nn.Module) -> list[AttentionSite]:
     """The attention layers of `model` that can be gated, in module order."""
+    _check_model(model)
     sites = []
     for name, module in model.named_modules():
         if isinstance(module, nn.MultiheadAttention):
@@ -45,6 +63,19 @@ def attention_sites(model: nn.Module) -> list[AttentionSite]:
         elif isinstance(getattr(module, "c_proj", None), nn.Module) and hasattr(module, "num_heads") and hasattr(module, "head_dim"):
             sites.append(AttentionSite(name, module.c_proj, int(module.num_heads), int(module.head_dim), False))
     return sites
+
+
+def _gate_shape(sites: list[AttentionSite]) -> tuple[int, int]:
+    """(layers, heads per layer) of the gates; every layer needs the same number of heads."""
+    if not sites:
+        raise ValueError(
+            "model has no attention layer tb-suite can gate (Hugging Face BERT- or GPT-2-style "
+            "attention, or torch.nn.MultiheadAttention)"
+        )
+    head_counts = {site.num_heads for site in sites}
+    if len(head_counts) != 1:
+        raise ValueError(f"attention layers have different numbers of heads: {sorted(head_counts)}")
+    return len(sites), head_counts.pop()
 
 
 class _WeightGate(nn.Module):
@@ -74,20 +105,11 @@ class HeadGates:
 
     def __init__(self, model: nn.Module, *, requires_grad: bool = False):
         self.sites = attention_sites(model)
-        if not self.sites:
-            raise ValueError(
-                "model has no attention layer tb-suite can gate (Hugging Face BERT- or GPT-2-style "
-                "attention, or torch.nn.MultiheadAttention)"
-            )
-        head_counts = {site.num_heads for site in self.sites}
-        if len(head_counts) != 1:
-            raise ValueError(f"attention layers have different numbers of heads: {sorted(head_counts)}")
+        shape = _gate_shape(self.sites)
         parameter = next(model.parameters(), None)
         device = parameter.device if parameter is not None else None
         dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
-        self.gates = torch.ones(
-            len(self.sites), head_counts.pop(), device=device, dtype=dtype, requires_grad=requires_grad
-        )
+        self.gates = torch.ones(*shape, device=device, dtype=dtype, requires_grad=requires_grad)
         self._handles: list[Any] = []
         self._parametrized: list[nn.Module] = []
         try:
@@ -135,14 +157,22 @@ def selected_heads(heads: Any, shape: tuple[int, int]) -> torch.Tensor:
     if isinstance(heads, Mapping):
         selected = torch.zeros(num_layers, num_heads, dtype=torch.bool)
         for layer, layer_heads in heads.items():
-            if not 0 <= int(layer) < num_layers:
+            layer = check_int(layer, "heads: a layer", minimum=0)
+            if layer >= num_layers:
                 raise ValueError(f"heads: layer {layer} is out of range (the model has {num_layers} attention layers)")
+            if isinstance(layer_heads, (str, bytes, Mapping)) or not isinstance(layer_heads, Iterable):
+                raise TypeError(f"heads[{layer}] must be a list of head indices, got {type(layer_heads).__name__}")
             for head in layer_heads:
-                if not 0 <= int(head) < num_heads:
+                head = check_int(head, f"heads[{layer}]: a head", minimum=0)
+                if head >= num_heads:
                     raise ValueError(f"heads: head {head} of layer {layer} is out of range ({num_heads} heads per layer)")
-                selected[int(layer), int(head)] = True
+                selected[layer, head] = True
         return selected
-    selected = torch.as_tensor(heads)
+    try:
+        selected = torch.as_tensor(heads)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"heads must be a dict {{layer: [head, ...]}} or a [{num_layers}, {num_heads}] 0/1 matrix, "
+                        f"got {type(heads).__name__}") from None
     if tuple(selected.shape) != (num_layers, num_heads):
         raise ValueError(f"heads must be a dict or a [{num_layers}, {num_heads}] matrix, got shape {tuple(selected.shape)}")
     return selected.detach().cpu() != 0
@@ -206,6 +236,8 @@ def head_importance(
         >>> importance = head_importance(model, [batch1, batch2])
         >>> tbs.log_head_stats(writer, "heads", step=step, importance=importance)
     """
+    _check_model(model)
+    batches = _check_batches(batches, loss_fn)
     total, count = None, 0
     with _EvalMode(model), HeadGates(model, requires_grad=True) as gates:
         for batch in batches:
@@ -220,6 +252,8 @@ def head_importance(
 @torch.no_grad()
 def mean_loss(model: nn.Module, batches: Iterable[Any], loss_fn: Callable | None = None) -> float:
     """The mean of the batches' losses, in eval mode."""
+    _check_model(model)
+    batches = _check_batches(batches, loss_fn)
     losses = []
     with _EvalMode(model):
         for batch in batches:
@@ -248,11 +282,11 @@ def evaluate_head_mask(
         {'loss_unmasked': 2.31, 'loss_masked': 2.47, 'perplexity_unmasked': 10.1, 'perplexity_masked': 11.8}
     """
     from tb_suite.attention.summary import log_head_stats
-    from tb_suite.core.validate import check_step, check_tag
     from tb_suite.core.writer import as_writer
 
     tag, step = check_tag(tag), check_step(step)
-    batches = list(batches)
+    selected_heads(heads, _gate_shape(attention_sites(model)))  # checked before the first evaluation
+    batches = list(_check_batches(batches, loss_fn))
     before = mean_loss(model, batches, loss_fn)
     with HeadMask(model, heads) as mask:
         after = mean_loss(model, batches, loss_fn)

@@ -8,7 +8,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from tb_suite.attention import metadata, tiles
-from tb_suite.core.validate import check_finite, check_numeric, check_rank, check_step, check_tag, to_numpy
+from tb_suite.core.validate import (
+    check_finite, check_nonempty, check_numeric, check_rank, check_step, check_tag, to_numpy,
+)
 from tb_suite.core.writer import as_writer
 
 PRECISIONS = {"u8": "u8q", "f16": "f16"}
@@ -167,7 +169,7 @@ def log_attention(
         ...                   mask=batch["attention_mask"])
     """
     tag, step = check_tag(tag), check_step(step)
-    if precision not in PRECISIONS:
+    if not isinstance(precision, str) or precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
     layers = _layers(attentions)
     batch, heads, num_q, num_k = layers[0].shape
@@ -227,6 +229,7 @@ def log_attention(
 def _stat(value: Any, name: str, shape: tuple | None) -> np.ndarray:
     array = to_numpy(value, name)
     check_rank(array, name, (2,))
+    check_nonempty(array, name)
     check_numeric(array, name)
     if shape is not None and array.shape != shape:
         raise ValueError(f"{name} has shape {array.shape} but the other statistics have {shape}")

@@ -54,7 +54,7 @@ def check_finite(array: np.ndarray, name: str) -> None:
 
 def check_nonempty(array: np.ndarray, name: str) -> None:
     if array.size == 0:
-        raise ValueError(f"{name} is empty")
+        raise ValueError(f"{name} is empty (shape {tuple(array.shape)})")
 
 
 def check_step(step: Any) -> int:

@@ -11,6 +11,8 @@ from tb_suite.core.validate import check_step, check_tag, is_torch_tensor
 from tb_suite.core.writer import as_writer
 from tb_suite.tokens import metadata as md
 
+MAX_K = 256  # top-k predictions stored per position (docs/limits.md)
+
 
 def log_token_predictions(
     writer: Any,
@@ -55,6 +57,7 @@ def log_token_predictions(
     if batch == 0 or length == 0 or vocab_size == 0:
         raise ValueError(f"logits is empty: shape {tuple(logits.shape)}")
     k = _check_k(k, vocab_size)
+    _check_tokenizer(tokenizer)
     device = logits.device
     ids = _ids(input_ids, "input_ids", (batch, length), single, device)
     if ((ids < 0) | (ids >= vocab_size)).any():
@@ -186,7 +189,18 @@ def _check_k(k: Any, vocab_size: int) -> int:
         raise TypeError(f"k must be an int, got {type(k).__name__}")
     if not 1 <= k <= vocab_size:
         raise ValueError(f"k must be between 1 and the vocabulary size {vocab_size}, got {k}")
+    if k > MAX_K:
+        raise ValueError(f"k must be <= {MAX_K} (the documented limit, docs/limits.md), got {k}")
     return int(k)
+
+
+def _check_tokenizer(tokenizer: Any) -> None:
+    if tokenizer is None:
+        return
+    missing = [m for m in ("batch_decode", "convert_ids_to_tokens") if not callable(getattr(tokenizer, m, None))]
+    if missing:
+        raise TypeError(f"tokenizer must be a Hugging Face tokenizer (with batch_decode and convert_ids_to_tokens) "
+                        f"or None, got {type(tokenizer).__name__} without {' and '.join(missing)}")
 
 
 def _as_tensor(value: Any, name: str):
