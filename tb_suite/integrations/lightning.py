@@ -28,7 +28,7 @@ from tb_suite.core.writer import Writer, as_writer  # noqa: E402
 from tb_suite.integrations import common  # noqa: E402
 from tb_suite.predictions.summary import log_predictions  # noqa: E402
 
-__all__ = ["TBSCallback", "PredictionsCallback", "LandscapeCallback", "AttentionCallback", "TokenPredictionsCallback", "tensorboard_logger", "callbacks"]
+__all__ = ["TBSCallback", "PredictionsCallback", "LandscapeCallback", "AttentionCallback", "TokenPredictionsCallback", "tensorboard_logger", "callbacks", "LayerMonitorCallback"]
 
 
 def tensorboard_logger(trainer: "pl.Trainer") -> TensorBoardLogger:
@@ -378,6 +378,7 @@ class LandscapeCallback(TBSCallback):
         self.every = common.Every(every_n_steps, every_n_epochs, ("epochs", 1))
         self.model_attr = model_attr
         self.schedule = SliceSchedule(**options)
+        self._estimate: float | None = None  # of the first run's cost, until one was measured
         self._last_step: int | None = None
 
     def _model(self, pl_module: "pl.LightningModule") -> torch.nn.Module:
@@ -404,14 +405,14 @@ class LandscapeCallback(TBSCallback):
         if self.off:
             return
         model = self._model(pl_module)
-        estimate = None
-        if not self.budget.measured(self.budget_key):
+        if self._estimate is None and not self.budget.measured(self.budget_key):
             with self.spend(run=False):
                 try:
-                    estimate = common.landscape_cost(self.schedule, model)
+                    self._estimate = common.landscape_cost(self.schedule, model)
                 except (TypeError, ValueError) as exc:
                     self.turn_off(exc)
                     return
+        estimate = None if self.budget.measured(self.budget_key) else self._estimate
         if self.allowed(trainer, estimate):
             with self.spend():
                 self.schedule.log(model, self.writer(trainer), trainer.global_step)
@@ -626,3 +627,67 @@ def callbacks(
         callback.preset = True
     common.announce(added, skipped)
     return [callback for callback, _ in added]
+
+
+class LayerMonitorCallback(TBSCallback):
+    """Runs a `tbs.LayerMonitor` on the LightningModule (or `getattr(pl_module, model_attr)`) on global rank 0:
+    every `every_n_steps` optimizer steps, and the first, it logs per-layer activations, gradients, weights,
+    update ratios and diagnoses (Layers tab) at the optimizer step's index (`trainer.global_step` before it).
+
+    Gradients are read in `on_before_optimizer_step`: accumulated over `accumulate_grad_batches`, unscaled
+    under AMP and not yet clipped. The sanity check and validation run in eval mode, so they are not recorded.
+    Other ranks install no hooks (gradients are already reduced across ranks). `options` are those of
+    `LayerMonitor` (`layers`, `feature_maps`, `check_nonfinite`, `histogram_bins`, `tag`, `thresholds`...).
+    The time it spends counts against the shared budget; it is never skipped (a skipped step would break
+    the gradient/update pairing).
+
+    Example:
+        >>> trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=[
+        ...     tbs.lightning.LayerMonitorCallback(every_n_steps=100, feature_maps=["conv1"])])
+    """
+
+    def __init__(self, *, every_n_steps: int = 100, model_attr: str | None = None, budget: Budget | bool = True,
+                 **options: Any) -> None:
+        super().__init__(budget=budget)
+        from tb_suite.layers.monitor import LayerMonitor, check_options
+
+        self.every_n_steps = check_positive_int(every_n_steps, "every_n_steps")
+        check_options(options)
+        self.model_attr = model_attr
+        self.options = options
+        self.tag = options.get("tag", "layers")
+        self._make = LayerMonitor
+        self.monitor: Any = None
+        self._step: int | None = None
+
+    def on_train_start(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+        super().on_train_start(trainer, pl_module)
+        writer = self.writer(trainer)
+        if writer is None or self.off:
+            return
+        model = getattr(pl_module, self.model_attr) if self.model_attr else pl_module
+        try:
+            self.monitor = self._make(model, writer, every=self.every_n_steps, **self.options)
+        except (TypeError, ValueError) as exc:
+            self.turn_off(exc)
+
+    def on_before_optimizer_step(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", optimizer: Any) -> None:
+        if self.monitor is None or trainer.sanity_checking:
+            return
+        self._step = trainer.global_step
+        with self.spend(run=False):
+            self.monitor.collect_gradients()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.monitor is None or self._step is None:  # no optimizer step in this batch (accumulation)
+            return
+        step, self._step = self._step, None
+        logging = self.monitor.logging_next
+        with self.spend(run=logging):
+            self.monitor.step(step)
+
+    def on_train_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+        if self.monitor is not None:
+            self.monitor.close()
+            self.monitor = None
+        super().on_train_end(trainer, pl_module)

@@ -28,7 +28,7 @@ from tb_suite.core.writer import Writer, as_writer  # noqa: E402
 from tb_suite.integrations import common  # noqa: E402
 from tb_suite.predictions.summary import log_predictions  # noqa: E402
 
-__all__ = ["TBSCallback", "PredictionsCallback", "LandscapeCallback", "AttentionCallback", "TokenPredictionsCallback", "attach", "callbacks_for"]
+__all__ = ["TBSCallback", "PredictionsCallback", "LandscapeCallback", "AttentionCallback", "TokenPredictionsCallback", "attach", "callbacks_for", "LayerMonitorCallback"]
 
 
 def attach(trainer: Trainer, *callbacks: "TBSCallback", budget: float | None = DEFAULT_FRACTION) -> TensorBoardCallback:
@@ -251,6 +251,7 @@ class LandscapeCallback(TBSCallback):
 
         self.every = common.Every(every_n_steps, every_n_epochs, ("epochs", 1))
         self.schedule = SliceSchedule(**options)
+        self._estimate: float | None = None  # of the first run's cost, until one was measured
 
     def on_train_begin(self, args, state, control, model=None, train_dataloader=None, **kwargs):
         super().on_train_begin(args, state, control)
@@ -271,14 +272,14 @@ class LandscapeCallback(TBSCallback):
 
         if self.off:
             return
-        estimate = None
-        if not self.budget.measured(self.budget_key):
+        if self._estimate is None and not self.budget.measured(self.budget_key):
             with self.spend(run=False):
                 try:
-                    estimate = common.landscape_cost(self.schedule, model)
+                    self._estimate = common.landscape_cost(self.schedule, model)
                 except (TypeError, ValueError) as exc:
                     self.turn_off(exc)
                     return
+        estimate = None if self.budget.measured(self.budget_key) else self._estimate
         if _same_on_every_rank(self.budget.allows(self.budget_key, estimate)):  # the grid is shared by every rank
             with self.spend():
                 self.schedule.log(model, self.writer(args, state), state.global_step)
@@ -423,3 +424,58 @@ def callbacks_for(trainer: Trainer) -> list[TBSCallback]:
         callback.preset = True
     common.announce(added, skipped)
     return [callback for callback, _ in added]
+
+
+class LayerMonitorCallback(TBSCallback):
+    """Runs a `tbs.LayerMonitor` on the trainer's model on the main process: every `every_n_steps` optimizer
+    steps, and the first, it logs per-layer activations, gradients, weights, update ratios and diagnoses
+    (Layers tab) at `state.global_step`.
+
+    Gradients are read in `on_pre_optimizer_step` (the Trainer zeroes them before `on_step_end`):
+    accumulated over `gradient_accumulation_steps`, unscaled, and clipped when `max_grad_norm` is set
+    (the Trainer clips before that event). Evaluation runs in eval mode and is not recorded. `options` are
+    those of `LayerMonitor` (`layers`, `feature_maps`, `check_nonfinite`, `histogram_bins`, `tag`...). Its
+    time counts against the shared budget; it is never skipped.
+
+    Example:
+        >>> tbs.transformers.attach(trainer, tbs.transformers.LayerMonitorCallback(every_n_steps=50))
+    """
+
+    def __init__(self, *, every_n_steps: int = 100, budget: Budget | bool = True, **options: Any) -> None:
+        super().__init__(budget=budget)
+        from tb_suite.layers.monitor import LayerMonitor, check_options
+
+        self.every_n_steps = check_positive_int(every_n_steps, "every_n_steps")
+        check_options(options)
+        self.options = options
+        self.tag = options.get("tag", "layers")
+        self._make = LayerMonitor
+        self.monitor: Any = None
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        super().on_train_begin(args, state, control)
+        writer = self.writer(args, state)
+        if writer is None or model is None or self.off:
+            return
+        try:
+            self.monitor = self._make(model, writer, every=self.every_n_steps, **self.options)
+        except (TypeError, ValueError) as exc:
+            self.turn_off(exc)
+
+    def on_pre_optimizer_step(self, args, state, control, **kwargs):
+        if self.monitor is not None:
+            with self.spend(run=False):
+                self.monitor.collect_gradients()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.monitor is None:
+            return
+        logging = self.monitor.logging_next
+        with self.spend(run=logging):
+            self.monitor.step(state.global_step)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.monitor is not None:
+            self.monitor.close()
+            self.monitor = None
+        super().on_train_end(args, state, control, **kwargs)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Callable, Iterable, Sequence
+import inspect
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -407,3 +408,18 @@ class LayerMonitor:
         arrays[md.PARAM_LAYER] = layer_of.astype(np.int32)
         meta["param_names"] = [local for _, local, _ in self._params]
         return np.where(has, ratio, np.nan).astype(np.float32)
+
+
+def check_options(options: Mapping[str, Any]) -> None:
+    """Refuse, before any model is known, `LayerMonitor` options it does not take (TypeError naming them)
+    and values that are wrong whatever the model (what the callbacks check when they are made)."""
+    allowed = set(inspect.signature(LayerMonitor.__init__).parameters) - {"self", "model", "writer", "every"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"unknown LayerMonitor option(s) {unknown}; expected some of {sorted(allowed)}")
+    if "histogram_bins" in options:
+        check_bins(options["histogram_bins"])
+    if "tag" in options:
+        check_tag(options["tag"])
+    if options.get("thresholds") is not None and not isinstance(options["thresholds"], analysis.Thresholds):
+        raise TypeError("thresholds must be a tb_suite.layers.Thresholds")
