@@ -44,10 +44,10 @@ class PredictionsPlugin(FamilyPlugin):
         num_classes = meta.get("num_classes", 0)
         if true_class >= num_classes or pred_class >= num_classes:
             raise NotFound(f"class index out of range: this record has {num_classes} classes")
-        if "example_true" not in arrays:
+        if not arrays.keys() & set(_EXAMPLE_ARRAYS[:4]):
             return wire_response(request, {"true": true_class, "pred": pred_class}, {})
-        if len({len(array) if np.ndim(array) else -1 for array in arrays.values()}) != 1:
-            raise DamagedRecord(run, tag, step, "the example arrays differ in length")
+        if not arrays.keys() >= set(_EXAMPLE_ARRAYS[:4]) or len({np.shape(a)[:1] for a in arrays.values()}) != 1:
+            raise DamagedRecord(run, tag, step, f"the example arrays {sorted(arrays)} differ in length or lack one")
         selected = np.flatnonzero((arrays["example_true"] == true_class) & (arrays["example_pred"] == pred_class))
         cell = {name: array[selected] for name, array in arrays.items()}
         return wire_response(request, {"true": true_class, "pred": pred_class}, cell)
