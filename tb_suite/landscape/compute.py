@@ -618,7 +618,8 @@ def linear(model: nn.Module, loss_fn: Callable | None, data: Any, *, end: Any, s
     `start`/`end` are state dicts or modules of the same architecture (`start=None`: the model as it is).
     Parameters and floating-point buffers (BatchNorm statistics) are interpolated. `data` is a batch
     `(inputs, targets)` / dict, or an iterable of them (the first `max_batches`); the loss is the exact
-    sample-weighted mean over the batches. The model is left bit-identical.
+    sample-weighted mean over the batches. The model is left bit-identical. Every argument is checked before
+    the first evaluation; n <= 10,000 (docs/limits.md).
 
     Example:
         >>> init = copy.deepcopy(model.state_dict()); train(model)
@@ -702,7 +703,8 @@ def axis(model: nn.Module, loss_fn: Callable | None, data: Any, *, params: Seque
 
     `params` lists names like `"fc1.weight[3, 7]"` (or `"scale"` for a one-element tensor) or flat indices
     into the trainable parameters concatenated in `named_parameters()` order. Results keep the names, the
-    layer (module path) and its type.
+    layer (module path) and its type. Every row moves its one element from the model's current weights.
+    At most 256 elements and n <= 10,000 (docs/limits.md).
 
     Example:
         >>> sl = tbs.landscape.axis(model, F.cross_entropy, (x, y), params=["fc1.weight[3, 7]", "fc2.bias[0]"])
@@ -758,7 +760,8 @@ def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 
     normalized per `normalization` ("filter" as in Li et al. 2018, "layer", "model" or "none"), or the two
     given in `directions` (state dicts or sequences aligned with the trainable parameters; normalized too
     unless normalization="none"). `trajectory` is a list of checkpoints (state dicts or modules) projected
-    onto the plane. The model is left bit-identical.
+    onto the plane. The model is left bit-identical. Every argument (the trajectory too) is checked before
+    the first evaluation; grid <= 256 (docs/limits.md).
 
     Example:
         >>> sl = tbs.landscape.plane(model, F.cross_entropy, val_loader, grid=25, max_batches=4)

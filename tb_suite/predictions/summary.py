@@ -190,7 +190,8 @@ def log_predictions(
     or `[N]` for binary (probability or logit of class 1); torch (any device; computed there) or numpy.
     `targets`: integer labels `[N]` in [0, C). `images`: `[N, C, H, W]`, `[N, H, W, C]` (C = 1 or 3) or
     `[N, H, W]`, uint8 or float in [0, 1]. Every argument is checked before anything is written:
-    a bad one raises ValueError/TypeError naming it.
+    a bad one raises ValueError/TypeError naming it. At most 4,096 classes and 64 examples per cell
+    (docs/limits.md).
 
     Example:
         >>> writer = tbs.Writer("runs/exp1")
@@ -228,7 +229,8 @@ def log_confusion_matrix(
     predicted labels (no scores: no curves). With `scalars=True` also writes the scalar `<tag>/accuracy`.
 
     `preds`, `targets`: integer labels `[N]`, torch or numpy. The number of classes is `num_classes`,
-    else `len(class_names)`, else the largest label + 1.
+    else `len(class_names)`, else the largest label + 1. At most 4,096 classes, and 1,024 when they are
+    inferred from the labels (docs/limits.md): a stray label does not make a huge matrix.
 
     Example:
         >>> tbs.log_confusion_matrix(writer, "val", logits.argmax(-1), y, step=epoch,

@@ -34,6 +34,7 @@ def log_token_predictions(
     Position t's target is `input_ids[:, t + 1]`, or `labels[:, t + 1]` when `labels` are given (-100:
     ignored), as in Hugging Face causal LMs; padding (`attention_mask == 0`) has no target. With a Hugging
     Face `tokenizer`, each distinct id is decoded once and the tab shows text; without one it shows ids.
+    `k` <= 256 (docs/limits.md). Entropy and loss are never negative, accurate to float32's rounding.
 
     Example:
         >>> out = model(input_ids)
