@@ -66,11 +66,54 @@ def read_csv(path: str) -> Table:
         raise ImportFormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise ImportFormatError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    fast = _read_numeric_csv(path, text)
+    if fast is not None:
+        return fast
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
         raise ImportFormatError(f"{path}: {exc}") from None
     return read_csv_rows(path, rows)
+
+
+def _read_numeric_csv(path: str, text: str) -> Table | None:
+    """The common case in numpy's C parser: every cell a number, steps integers >= 0, values in float32
+    range. None otherwise: then the general reader finds and names the first problem cell."""
+    first, _, body = text.partition("\n")
+    try:
+        header = next(csv.reader([first]))
+    except (csv.Error, StopIteration):
+        return None
+    header = [name.strip() for name in header]
+    if not body.strip() or len(set(header)) != len(header) or not all(header):
+        return None
+    try:
+        data = np.loadtxt(io.StringIO(body), delimiter=",", dtype=np.float64, ndmin=2, comments=None)
+    except ValueError:
+        return None
+    if data.shape[1] != len(header) or data.shape[0] != body.count("\n") + (not body.endswith("\n")):
+        return None
+    lowered = [name.lower() for name in header]
+    step_col = next((lowered.index(n) for n in STEP_COLUMNS if n in lowered), None)
+    time_col = next((lowered.index(n) for n in WALL_TIME_COLUMNS if n in lowered), None)
+    metric_cols = [i for i in range(len(header)) if i not in (step_col, time_col)]
+    values = data[:, metric_cols]
+    if not metric_cols or (np.abs(values[np.isfinite(values)]) > _FLOAT32_MAX).any():
+        return None
+    if step_col is None:
+        steps = np.arange(len(data), dtype=np.int64)
+    else:
+        raw = data[:, step_col]
+        if not (np.isfinite(raw).all() and (raw >= 0).all() and (raw < 2.0**62).all() and (raw == np.round(raw)).all()):
+            return None
+        steps = raw.astype(np.int64)
+    if time_col is None:
+        wall = np.full(len(data), time.time())
+    elif np.isfinite(data[:, time_col]).all():
+        wall = data[:, time_col]
+    else:
+        return None
+    return Table([header[i] for i in metric_cols], steps, wall, values.astype(np.float32))
 
 
 def read_csv_rows(path: str, rows: list[list[str]], first_line: int = 2) -> Table:
@@ -387,6 +430,11 @@ def write(planned: Iterable[PlannedRun], logdir: str) -> list[str]:
     out = []
     for item in planned:
         run_dir = os.path.join(os.fspath(logdir), *item.run.split("/"))
+        # The config first: opening a Writer reads the tb-suite event files already in the run.
+        source = f"{item.format}:{os.path.abspath(item.source)}"
+        if item.config or item.files or item.format != "seqviz":
+            with Writer(run_dir) as writer:
+                log_config(writer, item.config, source=source, files=item.files)
         if item.table is not None and len(item.table.steps):
             scalars = ScalarFile(run_dir)
             try:
@@ -395,10 +443,6 @@ def write(planned: Iterable[PlannedRun], logdir: str) -> list[str]:
                 scalars.abort()
                 raise
             scalars.commit()
-        source = f"{item.format}:{os.path.abspath(item.source)}"
-        if item.config or item.files or item.format != "seqviz":
-            with Writer(run_dir) as writer:
-                log_config(writer, item.config, source=source, files=item.files)
         out.append(run_dir)
     return out
 

@@ -135,12 +135,37 @@ def folded_children(data_provider, ctx, experiment_id: str) -> dict[str, str]:
     return _fold_children(scalars, hparams)
 
 
-def read_series(data_provider, ctx, experiment_id: str, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
-    """{(run, tag): (steps int64, values float64, wall_times float64)} read through the data provider."""
-    if not pairs:
-        return {}
-    runs = sorted({run for run, _ in pairs})
-    tags = sorted({tag for _, tag in pairs})
+# Points per ReadScalars call: the Rust data server's gRPC answers are capped at 256 MiB (~21 bytes a point).
+_POINTS_PER_READ = 2_000_000
+
+
+def read_series(
+    data_provider, ctx, experiment_id: str, pairs: list[tuple[str, str]], sizes: Mapping[tuple[str, str], int] | None = None
+) -> dict[tuple[str, str], tuple]:
+    """{(run, tag): (steps int64, values float64, wall_times float64)} read through the data provider, in
+    batches of whole runs of about `_POINTS_PER_READ` points (`sizes`: the expected points per pair)."""
+    by_run: dict[str, list[str]] = {}
+    for run, tag in pairs:
+        by_run.setdefault(run, []).append(tag)
+    out: dict[tuple[str, str], tuple] = {}
+    batch: list[str] = []
+    points = 0
+    for run in sorted(by_run):
+        batch.append(run)
+        points += sum((sizes or {}).get((run, tag), 1) for tag in by_run[run])
+        if points >= _POINTS_PER_READ:
+            out.update(_read_batch(data_provider, ctx, experiment_id, batch, by_run))
+            batch, points = [], 0
+    if batch:
+        out.update(_read_batch(data_provider, ctx, experiment_id, batch, by_run))
+    return out
+
+
+def _read_batch(data_provider, ctx, experiment_id: str, runs: list[str], by_run: dict[str, list[str]]) -> dict:
+    tags = sorted({tag for run in runs for tag in by_run[run]})
+    fast = _read_batch_grpc(data_provider, experiment_id, runs, tags)
+    if fast is not None:
+        return {key: value for key, value in fast.items() if key[1] in by_run.get(key[0], ())}
     data = data_provider.read_scalars(
         ctx,
         experiment_id=experiment_id,
@@ -148,16 +173,48 @@ def read_series(data_provider, ctx, experiment_id: str, pairs: list[tuple[str, s
         downsample=ALL_STEPS,
         run_tag_filter=provider.RunTagFilter(runs=runs, tags=tags),
     )
-    wanted = set(pairs)
     out = {}
-    for run, by_tag in data.items():
-        for tag, points in by_tag.items():
-            if (run, tag) in wanted:
+    for run in runs:
+        for tag in by_run[run]:
+            points = data.get(run, {}).get(tag)
+            if points is not None:
                 out[(run, tag)] = (
                     np.fromiter((p.step for p in points), np.int64, len(points)),
                     np.fromiter((p.value for p in points), np.float64, len(points)),
                     np.fromiter((p.wall_time for p in points), np.float64, len(points)),
                 )
+    return out
+
+
+def _read_batch_grpc(data_provider, experiment_id: str, runs: list[str], tags: list[str]) -> dict | None:
+    """The Rust data server's own ReadScalars answer turned into arrays directly (numpy reads its repeated
+    fields in bulk), or None for any other provider. The public `read_scalars` makes one Python object per
+    point (about 1 us each: 20 s for 20 M points); this is the same request, read ~300x faster."""
+    try:
+        from tensorboard.data import grpc_provider
+        from tensorboard.data.proto import data_provider_pb2
+    except ImportError:
+        return None
+    stub = getattr(data_provider, "_stub", None)
+    translate = getattr(grpc_provider, "_translate_grpc_error", None)
+    if not isinstance(data_provider, grpc_provider.GrpcDataProvider) or stub is None or translate is None:
+        return None
+    request = data_provider_pb2.ReadScalarsRequest(experiment_id=experiment_id)
+    request.plugin_filter.plugin_name = md.SCALARS_PLUGIN
+    request.run_tag_filter.runs.names.extend(sorted(runs))
+    request.run_tag_filter.tags.names.extend(sorted(tags))
+    request.downsample.num_points = ALL_STEPS
+    with translate():
+        response = stub.ReadScalars(request)
+    out = {}
+    for run_entry in response.runs:
+        for tag_entry in run_entry.tags:
+            data = tag_entry.data
+            out[(run_entry.run_name, tag_entry.tag_name)] = (
+                np.array(data.step, dtype=np.int64),
+                np.array(data.value, dtype=np.float64),
+                np.array(data.wall_time, dtype=np.float64),
+            )
     return out
 
 
@@ -189,7 +246,7 @@ def build_rows(
         row["sources"].append(item["source"] or "log_config")
         row["files"] = item["files"]
 
-    missing, versions = [], {}
+    missing, versions, sizes = [], {}, {}
     for run, tags in scalars.items():
         owner = folded.get(run, run)
         for tag, series in tags.items():
@@ -199,9 +256,10 @@ def build_rows(
             versions[(run, tag)] = version
             if summary is None:
                 missing.append((run, tag))
+                sizes[(run, tag)] = series.max_step + 1
             elif tag not in rows[owner]["metrics"] or owner == run:
                 rows[owner]["metrics"][tag] = summary
-    for (run, tag), (steps, values, _) in read_series(data_provider, ctx, experiment_id, missing).items():
+    for (run, tag), (steps, values, _) in read_series(data_provider, ctx, experiment_id, missing, sizes).items():
         version = versions[(run, tag)]
         summary = summarize(steps, values, direction=version[3], last_n=last_n)
         cache.put((experiment_id, run, tag), version, summary)
