@@ -159,7 +159,7 @@ def _tags(run_dir):
     from tests.integrations.conftest import Run
 
     run = Run(run_dir)
-    return {name: run.plugin_tags(name) for name in ("tbs_predictions", "tbs_attention", "tbs_tokens", "tbs_landscape")}
+    return {name: run.plugin_tags(name) for name in ("tbs_predictions", "tbs_attention", "tbs_tokens", "tbs_landscape", "tbs_layers")}
 
 
 def test_callbacks_preset_for_a_wrapped_bert_classifier(tmp_path, caplog):
@@ -183,6 +183,7 @@ def test_callbacks_preset_for_a_wrapped_bert_classifier(tmp_path, caplog):
     assert "LandscapeCallback('landscape'): 0 runs" in caplog.text and "1 skipped over budget" in caplog.text
     tags = _tags(trainer.logger.log_dir)
     assert tags["tbs_predictions"] == ["val"] and tags["tbs_landscape"] == []
+    assert tags["tbs_layers"] == ["layers"] and "+ LayerMonitorCallback: every model has layers" in caplog.text
     assert "attention" in tags["tbs_attention"]
 
 
