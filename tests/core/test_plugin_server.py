@@ -63,6 +63,11 @@ BAD_QUERIES = [
     ("record", 400), ("record?run=small&tag=val", 400), ("record?run=small&step=1", 400),
     ("record?tag=val&step=1", 400), ("record?run=small&tag=val&step=abc", 400),
     ("record?run=small&tag=val&step=-1", 400), ("record?run=small&tag=val&step=1.5", 400),
+    # int() takes all of these: a space, plus sign, underscore, fullwidth and Arabic-Indic digits, minus zero
+    ("record?run=small&tag=val&step=%201", 400), ("record?run=small&tag=val&step=%2B1", 400),
+    ("record?run=small&tag=val&step=1_0", 400), ("record?run=small&tag=val&step=%EF%BC%91", 400),
+    ("record?run=small&tag=val&step=%D9%A1", 400), ("record?run=small&tag=val&step=-0", 400),
+    ("examples?run=small&tag=val&step=1&true=%2B0&pred=0", 400),
     ("record?run=small&tag=val&step=99999999999999999999999", 404),
     ("record?run=nope&tag=val&step=1", 404), ("record?run=small&tag=nope&step=1", 404),
     ("record?run=small&tag=val&step=100000", 404), ("record?run=..%2F..&tag=val&step=1", 404),
