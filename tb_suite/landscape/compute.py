@@ -445,6 +445,10 @@ def _check_model(model: Any) -> None:
         raise ValueError("model has no parameters")
 
 
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
 def _check_call(model, loss_fn, max_batches, eval_mode, vectorize, chunk) -> None:
     """The arguments every slice takes; checked before any work."""
     _check_model(model)
@@ -459,9 +463,8 @@ def _check_call(model, loss_fn, max_batches, eval_mode, vectorize, chunk) -> Non
     check_int(chunk, "chunk", minimum=1, maximum=MAX_CHUNK, hint=_LIMITS)
 
 
-def _make_evaluator(model, loss_fn, data, max_batches, base, directions, vectorize, chunk) -> _Evaluator:
+def _make_evaluator(model, loss_fn, batches, base, directions, vectorize, chunk) -> _Evaluator:
     device = next(iter(base.values())).device
-    batches = _batches(data, max_batches, device)
     if vectorize is None:
         vectorize = device.type == "cuda"
     return _Evaluator(model, loss_fn, batches, base, directions, vectorize=bool(vectorize), chunk=chunk)
@@ -639,8 +642,9 @@ def linear(model: nn.Module, loss_fn: Callable | None, data: Any, *, end: Any, s
     end_t = _as_tensors(end, names, live, "end")
     direction = {k: end_t[k] - start_t[k] for k in names}
     alphas = np.linspace(lo, hi, n)
+    batches = _batches(data, max_batches, _device(model))
     with _preserved(model, eval_mode=eval_mode):
-        evaluator = _make_evaluator(model, loss_fn, data, max_batches, start_t, [direction], vectorize, chunk)
+        evaluator = _make_evaluator(model, loss_fn, batches, start_t, [direction], vectorize, chunk)
         losses = evaluator(alphas[:, None])
     return LineSlice(alphas, _finite(losses, lambda i: f"alpha={alphas[i]:g}"))
 
@@ -720,13 +724,14 @@ def axis(model: nn.Module, loss_fn: Callable | None, data: Any, *, params: Seque
     values = np.array([float(params_now[name].detach().reshape(-1)[flat]) for _, name, flat in resolved])
     # every row moves one element from the centre, never from where an earlier row left its tensor
     centre = {name: params_now[name].detach().clone() for _, name, _ in resolved}
+    batches = _batches(data, max_batches, _device(model))  # once: an iterator of batches serves every row
     with _preserved(model, eval_mode=eval_mode):
         center = None
         for row, (display, name, flat) in enumerate(resolved):
             onehot = torch.zeros_like(centre[name])
             onehot.view(-1)[flat] = 1
-            evaluator = _make_evaluator(model, loss_fn, data, max_batches, {name: centre[name]}, [{name: onehot}],
-                                        vectorize, chunk)
+            evaluator = _make_evaluator(model, loss_fn, batches, {name: centre[name]}, [{name: onehot}], vectorize,
+                                        chunk)
             losses[row] = _finite(evaluator(offsets[:, None]), lambda i: f"{display} offset {offsets[i]:g}")
             if center is None:
                 center = float(evaluator(np.zeros((1, 1)))[0])
@@ -776,6 +781,7 @@ def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 
     params = _trainable(model)
     if trajectory is not None:
         trajectory = _checkpoints(trajectory, list(params), params, "trajectory")
+    batches = _batches(data, max_batches, _device(model))
     center = {n: p.detach().clone() for n, p in params.items()}
     if directions is None:
         dirs = random_directions(model, seed=seed, normalization=normalization, ignore=ignore)
@@ -791,7 +797,7 @@ def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 
     xx, yy = np.meshgrid(coords, coords)  # row i = ys[i], column j = xs[j]
     points = np.stack([xx.ravel(), yy.ravel()], axis=1)
     with _preserved(model, eval_mode=eval_mode):
-        evaluator = _make_evaluator(model, loss_fn, data, max_batches, center, dirs, vectorize, chunk)
+        evaluator = _make_evaluator(model, loss_fn, batches, center, dirs, vectorize, chunk)
         losses = evaluator(points)
         center_loss = float(evaluator(np.zeros((1, 2)))[0])
     losses = _finite(losses, lambda i: f"plane point (x={points[i, 0]:g}, y={points[i, 1]:g})")

@@ -64,3 +64,14 @@ def test_every_row_matches_a_direct_evaluation_at_every_point(make, shape, param
         np.testing.assert_allclose(sl.losses[row], ref, atol=2e-6, err_msg=display)
         # the centre column is the centre loss in every row
         assert sl.losses[row, 2] == pytest.approx(centre, abs=1e-6), display
+
+
+def test_an_iterator_of_batches_serves_every_row():
+    model = mlp_4_5_2()
+    x, y = data(16, (4,), classes=2)
+    batches = [(x[:6], y[:6]), (x[6:], y[6:])]
+    sl = compute.axis(model, F.cross_entropy, iter(batches), params=["0.bias[1]", "2.bias[0]"], n=3)
+    for row, display in enumerate(sl.names):
+        name, index = _parse(display)
+        ref = direct(model, (x, y), name, index, sl.offsets)
+        np.testing.assert_allclose(sl.losses[row], ref, atol=2e-6, err_msg=display)
