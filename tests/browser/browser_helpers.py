@@ -113,3 +113,29 @@ def screenshot(page, name: str, locator=None) -> None:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
     (locator or page).screenshot(path=str(Path(folder) / f"{name}.png"), **({} if locator else {"full_page": True}))
+
+
+def download_png(page, button):
+    """Clicks `button` (a locator) and returns the downloaded PNG as a Pillow image (mode kept)."""
+    from PIL import Image
+
+    with page.expect_download() as download:
+        button.click()
+    with open(download.value.path(), "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    image = Image.open(download.value.path())
+    image.load()
+    return image
+
+
+def hex_rgb(color: str) -> tuple[int, int, int]:
+    color = color.lstrip("#")
+    return tuple(int(color[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def count_near(image, rgb, box=None, tolerance: int = 12) -> int:
+    """Pixels of `image` (inside `box` = (left, top, right, bottom)) within `tolerance` of `rgb` per channel."""
+    import numpy as np
+
+    pixels = np.asarray(image.convert("RGB").crop(box) if box else image.convert("RGB")).astype(int)
+    return int((np.abs(pixels - np.array(rgb)).max(axis=-1) <= tolerance).sum())

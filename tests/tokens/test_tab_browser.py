@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tests.browser.browser_helpers import count_near, download_png
 from tests.conftest import wait_for
 from tests.tokens.helpers import WORDS, write_lm_run
 
@@ -49,3 +50,9 @@ def test_strip_hover_and_step_change(tmp_path, tensorboard_server, page):
     page.get_by_test_id("token-history").wait_for(timeout=10000)
     page.get_by_test_id("loss-chart").locator("canvas").first.wait_for(timeout=10000)
     page.screenshot(path=str(tmp_path / "tokens_tab.png"), full_page=True)
+
+    # Issue 12 item 3: the Tokens charts export as figures: opaque, titled, with the run in the legend.
+    figure = download_png(page, page.get_by_test_id("export-png-loss-chart"))
+    assert figure.getchannel("A").getextrema() == (255, 255) and figure.convert("RGB").getpixel((2, 2)) == (255, 255, 255)
+    assert count_near(figure, (32, 33, 36), (0, 24, figure.width, 72), tolerance=40) > 30  # the title
+    assert count_near(figure, (0x42, 0x50, 0x66), (0, figure.height - 60, figure.width, figure.height), tolerance=8) > 20

@@ -2,25 +2,16 @@
  * Canvas heatmap: one ImageData pixel per cell on an offscreen canvas, scaled onto the visible one
  * without smoothing, so a 1000x1000 grid costs one pass over the values. Zoom (wheel) and pan (drag)
  * only re-scale that offscreen canvas. Labels thin out to stay legible; hover and selection are
- * overlay boxes, so moving the mouse never redraws.
+ * overlay boxes, so moving the mouse never redraws. A colour bar explains the scale; with an
+ * `exportTitle` the heatmap exports itself as a PNG figure (title, grid, colour bar, caption).
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type MouseEvent, type WheelEvent } from "react";
-import { colormapLut, lutIndex, textColorOn, type ColormapName } from "./colormaps";
+import { colormapLut, type ColormapName } from "./colormaps";
+import { ExportPngButton } from "./ExportPngButton";
+import { EXPORT_SCALE, figureColors, safeFilename, type FigureColors } from "./exportPng";
 import { formatMs, formatValue } from "./format";
-import {
-  FULL_VIEW,
-  cellAt,
-  clampView,
-  fillCellPixels,
-  finiteRange,
-  packLut,
-  packRgba,
-  thinLabels,
-  zoomAt,
-  type HeatmapLayout,
-  type HeatmapView,
-} from "./heatmapMath";
-import { cssVar } from "./theme";
+import { FULL_VIEW, cellAt, clampView, fillCellPixels, finiteRange, packLut, packRgba, zoomAt, type HeatmapLayout, type HeatmapView } from "./heatmapMath";
+import { paintHeatmap, type ColorBarSpec, type HeatmapPaint } from "./heatmapPaint";
 import { useDarkMode } from "./useDarkMode";
 
 export interface HeatmapProps {
@@ -45,35 +36,21 @@ export interface HeatmapProps {
   /** Called after each draw with the time the draw took (ms). */
   onDrawn?: (drawMs: number) => void;
   canvasRef?: (canvas: HTMLCanvasElement | null) => void;
+  /** The colour bar right of the grid (default: titled "value"); null for none. */
+  colorBar?: ColorBarSpec | null;
+  /** A line under the grid, e.g. what a diverging scale's signs mean. */
+  caption?: string;
+  /** With a title (run, tag, step), the heatmap has its own PNG export button (`exportTestId`). */
+  exportTitle?: string;
+  exportFilename?: string;
+  exportTestId?: string;
 }
 
-const FONT = "11px sans-serif";
-const LABEL_GAP = 14;
-const MAX_LABEL_PX = 150;
-const CELL_TEXT_MIN_W = 30;
-const CELL_TEXT_MIN_H = 15;
 /** Zoom stops when about this many cells are visible. */
 const MIN_VISIBLE_CELLS = 4;
 /** Mouse travel (px) that turns a press into a pan instead of a click. */
 const DRAG_THRESHOLD = 4;
-
-function truncate(ctx: CanvasRenderingContext2D, text: string, maxWidth: number): string {
-  if (ctx.measureText(text).width <= maxWidth) return text;
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (ctx.measureText(text.slice(0, mid) + "…").width <= maxWidth) lo = mid;
-    else hi = mid - 1;
-  }
-  return text.slice(0, lo) + "…";
-}
-
-function labelWidth(ctx: CanvasRenderingContext2D, labels: readonly string[], shown: number[]): number {
-  let w = 0;
-  for (const i of shown) w = Math.max(w, ctx.measureText(labels[i] ?? "").width);
-  return Math.min(MAX_LABEL_PX, Math.ceil(w)) + 6;
-}
+const DEFAULT_COLOR_BAR: ColorBarSpec = { title: "value" };
 
 export function Heatmap(props: HeatmapProps) {
   const { rows, cols, values, rowLabels, colLabels, colormap = "viridis", onDrawn, canvasRef } = props;
@@ -126,98 +103,34 @@ export function Heatmap(props: HeatmapProps) {
     fillMs.current = performance.now() - t0;
   }, [values, rows, cols, colormap, lo, hi, dark]);
 
+  const colorBar = props.colorBar === undefined ? DEFAULT_COLOR_BAR : props.colorBar;
+  const paintParams = (colors: FigureColors, dpr: number): HeatmapPaint => ({
+    rows,
+    cols,
+    values,
+    rowLabels,
+    colLabels,
+    rowTitle: props.rowTitle,
+    colTitle: props.colTitle,
+    colormap,
+    lo,
+    hi,
+    width,
+    maxSize: props.maxSize ?? 720,
+    view,
+    formatCell: props.formatCell ?? formatValue,
+    colorBar,
+    caption: props.caption,
+    colors,
+    dpr,
+  });
+
   useLayoutEffect(() => {
     const el = canvas.current;
     const cells = offscreen.current;
     if (!el || !cells || width === 0 || rows === 0 || cols === 0) return;
     const t0 = performance.now();
-    const ctx = el.getContext("2d")!;
-    const dpr = window.devicePixelRatio || 1;
-    const fg = cssVar("--tbs-fg", dark ? "#e8eaed" : "#202124");
-    const muted = cssVar("--tbs-muted", "#5f6368");
-    const bg = cssVar("--tbs-bg", dark ? "#202124" : "#ffffff");
-    const maxSize = props.maxSize ?? 720;
-    const spanR = rows / view.zoom;
-    const spanC = cols / view.zoom;
-    ctx.font = FONT;
-
-    // Margins from a first guess of the cell size (labels are thinned by that size).
-    const guessCell = Math.max(50, Math.min(maxSize, width - 200)) / Math.max(spanR, spanC);
-    const rowGuess = thinLabels(view.row0, view.row0 + spanR, guessCell, LABEL_GAP);
-    const colGuess = thinLabels(view.col0, view.col0 + spanC, guessCell, LABEL_GAP);
-    const left = labelWidth(ctx, rowLabels, rowGuess) + (props.rowTitle ? LABEL_GAP + 4 : 0);
-    const bottom = labelWidth(ctx, colLabels, colGuess) + (props.colTitle ? LABEL_GAP + 4 : 0);
-    const top = 8;
-    const side = Math.max(50, Math.min(maxSize, width - left - 12));
-    const cell = side / Math.max(spanR, spanC);
-    const plotW = cell * spanC;
-    const plotH = cell * spanR;
-    const cssW = Math.ceil(left + plotW + 12);
-    const cssH = Math.ceil(top + plotH + bottom);
-    el.width = Math.round(cssW * dpr);
-    el.height = Math.round(cssH * dpr);
-    el.style.width = `${cssW}px`;
-    el.style.height = `${cssH}px`;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = bg;
-    ctx.fillRect(0, 0, cssW, cssH);
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(cells, view.col0, view.row0, spanC, spanR, left, top, plotW, plotH);
-
-    const r0 = Math.floor(view.row0);
-    const c0 = Math.floor(view.col0);
-    const r1 = Math.min(rows, Math.ceil(view.row0 + spanR));
-    const c1 = Math.min(cols, Math.ceil(view.col0 + spanC));
-    const x = (c: number) => left + (c - view.col0) * cell;
-    const y = (r: number) => top + (r - view.row0) * cell;
-    ctx.font = FONT;
-    if (cell >= CELL_TEXT_MIN_W && cell >= CELL_TEXT_MIN_H) {
-      const lut = colormapLut(colormap);
-      const format = props.formatCell ?? formatValue;
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(left, top, plotW, plotH);
-      ctx.clip();
-      ctx.textAlign = "center";
-      ctx.textBaseline = "middle";
-      for (let r = r0; r < r1; r++) {
-        for (let c = c0; c < c1; c++) {
-          const v = values[r * cols + c];
-          const k = lutIndex(v, lo, hi);
-          ctx.fillStyle = k < 0 ? fg : textColorOn(lut, k);
-          ctx.fillText(truncate(ctx, format(v), cell - 4), x(c + 0.5), y(r + 0.5));
-        }
-      }
-      ctx.restore();
-    }
-
-    ctx.fillStyle = fg;
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const r of thinLabels(view.row0, view.row0 + spanR, cell, LABEL_GAP)) {
-      if (y(r + 0.5) > top + plotH) continue;
-      ctx.fillText(truncate(ctx, rowLabels[r] ?? String(r), MAX_LABEL_PX), left - 4, y(r + 0.5));
-    }
-    for (const c of thinLabels(view.col0, view.col0 + spanC, cell, LABEL_GAP)) {
-      if (x(c + 0.5) > left + plotW) continue;
-      ctx.save();
-      ctx.translate(x(c + 0.5), top + plotH + 4);
-      ctx.rotate(-Math.PI / 2);
-      ctx.fillText(truncate(ctx, colLabels[c] ?? String(c), MAX_LABEL_PX), 0, 0);
-      ctx.restore();
-    }
-    ctx.fillStyle = muted;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    if (props.colTitle) ctx.fillText(props.colTitle, left + plotW / 2, cssH - LABEL_GAP);
-    if (props.rowTitle) {
-      ctx.save();
-      ctx.translate(2, top + plotH / 2);
-      ctx.rotate(-Math.PI / 2);
-      ctx.fillText(props.rowTitle, 0, 0);
-      ctx.restore();
-    }
-    const next: HeatmapLayout = { left, top, cellW: cell, cellH: cell, rows, cols, row0: view.row0, col0: view.col0, plotW, plotH };
+    const next = paintHeatmap(el, cells, paintParams(figureColors("theme"), window.devicePixelRatio || 1));
     setLayout(next);
     // Geometry for tests and benchmarks (to hover a given cell).
     el.dataset.layout = JSON.stringify(next);
@@ -225,8 +138,18 @@ export function Heatmap(props: HeatmapProps) {
     fillMs.current = 0;
     el.dataset.drawMs = formatMs(drawMs);
     onDrawn?.(drawMs);
-    // Titles and formatCell come with the data they describe.
-  }, [values, rows, cols, rowLabels, colLabels, colormap, lo, hi, width, dark, view, props.maxSize]);
+    // Titles, formatCell, the colour bar and the caption come with the data they describe.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [values, rows, cols, rowLabels, colLabels, colormap, lo, hi, width, dark, view, props.maxSize, props.caption]);
+
+  /** The heatmap drawn afresh in `colors` (PNG export on another background), at 2x. */
+  const renderFor = (colors: FigureColors): HTMLCanvasElement | null => {
+    const cells = offscreen.current;
+    if (!cells || width === 0 || rows === 0 || cols === 0) return null;
+    const out = document.createElement("canvas");
+    paintHeatmap(out, cells, paintParams(colors, EXPORT_SCALE));
+    return out;
+  };
 
   const point = (e: MouseEvent<HTMLCanvasElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();
@@ -318,6 +241,17 @@ export function Heatmap(props: HeatmapProps) {
 
   const valid = hover && hover.row < rows && hover.col < cols;
   return (
+    <>
+    {props.exportTitle !== undefined && (
+      <div className="tbs-row tbs-heatmap-tools">
+        <ExportPngButton
+          render={renderFor}
+          title={props.exportTitle}
+          filename={props.exportFilename ?? safeFilename(props.exportTitle)}
+          testId={props.exportTestId}
+        />
+      </div>
+    )}
     <div className="tbs-heatmap" ref={wrapRef}>
       <canvas
         ref={setCanvas}
@@ -356,5 +290,6 @@ export function Heatmap(props: HeatmapProps) {
         </div>
       )}
     </div>
+    </>
   );
 }

@@ -1,13 +1,16 @@
 /**
  * Line chart on uPlot for series that do not share x values (ROC / PR curves, per-run lines):
  * uPlot's mode 2 takes one [xs, ys] pair per series. Drag zooms (x and y), double-click resets.
- * The legend and hover readout are ours, so legend entries can carry extra text (AUC, AP).
+ * The legend and hover readout are ours, so legend entries can carry extra text (AUC, AP) and show
+ * each series' dash; the legend lists every series (scrolling when long). Every chart has a PNG
+ * export: the chart redrawn on the chosen background, with its title and complete legend.
  */
 import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
+import { ExportPngButton } from "./ExportPngButton";
+import { figureColors, safeFilename, type FigureColors, type LegendItem } from "./exportPng";
 import { formatValue } from "./format";
 import { nearestIndex } from "./nearest";
-import { cssVar } from "./theme";
 import { useDarkMode } from "./useDarkMode";
 
 export interface LineSeries {
@@ -28,13 +31,23 @@ export interface LineChartProps {
   yRange?: [number, number];
   height?: number;
   testId?: string;
-  /** Receives the uPlot instance (for PNG export of `u.ctx.canvas`). */
+  /** Receives the uPlot instance. */
   onChart?: (chart: uPlot | null) => void;
+  /** Title of the exported figure (run, tag, step); default "<y> vs <x>". */
+  title?: string;
+  /** File name of the export (default from the title). */
+  filename?: string;
+  /** False hides the PNG export button. */
+  exportable?: boolean;
+  /** A line above the legend, also in the export (e.g. "micro AUC 0.95 · macro AUC 0.94"). */
+  legendSummary?: string;
+  /** Series left out of the legend by label (guides such as a chance diagonal still get an entry when listed). */
+  hideFromLegend?: (series: LineSeries) => boolean;
 }
 
-function buildOptions(props: LineChartProps, width: number): uPlot.Options {
-  const fg = cssVar("--tbs-fg", "#202124");
-  const grid = cssVar("--tbs-grid", "rgba(0,0,0,0.08)");
+function buildOptions(props: LineChartProps, width: number, colors: FigureColors): uPlot.Options {
+  const fg = colors.fg;
+  const grid = colors.grid;
   const axis = (label: string): uPlot.Axis => ({
     label,
     stroke: fg,
@@ -94,7 +107,7 @@ export function LineChart(props: LineChartProps) {
     const el = host.current;
     // uPlot's mode 2 needs at least one series: with none there is nothing to draw.
     if (!el || width === 0 || props.series.length === 0) return;
-    const opts = buildOptions(props, width);
+    const opts = buildOptions(props, width, figureColors("theme"));
     opts.hooks = {
       setCursor: [
         (u) => {
@@ -113,9 +126,7 @@ export function LineChart(props: LineChartProps) {
         },
       ],
     };
-    // uPlot's mode 2 data: a null placeholder, then [xs, ys] per series (typed arrays are fine).
-    const data = [null, ...props.series.map((s) => [s.x, s.y])] as unknown as uPlot.AlignedData;
-    const u = new uPlot(opts, data, el);
+    const u = new uPlot(opts, chartData(props.series), el);
     chart.current = u;
     onChart?.(u);
     return () => {
@@ -129,19 +140,80 @@ export function LineChart(props: LineChartProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.series, width, dark, xLo, xHi, yLo, yHi]);
 
+  const legend = legendItems(props);
+  /** The chart redrawn in `colors` at 2x, for the PNG export. */
+  const renderFor = async (colors: FigureColors): Promise<HTMLCanvasElement | null> => {
+    if (width === 0 || props.series.length === 0) return null;
+    const box = document.createElement("div");
+    box.style.cssText = "position:absolute;left:-10000px;top:0";
+    document.body.appendChild(box);
+    const opts = buildOptions(props, width, colors);
+    const u = new uPlot(opts, chartData(props.series), box);
+    // uPlot draws in a microtask after construction; a frame later the canvas holds the chart.
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    const out = document.createElement("canvas");
+    const src = u.ctx.canvas;
+    out.width = src.width;
+    out.height = src.height;
+    // uPlot draws at the page's pixel ratio (a global it reads from the screen).
+    out.style.width = `${src.width / uPlot.pxRatio}px`;
+    out.style.height = `${src.height / uPlot.pxRatio}px`;
+    out.getContext("2d")!.drawImage(src, 0, 0);
+    u.destroy();
+    box.remove();
+    return out;
+  };
+  const title = props.title ?? `${props.yLabel} vs ${props.xLabel}`;
+  const summaryItem: LegendItem[] = (props.legendSummary ? props.legendSummary.split(" · ") : []).map((label) => ({ label, color: "transparent" }));
   return (
     <div className="tbs-chart" data-testid={props.testId}>
+      {props.exportable !== false && props.series.length > 0 && (
+        <div className="tbs-chart-tools">
+          <ExportPngButton
+            render={renderFor}
+            title={title}
+            legend={[...summaryItem, ...legend]}
+            filename={props.filename ?? safeFilename(title)}
+            testId={`export-png-${props.testId ?? "chart"}`}
+          />
+        </div>
+      )}
       <div ref={host} />
       <div className="tbs-hover-readout">{readout}</div>
-      <div className="tbs-legend">
-        {props.series.map((s, i) => (
-          <span key={i} title={s.label}>
-            <span className="tbs-swatch" style={{ background: s.color }} />
+      {props.legendSummary && (
+        <div className="tbs-legend-summary" data-testid="legend-summary">
+          {props.legendSummary}
+        </div>
+      )}
+      <div className="tbs-legend" data-testid="legend" data-count={legend.length}>
+        {legend.map((s, i) => (
+          <span key={i} title={s.note ? `${s.label} ${s.note}` : s.label} data-testid="legend-item">
+            <LegendSwatch color={s.color} dash={s.dash} />
             {s.label}
             {s.note && <span className="tbs-muted">{s.note}</span>}
           </span>
         ))}
       </div>
     </div>
+  );
+}
+
+// uPlot's mode 2 data: a null placeholder, then [xs, ys] per series (typed arrays are fine).
+function chartData(series: readonly LineSeries[]): uPlot.AlignedData {
+  return [null, ...series.map((s) => [s.x, s.y])] as unknown as uPlot.AlignedData;
+}
+
+function legendItems(props: LineChartProps): LegendItem[] {
+  return props.series
+    .filter((s) => !props.hideFromLegend?.(s))
+    .map((s) => ({ label: s.label, color: s.color, dash: s.dash, note: s.note }));
+}
+
+/** A short line in the series' colour and dash (so a dashed run reads as dashed in the legend). */
+export function LegendSwatch({ color, dash }: { color: string; dash?: number[] }) {
+  return (
+    <svg className="tbs-legend-swatch" width="22" height="10" aria-hidden="true" data-dash={dash?.join(",") ?? ""}>
+      <line x1="0" y1="5" x2="22" y2="5" stroke={color} strokeWidth="2.5" strokeDasharray={dash?.join(" ")} />
+    </svg>
   );
 }

@@ -49,8 +49,17 @@ html, body { margin: 0; background: var(--tbs-bg); color: var(--tbs-fg);
   color: var(--tbs-tooltip-fg); padding: 6px 8px; border-radius: 4px; font-size: 12px; white-space: pre;
   max-width: 420px; overflow: hidden; text-overflow: ellipsis; }
 .tbs-chart { position: relative; }
-.tbs-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 12px; max-height: 120px; overflow: auto; }
-.tbs-legend span { display: inline-flex; gap: 4px; align-items: center; }
+.tbs-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 12px; max-height: 132px; overflow-y: auto;
+  overscroll-behavior: contain; padding-right: 4px; }
+.tbs-legend > span { display: inline-flex; gap: 4px; align-items: center; white-space: nowrap; }
+.tbs-legend-swatch { flex: none; }
+.tbs-legend-summary { font-size: 12px; font-weight: 500; margin-bottom: 2px; }
+.tbs-chart-tools { display: flex; justify-content: flex-end; }
+.tbs-export { display: inline-flex; }
+.tbs-export button { font-size: 11px; padding: 1px 6px; }
+.tbs-export button + button { border-left: none; border-top-left-radius: 0; border-bottom-left-radius: 0; }
+.tbs-export button:first-child:not(:last-child) { border-top-right-radius: 0; border-bottom-right-radius: 0; }
+.tbs-heatmap-tools { margin-bottom: 4px; }
 .tbs-hover-readout { min-height: 1.4em; font-size: 12px; color: var(--tbs-muted); white-space: pre; }
 .tbs-table { border-collapse: collapse; font-size: 12px; width: 100%; }
 .tbs-table th, .tbs-table td { padding: 3px 8px; border-bottom: 1px solid var(--tbs-border); text-align: right; }

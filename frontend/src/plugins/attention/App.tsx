@@ -4,7 +4,6 @@
 import { useEffect, useMemo, useState } from "react";
 import { COLORMAPS, type ColormapName } from "../../lib/colormaps";
 import { safeFilename } from "../../lib/exportPng";
-import { ExportPngButton } from "../../lib/ExportPngButton";
 import { Heatmap } from "../../lib/Heatmap";
 import { ErrorBox, NumberSelect, Select, StepSlider, indices } from "../../lib/pickers";
 import { pickOr, runsOf } from "../../lib/tagSelection";
@@ -58,7 +57,6 @@ export function AttentionApp() {
   const [playing, setPlaying] = useState(false);
   const [zoom, setZoom] = useState<Region | null>(null);
   const [colormap, setColormap] = useState<ColormapName>("viridis");
-  const [canvas, setCanvas] = useState<HTMLCanvasElement | null>(null);
 
   useEffect(() => {
     if (!playing || live.hidden || steps.length < 2) return;
@@ -228,7 +226,7 @@ export function AttentionApp() {
                   Whole map
                 </button>
               )}
-              <ExportPngButton getCanvas={() => canvas} filename={safeFilename(run, tag, String(step), title)} />
+
             </div>
             {shown && (
               <Heatmap
@@ -243,7 +241,13 @@ export function AttentionApp() {
                 domain={domain}
                 maxSize={640}
                 onCellClick={onCellClick}
-                canvasRef={setCanvas}
+                colorBar={
+                  diff
+                    ? { title: `weight, step ${step} − step ${previous}`, highNote: "red: more now", lowNote: "blue: less now" }
+                    : { title: safeView === "rollout" ? "rollout weight" : "attention weight" }
+                }
+                exportTitle={`${run} · ${tag} · ${title} · step ${step}${diff && previous !== undefined ? ` minus step ${previous}` : ""}`}
+                exportFilename={safeFilename(run, tag, String(step), title)}
               />
             )}
           </div>
@@ -264,7 +268,7 @@ export function AttentionApp() {
       {stats.data && (
         <>
           {statsTags.length > 1 && <Select label="Statistics tag" value={statsTag} options={statsTags} onChange={setStatsTag} />}
-          <StatsPanel data={stats.data} step={step} />
+          <StatsPanel data={stats.data} step={step} source={`${run} · ${statsTag} · `} />
         </>
       )}
     </div>

@@ -53,7 +53,7 @@ function StatGrid(props: { title: string; values: Float32Array; mask: Float32Arr
   );
 }
 
-export function StatsPanel({ data, step }: { data: HeadStats; step: number }) {
+export function StatsPanel({ data, step, source = "" }: { data: HeadStats; step: number; source?: string }) {
   const { layers, heads, steps, stats } = data;
   const size = layers * heads;
   let index = 0;
@@ -93,7 +93,7 @@ export function StatsPanel({ data, step }: { data: HeadStats; step: number }) {
       {Object.entries(curves).map(([name, series]) => (
         <div key={name}>
           <h3>{name} over training (mean over heads)</h3>
-          <LineChart series={series} xLabel="step" yLabel={name} height={200} testId={`curve-${name}`} />
+          <LineChart series={series} xLabel="step" yLabel={name} height={200} testId={`curve-${name}`} title={`${source}${name} over training (mean over heads)`} />
         </div>
       ))}
     </div>

@@ -32,11 +32,16 @@ function useStepRows(tag: string, runs: readonly string[], reload: number) {
   return useEach(tag, runs, reload, async (run, signal): Promise<[string, StepRow[]]> => [run, await loadSteps(run, tag, signal)]);
 }
 
+/** "run_a @ 10, run_b @ 10": the runs and steps a figure shows. */
+function where(loaded: readonly Loaded[]): string {
+  return loaded.map((l) => `${l.run} @ step ${l.step}`).join(", ");
+}
+
 function marker(x: number, lo: number, hi: number, label: string): LineSeries {
   return { label, color: "#9aa0a6", x: [x, x], y: [lo, hi], dash: [4, 4] };
 }
 
-function LineView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, string> }) {
+function LineView({ loaded, colors, tag }: { loaded: Loaded[]; colors: Map<string, string>; tag: string }) {
   // Memoized: LineChart rebuilds its uPlot when the series array changes.
   const series = useMemo((): LineSeries[] => {
     const lo = Math.min(...loaded.map((l) => l.slice.meta.min));
@@ -55,12 +60,12 @@ function LineView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, st
   return (
     <div className="tbs-panel" data-testid="line-view">
       <h3>Loss along start + α·(end − start)</h3>
-      <LineChart series={series} xLabel="α" yLabel="loss" height={320} />
+      <LineChart series={series} xLabel="α" yLabel="loss" height={320} testId="line-chart" title={`${tag} · loss along the line · ${where(loaded)}`} />
     </div>
   );
 }
 
-function AxisView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, string> }) {
+function AxisView({ loaded, colors, tag }: { loaded: Loaded[]; colors: Map<string, string>; tag: string }) {
   const meta: SliceMeta = loaded[0].slice.meta;
   const names = meta.names ?? [];
   // One series list per direction, memoized: LineChart rebuilds its uPlot when the array changes.
@@ -93,7 +98,7 @@ function AxisView({ loaded, colors }: { loaded: Loaded[]; colors: Map<string, st
               {name}
               {layer !== undefined && <span className="tbs-muted"> · {layer || "(root)"}{kind ? ` (${kind})` : ""}</span>}
             </h3>
-            <LineChart series={series} xLabel="offset" yLabel="loss" height={180} />
+            <LineChart series={series} xLabel="offset" yLabel="loss" height={180} testId={`axis-chart-${k}`} title={`${tag} · ${name} · ${where(loaded)}`} />
           </div>
         );
       })}
@@ -159,14 +164,15 @@ export function LandscapeApp() {
           No landscapes logged yet. Use tb_suite.log_slice(writer, tag, tb_suite.landscape.plane(model, loss_fn, batch), step=...).
         </div>
       )}
-      {loaded.length > 0 && type === "linear" && <LineView loaded={loaded} colors={colors} />}
-      {loaded.length > 0 && type === "axis" && <AxisView loaded={loaded} colors={colors} />}
+      {loaded.length > 0 && type === "linear" && <LineView loaded={loaded} colors={colors} tag={tag} />}
+      {loaded.length > 0 && type === "axis" && <AxisView loaded={loaded} colors={colors} tag={tag} />}
       {planes.length > 0 && (
         <div className="tbs-row" style={{ alignItems: "flex-start" }}>
           {planes.map((l) => (
             <PlaneView
               key={l.run}
               title={`${l.run} @ ${l.step}`}
+              exportTitle={`${tag} · ${l.run} @ step ${l.step}`}
               color={runColor(colors, l.run)}
               xs={l.slice.arrays.x}
               ys={l.slice.arrays.y}
@@ -183,7 +189,7 @@ export function LandscapeApp() {
       {progress.some((s) => s.x.length > 1) && (
         <div className="tbs-panel" data-testid="progress">
           <h3>Loss at the model's point over training</h3>
-          <LineChart series={progress} xLabel="step" yLabel="loss" height={160} />
+          <LineChart series={progress} xLabel="step" yLabel="loss" height={160} testId="progress-chart" title={`${tag} · loss at the model's point over training`} />
         </div>
       )}
     </div>

@@ -87,6 +87,7 @@ export function PredictionsApp() {
     [runsWithTag.join("\0"), laterRecords],
   );
 
+  const specSteps = useMemo(() => new Map(specs.map((s) => [s.run, s.step])), [specs]);
   const errors = [live.error, loaded.error, diffA.error, diffB.error, ...(loaded.data?.errors ?? [])];
 
   return (
@@ -142,6 +143,11 @@ export function PredictionsApp() {
               onCellClick={(row, col) => setCell({ row, col })}
               arrivedAt={arrivedAt}
               filename={safeFilename(tag, matrixSpec.run, String(matrixSpec.step), diff ? "diff" : "confusion")}
+              title={
+                diff && baseline
+                  ? `${tag} · confusion (${mode}) · ${diff.a.run} @ step ${diff.a.step} minus ${diff.b.run} @ step ${diff.b.step}`
+                  : `${tag} · confusion (${mode}) · ${matrixSpec.run} @ step ${matrixSpec.step}`
+              }
             />
             {cell && cell.row < matrixRecord.numClasses && cell.col < matrixRecord.numClasses && (
               <ExamplesPanel
@@ -158,7 +164,7 @@ export function PredictionsApp() {
           {laterRecord?.meta.kind === "scores" && laterRecords && (
             <>
               <ClassSelector classNames={laterRecord.classNames} choice={classChoice} onChange={setClassChoice} />
-              <CurvesPanel runs={curveRuns} records={laterRecords} classes={classes} tag={tag} />
+              <CurvesPanel runs={curveRuns} records={laterRecords} classes={classes} tag={tag} steps={specSteps} />
             </>
           )}
           {laterRecord && (

@@ -1,9 +1,9 @@
 /** The confusion-matrix heatmap: raw or normalized, or the difference of two records. */
 import { useCallback, useMemo, useRef } from "react";
 import type { ColormapName } from "../../lib/colormaps";
-import { ExportPngButton } from "../../lib/ExportPngButton";
 import { formatMs, formatPercent, formatValue } from "../../lib/format";
 import { Heatmap } from "../../lib/Heatmap";
+import type { ColorBarSpec } from "../../lib/heatmapPaint";
 import { colSums, difference, maxAbs, normalize, rowSums, type NormMode } from "./confusion";
 import type { PredRecord } from "./record";
 
@@ -18,6 +18,23 @@ export interface ConfusionPanelProps {
   /** performance.now() when `record` arrived; the first draw after it reports the delay. */
   arrivedAt: number;
   filename: string;
+  /** Title of the exported figure (tag, run, step). */
+  title: string;
+}
+
+const SCALE_TITLES: Record<NormMode, string> = {
+  raw: "count",
+  row: "share of the true class (recall on the diagonal)",
+  col: "share of the predicted class (precision on the diagonal)",
+};
+
+/** The colour bar of the matrix; in diff mode a diverging one that says which sign is better where. */
+export function confusionColorBar(mode: NormMode, diffing: boolean): { colorBar: ColorBarSpec; caption?: string } {
+  if (!diffing) return { colorBar: { title: SCALE_TITLES[mode] } };
+  return {
+    colorBar: { title: `A − B (${mode === "raw" ? "count" : "share"})`, highNote: "red: A more", lowNote: "blue: A fewer" },
+    caption: "Diagonal (correct): red, more, is better. Off the diagonal (errors): blue, fewer, is better.",
+  };
 }
 
 export function ConfusionPanel(props: ConfusionPanelProps) {
@@ -74,10 +91,7 @@ export function ConfusionPanel(props: ConfusionPanelProps) {
 
   return (
     <div style={{ flex: "1 1 560px", minWidth: 320 }}>
-      <div className="tbs-row">
-        <ExportPngButton getCanvas={() => canvas.current} filename={props.filename} />
-        <span className="tbs-muted">click a cell for its examples · wheel: zoom · drag: pan · double-click: reset</span>
-      </div>
+      <div className="tbs-muted">click a cell for its examples · wheel: zoom · drag: pan · double-click: reset</div>
       {diffError && <div className="tbs-error">{diffError}</div>}
       <Heatmap
         rows={C}
@@ -95,6 +109,9 @@ export function ConfusionPanel(props: ConfusionPanelProps) {
         selected={props.selected}
         onDrawn={onDrawn}
         canvasRef={(el) => (canvas.current = el)}
+        {...confusionColorBar(mode, diffing)}
+        exportTitle={props.title}
+        exportFilename={props.filename}
       />
     </div>
   );

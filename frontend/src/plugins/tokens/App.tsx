@@ -140,11 +140,11 @@ export function TokensApp() {
         <TokenSparklines
           histories={pinnedHistory.data}
           colors={colors}
-          title={`${pinned.run} · sequence ${pinned.seq} · token ${pinned.pos} (${pinnedText})`}
+          title={`${tag} · ${pinned.run} · sequence ${pinned.seq} · token ${pinned.pos} (${pinnedText})`}
         />
       )}
       {!pinned && runsWithTag.length > 0 && <div className="tbs-muted">Click a token to follow its prediction across steps.</div>}
-      {histories.data && <LossCharts histories={histories.data} colors={colors} />}
+      {histories.data && <LossCharts histories={histories.data} colors={colors} tag={tag} />}
     </div>
   );
 }

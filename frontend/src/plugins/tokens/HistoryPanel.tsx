@@ -37,7 +37,7 @@ function extent(series: readonly LineSeries[], axis: "x" | "y", floor?: number):
   return hi > lo ? [lo, hi] : [lo - 1, hi + 1];
 }
 
-export function LossCharts({ histories, colors }: { histories: Histories | null; colors: Map<string, string> }) {
+export function LossCharts({ histories, colors, tag }: { histories: Histories | null; colors: Map<string, string>; tag: string }) {
   const loss = useSeries(histories, colors, (h) => h.loss);
   const perplexity = useSeries(histories, colors, (h) => h.perplexity);
   if (loss.length === 0) return null; // uPlot's mode 2 needs at least one series
@@ -45,7 +45,7 @@ export function LossCharts({ histories, colors }: { histories: Histories | null;
     <div className="tbs-row" style={{ alignItems: "flex-start" }}>
       <div className="tbs-panel" style={{ flex: 1, minWidth: 320 }}>
         <h3>Loss (mean over the logged tokens)</h3>
-        <LineChart series={loss} xLabel="step" yLabel="loss" xRange={extent(loss, "x")} yRange={extent(loss, "y", 0)} height={180} testId="loss-chart" />
+        <LineChart series={loss} xLabel="step" yLabel="loss" xRange={extent(loss, "x")} yRange={extent(loss, "y", 0)} height={180} testId="loss-chart" title={`${tag} · loss per step`} />
       </div>
       <div className="tbs-panel" style={{ flex: 1, minWidth: 320 }}>
         <h3>Perplexity</h3>
@@ -57,6 +57,7 @@ export function LossCharts({ histories, colors }: { histories: Histories | null;
           yRange={extent(perplexity, "y", 1)}
           height={180}
           testId="perplexity-chart"
+          title={`${tag} · perplexity per step`}
         />
       </div>
     </div>
@@ -72,10 +73,10 @@ export function TokenSparklines(props: { histories: Histories | null; colors: Ma
       <h3>{props.title} across steps</h3>
       <div className="tbs-row" style={{ alignItems: "flex-start" }}>
         <div style={{ flex: 1, minWidth: 260 }}>
-          <LineChart series={prob} xLabel="step" yLabel="target p" xRange={extent(prob, "x")} yRange={[0, 1]} height={150} testId="target-prob-chart" />
+          <LineChart series={prob} xLabel="step" yLabel="target p" xRange={extent(prob, "x")} yRange={[0, 1]} height={150} testId="target-prob-chart" title={`${props.title} · target probability`} />
         </div>
         <div style={{ flex: 1, minWidth: 260 }}>
-          <LineChart series={entropy} xLabel="step" yLabel="entropy" xRange={extent(entropy, "x")} yRange={extent(entropy, "y", 0)} height={150} testId="entropy-chart" />
+          <LineChart series={entropy} xLabel="step" yLabel="entropy" xRange={extent(entropy, "x")} yRange={extent(entropy, "y", 0)} height={150} testId="entropy-chart" title={`${props.title} · entropy`} />
         </div>
       </div>
     </div>
