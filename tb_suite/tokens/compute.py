@@ -1,8 +1,8 @@
 """Per-position next-token statistics from logits, on the logits' device, in float32, chunked over positions.
 
 Only reductions leave this module: top-k ids and probabilities, entropy, the target's loss and rank. The
-full softmax of a chunk of rows lives in cache-sized buffers, so extra memory stays bounded however large
-the logits are.
+full-vocabulary temporaries of a chunk of rows (x - max and its exp) live in cache-sized buffers, so extra
+memory stays bounded however large the logits are.
 """
 
 from __future__ import annotations
