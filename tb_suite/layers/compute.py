@@ -19,57 +19,87 @@ _SIGMOID_LIKE = ("Sigmoid", "Hardsigmoid")
 _TANH_LIKE = ("Tanh", "Hardtanh")
 
 
+HISTOGRAM_SAMPLE = 1 << 16  # histograms are of an evenly strided sample of at most this many values
+
+
+def histogram_sample(x: torch.Tensor) -> torch.Tensor:
+    """Every k-th value of the flat `x`, k the smallest stride leaving at most `HISTOGRAM_SAMPLE` values."""
+    stride = -(-x.numel() // HISTOGRAM_SAMPLE)
+    return x if stride <= 1 else x[::stride]
+
+
 def tensor_row(values: torch.Tensor, bins: int, *, masked: bool | None = None) -> torch.Tensor:
     """`[count, mean, std, min, max, norm, mean |x|, max |x|, nonfinite]` over the finite values of
-    `values` (population std; NaN when none is finite), then `bins` histogram fractions (edges as
-    `analysis.histogram_edges(min, max, bins)`).
+    `values` (population std; NaN when none is finite), then `bins` histogram fractions of the finite
+    values of `histogram_sample(values)` (edges as `analysis.histogram_edges(min, max, bins)` of the
+    sample's min and max, which are the tensor's up to a strided sample of more than 2**16 values).
 
     `masked` (default: on every device but the CPU) computes with NaN/Inf masked in place instead of
-    dropped, which never synchronises with the host.
+    dropped, which never synchronises with the host; the CPU path uses fused reductions only.
     """
     x = values.detach().reshape(-1)
     if x.dtype != torch.float32:
         x = x.float()
     if masked is None:
         masked = x.device.type != "cpu"
-    nan = torch.tensor(float("nan"), device=x.device)
     if masked:
-        finite = torch.isfinite(x)
-        n = finite.sum().float()
-        safe = torch.where(finite, x, 0.0)
-        mean = safe.sum() / n
-        std = (torch.where(finite, x - mean, 0.0).square().sum() / n).sqrt()
-        lo = torch.where(finite, x, float("inf")).amin() if x.numel() else nan
-        hi = torch.where(finite, x, float("-inf")).amax() if x.numel() else nan
-        norm = torch.linalg.vector_norm(safe)
-        absolute = safe.abs()
-        mean_abs = absolute.sum() / n
-        max_abs = absolute.amax() if x.numel() else nan
-        some = n > 0
-        lo, hi, max_abs, norm = (torch.where(some, v, nan) for v in (lo, hi, max_abs, norm))
-        hist = _histogram_masked(safe, finite, lo, hi, bins) / n
-        head = torch.stack([n, mean, std, lo, hi, norm, mean_abs, max_abs, x.numel() - n])
-        return torch.cat([head, hist])
-    finite_count = int(torch.isfinite(x).sum()) if x.numel() else 0
-    nonfinite = x.numel() - finite_count
-    if nonfinite:
-        x = x[torch.isfinite(x)]
-    if finite_count == 0:
-        row = torch.full((TENSOR_COLUMNS + bins,), float("nan"), device=x.device)
-        row[COUNT], row[NONFINITE] = 0.0, float(nonfinite)
-        return row
+        return _masked_row(x, bins)
+    if x.numel() == 0:
+        return _empty_row(bins, 0, x.device)
     lo, hi = torch.aminmax(x)
+    nonfinite = 0
+    if not (torch.isfinite(lo) and torch.isfinite(hi)):  # NaN propagates into min and max; Inf is one of them
+        finite = torch.isfinite(x)
+        nonfinite = x.numel() - int(finite.sum())
+        x = x[finite]
+        if x.numel() == 0:
+            return _empty_row(bins, nonfinite, x.device)
+        lo, hi = torch.aminmax(x)
+    n = x.numel()
     mean = x.mean()
-    std = (x - mean).square().mean().sqrt()
-    absolute = x.abs()
-    a, b = float(lo), float(hi)
+    norm = torch.linalg.vector_norm(x)
+    var = (norm.double() ** 2 / n - mean.double() ** 2).clamp(min=0)
+    if var * 100 < mean.double() ** 2:  # one-pass variance loses digits: two passes
+        var = torch.linalg.vector_norm(x - mean).double() ** 2 / n
+    sample = histogram_sample(x)
+    a, b = (float(v) for v in torch.aminmax(sample)) if sample is not x else (float(lo), float(hi))
     if a == b:
         a, b = a - 0.5, b + 0.5
-    hist = torch.histc(x, bins, a, b) / finite_count
+    hist = torch.histc(sample, bins, a, b) / sample.numel()
     head = torch.stack([
-        torch.tensor(float(finite_count)), mean, std, lo, hi, torch.linalg.vector_norm(x), absolute.mean(),
-        absolute.amax(), torch.tensor(float(nonfinite)),
+        torch.tensor(float(n)), mean, var.sqrt().float(), lo, hi, norm, torch.linalg.vector_norm(x, 1) / n,
+        torch.maximum(lo.abs(), hi.abs()), torch.tensor(float(nonfinite)),
     ])
+    return torch.cat([head, hist])
+
+
+def _empty_row(bins: int, nonfinite: int, device) -> torch.Tensor:
+    row = torch.full((TENSOR_COLUMNS + bins,), float("nan"), device=device)
+    row[COUNT], row[NONFINITE] = 0.0, float(nonfinite)
+    return row
+
+
+def _masked_row(x: torch.Tensor, bins: int) -> torch.Tensor:
+    nan = torch.tensor(float("nan"), device=x.device)
+    if x.numel() == 0:
+        return _empty_row(bins, 0, x.device)
+    finite = torch.isfinite(x)
+    n = finite.sum().float()
+    safe = torch.where(finite, x, 0.0)
+    mean = safe.sum() / n
+    std = (torch.where(finite, x - mean, 0.0).square().sum() / n).sqrt()
+    lo = torch.where(finite, x, float("inf")).amin()
+    hi = torch.where(finite, x, float("-inf")).amax()
+    norm = torch.linalg.vector_norm(safe)
+    absolute = safe.abs()
+    mean_abs = absolute.sum() / n
+    some = n > 0
+    lo, hi, max_abs, norm = (torch.where(some, v, nan) for v in (lo, hi, absolute.amax(), norm))
+    sample, sample_finite = histogram_sample(safe), histogram_sample(finite)
+    s_lo = torch.where(sample_finite, sample, float("inf")).amin()
+    s_hi = torch.where(sample_finite, sample, float("-inf")).amax()
+    hist = _histogram_masked(sample, sample_finite, s_lo, s_hi, bins) / sample_finite.sum()
+    head = torch.stack([n, mean, std, lo, hi, norm, mean_abs, max_abs, x.numel() - n])
     return torch.cat([head, hist])
 
 
@@ -97,14 +127,21 @@ def activation_extras(output: torch.Tensor, module_type: str) -> torch.Tensor:
     """`[fraction of exact zeros, fraction of units that are 0 for the whole batch, fraction saturated]`;
     the saturated fraction is NaN but for tanh- and sigmoid-like modules."""
     y = output.detach()
+    if y.dtype != torch.float32:
+        y = y.float()
     total = max(y.numel(), 1)
-    nonzero = y != 0
-    zero_frac = 1.0 - nonzero.sum() / total
+    if y.numel() == 0:
+        return torch.tensor([float("nan")] * 3, device=y.device)
+    nonzero = torch.sign(y).abs_().sum() if y.device.type == "cpu" else None  # a fused reduction, no bool temp
+    if nonzero is None or torch.isnan(nonzero):  # NaN counts as non-zero, as in numpy's count_nonzero
+        nonzero = (y != 0).sum().float()
+    zero_frac = 1.0 - nonzero / total
     axis = unit_dims(y.ndim)
     if axis is None:
-        alive = nonzero.any().reshape(1)
+        alive = (y != 0).any().reshape(1)
     else:
-        alive = nonzero.movedim(axis, 0).reshape(y.shape[axis], -1).any(1) if y.numel() else nonzero.new_ones(1)
+        others = tuple(d for d in range(y.ndim) if d != axis)
+        alive = (y.amax(dim=others) != 0) | (y.amin(dim=others) != 0)  # NaN != 0: alive
     dead_frac = 1.0 - alive.float().mean()
     if module_type in _SIGMOID_LIKE:
         saturated = ((y < 1 - SATURATION) | (y > SATURATION)).sum() / total

@@ -89,3 +89,24 @@ def test_activation_extras_match_numpy():
     np.testing.assert_allclose(s, ((sig < 0.01) | (sig > 0.99)).mean(), atol=1 / 1000)
     _, _, t = compute.activation_extras(torch.tanh(torch.from_numpy(logits)), "Tanh").numpy()
     np.testing.assert_allclose(t, (np.abs(tanh) > 0.99).mean(), atol=1 / 1000)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_large_tensors_histogram_a_strided_sample(masked):
+    rng = np.random.default_rng(4)
+    values = rng.standard_normal(200_003).astype(np.float32)
+    row = compute.tensor_row(torch.from_numpy(values), 32, masked=masked).numpy()
+    exact = _oracle(values, 32)
+    stride = -(-values.size // compute.HISTOGRAM_SAMPLE)
+    sample = values[::stride].astype(np.float64)
+    counts, _ = np.histogram(sample, bins=32, range=(sample.min(), sample.max()))
+    for name, column in [("mean", compute.MEAN), ("std", compute.STD), ("min", compute.MIN), ("max", compute.MAX)]:
+        np.testing.assert_allclose(row[column], exact[name], rtol=2e-5, atol=1e-6)  # the statistics stay exact
+    hist = row[compute.TENSOR_COLUMNS:]
+    assert np.abs(hist - counts / sample.size).sum() * sample.size <= 2
+
+
+def test_one_pass_variance_falls_back_when_the_mean_dominates():
+    values = (1.0 + np.random.default_rng(5).standard_normal(5000) * 1e-3).astype(np.float32)  # LayerNorm-like weights
+    row = compute.tensor_row(torch.from_numpy(values), 8, masked=False).numpy()
+    np.testing.assert_allclose(row[compute.STD], values.astype(np.float64).std(), rtol=1e-4)
