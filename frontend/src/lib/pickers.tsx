@@ -1,5 +1,5 @@
 /** Run, tag and step pickers shared by all plugin tabs. */
-import type { CSSProperties, ReactNode } from "react";
+import { useState, type CSSProperties, type ReactNode } from "react";
 import type { RunTagStep } from "./useRunTagStep";
 
 export function Field({ label, children }: { label: string; children: ReactNode }) {
@@ -16,6 +16,22 @@ export function Swatch({ color, style }: { color: string | undefined; style?: CS
   return <span className="tbs-swatch" style={{ background: color, ...style }} />;
 }
 
+/**
+ * The runs matching `filter`, a case-insensitive regular expression like TensorBoard's run filter;
+ * text that is not a valid expression matches as plain text. `valid` says which it was.
+ */
+export function filterRuns(runs: readonly string[], filter: string): { runs: string[]; valid: boolean } {
+  if (!filter) return { runs: [...runs], valid: true };
+  try {
+    const re = new RegExp(filter, "i");
+    return { runs: runs.filter((r) => re.test(r)), valid: true };
+  } catch {
+    const needle = filter.toLowerCase();
+    return { runs: runs.filter((r) => r.toLowerCase().includes(needle)), valid: false };
+  }
+}
+
+/** Multi-run picker: a regex filter, all / none over the runs it shows, a checkbox per run with its colour. */
 export function RunPicker(props: {
   runs: readonly string[];
   selected: readonly string[];
@@ -23,13 +39,35 @@ export function RunPicker(props: {
   onChange: (selected: string[]) => void;
 }) {
   const { runs, selected, colors, onChange } = props;
+  const [filter, setFilter] = useState("");
+  const shown = filterRuns(runs, filter);
   const toggle = (run: string) =>
     onChange(selected.includes(run) ? selected.filter((r) => r !== run) : runs.filter((r) => r === run || selected.includes(r)));
+  const setShown = (on: boolean) =>
+    onChange(runs.filter((r) => (shown.runs.includes(r) ? on : selected.includes(r))));
   return (
     <Field label={`Runs (${selected.length}/${runs.length})`}>
+      <div className="tbs-run-tools">
+        <input
+          type="search"
+          placeholder="filter runs (regex)"
+          value={filter}
+          data-testid="run-filter"
+          aria-invalid={!shown.valid}
+          title={shown.valid ? "case-insensitive regular expression" : "not a valid regular expression: matched as text"}
+          onChange={(e) => setFilter(e.target.value)}
+        />
+        <button type="button" data-testid="runs-all" onClick={() => setShown(true)} title="select every run shown">
+          all
+        </button>
+        <button type="button" data-testid="runs-none" onClick={() => setShown(false)} title="deselect every run shown">
+          none
+        </button>
+      </div>
       <div className="tbs-runs" data-testid="run-picker">
         {runs.length === 0 && <span className="tbs-muted">no runs</span>}
-        {runs.map((run) => (
+        {runs.length > 0 && shown.runs.length === 0 && <span className="tbs-muted">no run matches the filter</span>}
+        {shown.runs.map((run) => (
           <label key={run} title={run}>
             <input type="checkbox" checked={selected.includes(run)} onChange={() => toggle(run)} />
             <Swatch color={colors.get(run)} />
@@ -39,6 +77,24 @@ export function RunPicker(props: {
       </div>
     </Field>
   );
+}
+
+/**
+ * What a tab shows instead of a blank page when its selection has nothing to draw: no data logged yet
+ * (and what to log), no run selected, or no selected run with the tag. Nothing when there is data.
+ */
+export function SelectionNotice(props: { selection: RunTagStep; loaded: boolean; what: string; howToLog: string }) {
+  const s = props.selection;
+  let text: string | null = null;
+  if (!props.loaded) text = null;
+  else if (s.runs.length === 0) text = `No ${props.what} logged yet. Log some with ${props.howToLog}.`;
+  else if (s.selectedRuns.length === 0) text = "No run selected: tick a run in the Runs list (or “all”).";
+  else if (s.runsWithTag.length === 0) text = `None of the selected runs has ${props.what}. Log some with ${props.howToLog}.`;
+  return text ? (
+    <div className="tbs-empty" data-testid="empty-state">
+      {text}
+    </div>
+  ) : null;
 }
 
 export function Select<T extends string>(props: {
@@ -103,6 +159,15 @@ export function StepSlider(props: {
 }) {
   const { steps, value, onChange } = props;
   const index = Math.max(0, steps.indexOf(value));
+  if (steps.length === 0) {
+    return (
+      <Field label={props.label ?? "Step"}>
+        <span className="tbs-muted" data-testid={props.testId ?? "step-slider"} aria-valuetext="">
+          no steps logged
+        </span>
+      </Field>
+    );
+  }
   return (
     <Field label={props.label ?? "Step"}>
       <div className="tbs-slider">

@@ -36,6 +36,11 @@ html, body { margin: 0; background: var(--tbs-bg); color: var(--tbs-fg);
 .tbs-app button[aria-pressed="true"] { border-color: var(--tbs-accent); box-shadow: inset 0 0 0 1px var(--tbs-accent); }
 .tbs-runs { display: flex; flex-direction: column; gap: 2px; max-height: 140px; overflow: auto; min-width: 160px; }
 .tbs-runs label { display: flex; gap: 6px; align-items: center; white-space: nowrap; cursor: pointer; }
+.tbs-run-tools { display: flex; gap: 4px; align-items: center; margin-bottom: 2px; }
+.tbs-run-tools input { width: 150px; }
+.tbs-run-tools input[aria-invalid="true"] { border-color: var(--tbs-error-fg); }
+.tbs-run-tools button { font-size: 11px; padding: 1px 6px; }
+.tbs-empty { border: 1px dashed var(--tbs-border); border-radius: 6px; padding: 16px; color: var(--tbs-muted); }
 .tbs-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; flex: none; }
 .tbs-slider { display: flex; gap: 8px; align-items: center; min-width: 260px; }
 .tbs-slider input[type=range] { flex: 1; padding: 0; }

@@ -191,7 +191,7 @@ export function AttentionApp() {
         {safeView === "head" && (
           <NumberSelect label="Head" value={safeHead} options={indices(headCount)} onChange={setHead} testId="head-picker" />
         )}
-        <StepSlider steps={steps} value={step} onChange={setStep} />
+        {tag && <StepSlider steps={steps} value={step} onChange={setStep} />}
         <div className="tbs-field">
           <span className="tbs-label">Scrub</span>
           <div className="tbs-row">
@@ -207,8 +207,18 @@ export function AttentionApp() {
       </div>
       <ErrorBox message={error ?? diffProblem} />
       {!live.tags && <div className="tbs-muted">loading…</div>}
-      {live.tags && attentionTags.length === 0 && statsTags.length === 0 && (
-        <div className="tbs-muted">No attention data in this run: log some with tb_suite.log_attention.</div>
+      {live.tags && runs.length === 0 && (
+        <div className="tbs-empty" data-testid="empty-state">
+          No attention logged yet. Log maps with tb_suite.log_attention(writer, tag, attentions, tokens=..., step=...) and head
+          statistics with tb_suite.log_head_stats(writer, tag, step=..., entropy=..., importance=...).
+        </div>
+      )}
+      {live.tags && runs.length > 0 && attentionTags.length === 0 && (
+        <div className="tbs-empty" data-testid="empty-state">
+          No attention maps in run {run}
+          {statsTags.length ? " (only head statistics, below)" : ""}. Log some with tb_suite.log_attention(writer, tag,
+          attentions, tokens=..., step=...).
+        </div>
       )}
       {tag && (
         <div className="tbs-row" style={{ alignItems: "flex-start", gap: 24 }}>

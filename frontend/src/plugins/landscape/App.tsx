@@ -2,7 +2,7 @@
 import { useMemo, useState } from "react";
 import { COLORMAPS, type ColormapName } from "../../lib/colormaps";
 import { LineChart, type LineSeries } from "../../lib/LineChart";
-import { ErrorBox, Field, RunTagStepPickers, Select } from "../../lib/pickers";
+import { ErrorBox, Field, RunTagStepPickers, Select, SelectionNotice } from "../../lib/pickers";
 import type { RecordSpec } from "../../lib/tagSelection";
 import { runColor } from "../../lib/theme";
 import { useLiveTags } from "../../lib/useLiveTags";
@@ -109,7 +109,7 @@ function AxisView({ loaded, colors, tag }: { loaded: Loaded[]; colors: Map<strin
 export function LandscapeApp() {
   const live = useLiveTags<{ type?: string }>();
   const selection = useRunTagStep(live.tags, DEFAULT_RUNS);
-  const { runs, colors, tag, runsWithTag, specs } = selection;
+  const { colors, tag, runsWithTag, specs } = selection;
   const slices = useSlices(tag, specs, live.reloadCount);
   const stepRows = useStepRows(tag, runsWithTag, live.reloadCount);
 
@@ -159,11 +159,12 @@ export function LandscapeApp() {
         )}
       </div>
       <ErrorBox message={errors} />
-      {live.tags && runs.length === 0 && (
-        <div className="tbs-muted">
-          No landscapes logged yet. Use tb_suite.log_slice(writer, tag, tb_suite.landscape.plane(model, loss_fn, batch), step=...).
-        </div>
-      )}
+      <SelectionNotice
+        selection={selection}
+        loaded={live.tags !== null}
+        what="loss landscapes"
+        howToLog="tb_suite.log_slice(writer, tag, tb_suite.landscape.plane(model, loss_fn, batch), step=...)"
+      />
       {loaded.length > 0 && type === "linear" && <LineView loaded={loaded} colors={colors} tag={tag} />}
       {loaded.length > 0 && type === "axis" && <AxisView loaded={loaded} colors={colors} tag={tag} />}
       {planes.length > 0 && (

@@ -3,7 +3,7 @@ import { useDeferredValue, useMemo, useState } from "react";
 import { COLORMAPS, type ColormapName } from "../../lib/colormaps";
 import { safeFilename } from "../../lib/exportPng";
 import { formatMetric, formatPercent } from "../../lib/format";
-import { ErrorBox, RunTagStepPickers, Select } from "../../lib/pickers";
+import { ErrorBox, RunTagStepPickers, Select, SelectionNotice } from "../../lib/pickers";
 import { pickOr, runStepsOf, stepFor } from "../../lib/tagSelection";
 import { useLiveTags } from "../../lib/useLiveTags";
 import { useRunTagStep } from "../../lib/useRunTagStep";
@@ -44,7 +44,7 @@ function Summary(props: { record: PredRecord; run: string; step: number; baselin
 export function PredictionsApp() {
   const live = useLiveTags<PredMeta>();
   const selection = useRunTagStep(live.tags, DEFAULT_RUNS);
-  const { runs, tag, step, runsWithTag, specs } = selection;
+  const { tag, step, runsWithTag, specs } = selection;
 
   const [pickedMatrixRun, setMatrixRun] = useState<string | null>(null);
   const matrixRun = pickOr(runsWithTag, pickedMatrixRun, runsWithTag[0]) ?? "";
@@ -116,9 +116,12 @@ export function PredictionsApp() {
         {diff && <DiffControls a={diff.a} b={diff.b} runs={runsWithTag} stepsOf={runSteps} onChange={(a, b) => setDiffRefs({ a, b })} />}
       </div>
       <ErrorBox message={errors} />
-      {live.tags && runs.length === 0 && (
-        <div className="tbs-muted">No predictions logged yet. Use tb_suite.log_predictions(writer, tag, probs, targets, step=...).</div>
-      )}
+      <SelectionNotice
+        selection={selection}
+        loaded={live.tags !== null}
+        what="predictions"
+        howToLog="tb_suite.log_predictions(writer, tag, probs, targets, step=...) or tb_suite.log_confusion_matrix(writer, tag, predicted, targets, step=...)"
+      />
       {!matrixRecord && matrixSpec && (diff ? diffA.loading : loaded.loading) && (
         // The summary line stays in place (as "loading…") while a new run / tag / step loads.
         <div data-testid="summary" className="tbs-muted">

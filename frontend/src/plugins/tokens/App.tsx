@@ -2,7 +2,7 @@
 import { useCallback, useState } from "react";
 import { colormapLut, cssColor } from "../../lib/colormaps";
 import { formatValue } from "../../lib/format";
-import { ErrorBox, Field, RunTagStepPickers, Select, Swatch, indices } from "../../lib/pickers";
+import { ErrorBox, Field, RunTagStepPickers, Select, Swatch, indices, SelectionNotice } from "../../lib/pickers";
 import { injectStyle } from "../../lib/theme";
 import { useLiveTags } from "../../lib/useLiveTags";
 import { useRunTagStep } from "../../lib/useRunTagStep";
@@ -54,7 +54,7 @@ export function TokensApp() {
   injectStyle("tbs-tokens-css", STRIP_CSS);
   const live = useLiveTags();
   const selection = useRunTagStep(live.tags, DEFAULT_RUNS);
-  const { runs, colors, tag, runsWithTag, specs } = selection;
+  const { colors, tag, runsWithTag, specs } = selection;
   const loaded = useRecords(tag, specs, live.reloadCount);
 
   const [metric, setMetric] = useState<Metric>("target_prob");
@@ -101,11 +101,12 @@ export function TokensApp() {
         {maxBatch > 1 && <SequencePicker count={maxBatch} selected={sequences} onChange={setPickedSeqs} />}
       </div>
       <ErrorBox message={errors} />
-      {live.tags && runs.length === 0 && (
-        <div className="tbs-muted">
-          No token predictions logged yet. Use tb_suite.log_token_predictions(writer, tag, logits, input_ids, step=...).
-        </div>
-      )}
+      <SelectionNotice
+        selection={selection}
+        loaded={live.tags !== null}
+        what="token predictions"
+        howToLog="tb_suite.log_token_predictions(writer, tag, logits, input_ids, step=...)"
+      />
       {specs.map(({ run, step: runStep }) => {
         const record = loaded.data?.byRun.get(run);
         if (!record) return null;
