@@ -226,3 +226,49 @@ def test_cli_import_detects_and_reports(tmp_path):
         [sys.executable, "-m", "tb_suite.cli", "import", str(tmp_path / "nowhere"), "--logdir", str(tmp_path / "l2")],
         capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "nowhere: no such file or folder" in bad.stderr
+
+
+def test_numeric_fast_path_equals_general_reader(tmp_path):
+    from tb_suite.runs.importers import read_csv, read_csv_rows
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "n.csv"
+    _write_csv(path, ["step", "wall_time", "a", "b"],
+               [[i * 2, 1.7e9 + i / 3, repr(float(rng.normal())), f"{rng.random():.3e}"] for i in range(500)])
+    fast = read_csv(str(path))
+    with open(path, newline="") as f:
+        general = read_csv_rows(str(path), list(csv.reader(f)))
+    assert fast.tags == general.tags == ["a", "b"]
+    np.testing.assert_array_equal(fast.steps, general.steps)
+    np.testing.assert_array_equal(fast.wall_times, general.wall_times)
+    np.testing.assert_array_equal(fast.values, general.values)
+
+
+def test_follow_imports_appended_rows(tmp_path):
+    import time
+
+    path = tmp_path / "live.csv"
+    path.write_text("step,loss\n0,1.0\n1,0.9\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tb_suite.cli", "import", str(path), "--logdir", str(tmp_path / "logs"), "--follow",
+         "--idle-exit", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        run_dir = tmp_path / "logs" / "live"
+        from tests.conftest import wait_for
+
+        wait_for(lambda: run_dir.exists() and _scalars(run_dir).get("loss") == {0: 1.0, 1: float(np.float32(0.9))},
+                 timeout=60)
+        with open(path, "a") as f:
+            f.write("2,0.8\n3,0.")  # a partial row is not read until its line ends
+            f.flush()
+            time.sleep(1.5)
+            f.write("7\n")
+        wait_for(lambda: set(_scalars(run_dir).get("loss", {})) == {0, 1, 2, 3}, timeout=60)
+        assert _scalars(run_dir)["loss"][3] == float(np.float32(0.7))
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        assert "following" in out and "4 rows" in out
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
