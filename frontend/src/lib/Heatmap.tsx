@@ -134,6 +134,7 @@ export function Heatmap(props: HeatmapProps) {
     setLayout(next);
     // Geometry for tests and benchmarks (to hover a given cell).
     el.dataset.layout = JSON.stringify(next);
+    el.dataset.colorBar = JSON.stringify(colorBar && { ...colorBar, lo, hi, caption: props.caption ?? null });
     const drawMs = fillMs.current + performance.now() - t0;
     fillMs.current = 0;
     el.dataset.drawMs = formatMs(drawMs);

@@ -53,3 +53,10 @@ export function textColorOn(lut: Uint8Array, index: number): string {
   const luminance = 0.2126 * lut[index * 3] + 0.7152 * lut[index * 3 + 1] + 0.0722 * lut[index * 3 + 2];
   return luminance > 140 ? "#000" : "#fff";
 }
+
+/** A CSS linear gradient through the colormap, low to high (`direction` "to right" or "to top"). */
+export function cssGradient(name: ColormapName, direction = "to right"): string {
+  const lut = colormapLut(name);
+  const stops = Array.from({ length: 11 }, (_, i) => cssColor(lut, Math.round((i * (LUT_SIZE - 1)) / 10)));
+  return `linear-gradient(${direction}, ${stops.join(",")})`;
+}

@@ -40,6 +40,8 @@ html, body { margin: 0; background: var(--tbs-bg); color: var(--tbs-fg);
 .tbs-run-tools input { width: 150px; }
 .tbs-run-tools input[aria-invalid="true"] { border-color: var(--tbs-error-fg); }
 .tbs-run-tools button { font-size: 11px; padding: 1px 6px; }
+.tbs-colorbar { display: flex; gap: 6px; align-items: center; font-size: 11px; }
+.tbs-colorbar-ramp { display: inline-block; width: 120px; height: 10px; border: 1px solid var(--tbs-border); }
 .tbs-empty { border: 1px dashed var(--tbs-border); border-radius: 6px; padding: 16px; color: var(--tbs-muted); }
 .tbs-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; flex: none; }
 .tbs-slider { display: flex; gap: 8px; align-items: center; min-width: 260px; }

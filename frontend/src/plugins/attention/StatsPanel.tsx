@@ -1,11 +1,31 @@
 /** Head statistics: entropy / importance as layer x head grids (masked heads crossed out) at the
  * current step, and each layer's mean over training. */
 import { useMemo } from "react";
-import { colormapLut, cssColor, lutIndex, textColorOn } from "../../lib/colormaps";
+import { colormapLut, cssColor, cssGradient, lutIndex, textColorOn } from "../../lib/colormaps";
 import { formatValue } from "../../lib/format";
 import { LineChart, type LineSeries } from "../../lib/LineChart";
 import { seriesColor } from "../../lib/theme";
 import type { HeadStats } from "./data";
+
+/** What each statistic's colour means. */
+const STAT_MEANING: Record<string, string> = {
+  entropy: "entropy (nats): high = attention spread out",
+  importance: "importance: high = the loss depends on the head",
+  mask: "mask: 1 = head masked",
+};
+
+/** A horizontal colour bar (viridis, like the cells) with its limits and meaning. */
+export function ColorBar({ title, lo, hi }: { title: string; lo: number; hi: number }) {
+  const finite = Number.isFinite(lo) && Number.isFinite(hi);
+  return (
+    <div className="tbs-colorbar" data-testid="color-bar">
+      <span data-testid="color-bar-lo">{formatValue(finite ? lo : NaN)}</span>
+      <span className="tbs-colorbar-ramp" style={{ background: cssGradient("viridis") }} />
+      <span data-testid="color-bar-hi">{formatValue(finite ? hi : NaN)}</span>
+      <span className="tbs-muted">{title}</span>
+    </div>
+  );
+}
 
 function StatGrid(props: { title: string; values: Float32Array; mask: Float32Array | null; layers: number; heads: number }) {
   const { values, layers, heads } = props;
@@ -16,6 +36,7 @@ function StatGrid(props: { title: string; values: Float32Array; mask: Float32Arr
   return (
     <div className="tbs-field" data-testid={`stat-${props.title}`}>
       <span className="tbs-label">{props.title}</span>
+      <ColorBar title={STAT_MEANING[props.title] ?? props.title} lo={lo} hi={hi} />
       <table className="tbs-table" style={{ width: "auto" }}>
         <thead>
           <tr>

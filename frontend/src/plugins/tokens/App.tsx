@@ -1,6 +1,6 @@
 /** The tbs_tokens tab: token strips coloured by a metric, top-k on hover, loss and per-token histories. */
 import { useCallback, useState } from "react";
-import { colormapLut, cssColor } from "../../lib/colormaps";
+import { cssGradient } from "../../lib/colormaps";
 import { formatValue } from "../../lib/format";
 import { ErrorBox, Field, RunTagStepPickers, Select, Swatch, indices, SelectionNotice } from "../../lib/pickers";
 import { injectStyle } from "../../lib/theme";
@@ -14,7 +14,7 @@ import { TopKPanel } from "./TopKPanel";
 
 const DEFAULT_RUNS = 3;
 const DEFAULT_SEQUENCES = 4;
-const SCALE = `linear-gradient(to right, ${Array.from({ length: 11 }, (_, i) => cssColor(colormapLut("viridis"), Math.round(i * 25.5))).join(",")})`;
+const SCALE = cssGradient("viridis");
 const SCALE_ENDS: Record<Metric, [string, string]> = {
   target_prob: ["p 0", "p 1"],
   entropy: ["log V", "0 nats"],
