@@ -118,6 +118,28 @@ def common_steps(series: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> tuple[n
     return shared.astype(np.int64), out
 
 
+def epoch_stats(steps: np.ndarray, values: np.ndarray, epoch_steps: np.ndarray, epochs: np.ndarray) -> list[dict]:
+    """Box-plot statistics of a metric per epoch: each point belongs to the epoch logged at the last epoch step
+    at or before it (points before the first one to the first epoch); NaN points are left out. Quartiles
+    interpolate linearly (numpy's and pandas' default)."""
+    steps, values = np.asarray(steps), np.asarray(values, dtype=np.float64)
+    order = np.argsort(epoch_steps, kind="stable")
+    epoch_steps, epochs = np.asarray(epoch_steps)[order], np.asarray(epochs, dtype=np.float64)[order]
+    if epoch_steps.size == 0 or steps.size == 0:
+        return []
+    index = np.clip(np.searchsorted(epoch_steps, steps, side="right") - 1, 0, None)
+    point_epochs = epochs[index]
+    keep = ~np.isnan(values) & ~np.isnan(point_epochs)
+    point_epochs, values = point_epochs[keep], values[keep]
+    out = []
+    for epoch in np.unique(point_epochs):
+        group = values[point_epochs == epoch]
+        q = np.percentile(group, [0, 25, 50, 75, 100])
+        out.append({"epoch": _number(epoch), "count": int(group.size), "min": float(q[0]), "q1": float(q[1]),
+                    "median": float(q[2]), "q3": float(q[3]), "max": float(q[4]), "mean": float(group.mean())})
+    return out
+
+
 def flatten_config(config: Any, prefix: str = "") -> dict[str, Any]:
     """A nested config as one level with dotted keys; values are numbers, strings, booleans or None, and a
     list becomes its JSON text.

@@ -19,7 +19,7 @@ from tensorboard.backend import http_util
 
 from tb_suite.core.plugin import BadRequest, FamilyPlugin, NotFound, Query, json_response, wire_response
 from tb_suite.runs import metadata as md
-from tb_suite.runs.compute import DEFAULT_LAST_N, FilterError, common_steps, filter_rows, group_rows
+from tb_suite.runs.compute import DEFAULT_LAST_N, FilterError, common_steps, epoch_stats, filter_rows, group_rows
 from tb_suite.runs.table import SeriesCache, build_rows, folded_children, read_series
 
 _MAX_CURVE_RUNS = 500
@@ -38,7 +38,8 @@ class RunsPlugin(FamilyPlugin):
         return (md.SCALARS_PLUGIN, md.HPARAMS_PLUGIN, md.PLUGIN_NAME)
 
     def family_routes(self):
-        return {"/tags": self._scalar_tags, "/runs": self._runs, "/scalars": self._scalars, "/compare": self._compare}
+        return {"/tags": self._scalar_tags, "/runs": self._runs, "/scalars": self._scalars, "/compare": self._compare,
+                "/epochs": self._epochs}
 
     def _context(self, request):
         return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
@@ -117,6 +118,19 @@ class RunsPlugin(FamilyPlugin):
                 change = np.flatnonzero(np.diff(epoch_values) != 0) + 1
                 arrays[f"epoch.{i}"] = epoch_steps[change].astype(np.float64)
         return wire_response(request, {"tag": tag, "runs": present, "missing": [r for r in runs if r not in present]}, arrays)
+
+    def _epochs(self, request, query: Query):
+        """Box-plot statistics of `tag` per epoch of `run` (its `epoch` scalar marks the epochs)."""
+        ctx, eid = self._context(request)
+        run, tag = query.string("run"), query.string("tag")
+        series = read_series(self._provider, ctx, eid, [(run, tag), *((run, t) for t in md.EPOCH_TAGS)])
+        if (run, tag) not in series:
+            raise NotFound(f"no scalar {tag!r} in run {run!r}")
+        epoch = next((series[(run, t)] for t in md.EPOCH_TAGS if (run, t) in series), None)
+        if epoch is None:
+            return json_response(request, {"run": run, "tag": tag, "epochs": [], "error": "the run logs no epoch scalar"})
+        steps, values, _ = series[(run, tag)]
+        return json_response(request, {"run": run, "tag": tag, "epochs": epoch_stats(steps, values, epoch[0], epoch[1])})
 
     def _compare(self, request, query: Query):
         """`tag` across `runs` at the steps all of them logged; `format=csv` for a download."""

@@ -9,6 +9,7 @@ folded into its parent run when the parent has scalars of its own.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import os
 import re
@@ -136,7 +137,8 @@ def folded_children(data_provider, ctx, experiment_id: str) -> dict[str, str]:
 
 
 # Points per ReadScalars call: the Rust data server's gRPC answers are capped at 256 MiB (~21 bytes a point).
-_POINTS_PER_READ = 2_000_000
+_POINTS_PER_READ = 1_000_000
+_READ_THREADS = 4
 
 
 def read_series(
@@ -144,20 +146,27 @@ def read_series(
 ) -> dict[tuple[str, str], tuple]:
     """{(run, tag): (steps int64, values float64, wall_times float64)} read through the data provider, in
     batches of whole runs of about `_POINTS_PER_READ` points (`sizes`: the expected points per pair)."""
+    if not pairs:
+        return {}
     by_run: dict[str, list[str]] = {}
     for run, tag in pairs:
         by_run.setdefault(run, []).append(tag)
-    out: dict[tuple[str, str], tuple] = {}
-    batch: list[str] = []
+    batches: list[list[str]] = [[]]
     points = 0
     for run in sorted(by_run):
-        batch.append(run)
-        points += sum((sizes or {}).get((run, tag), 1) for tag in by_run[run])
         if points >= _POINTS_PER_READ:
-            out.update(_read_batch(data_provider, ctx, experiment_id, batch, by_run))
-            batch, points = [], 0
-    if batch:
-        out.update(_read_batch(data_provider, ctx, experiment_id, batch, by_run))
+            batches.append([])
+            points = 0
+        batches[-1].append(run)
+        points += sum((sizes or {}).get((run, tag), 1) for tag in by_run[run])
+    out: dict[tuple[str, str], tuple] = {}
+    if len(batches) == 1:
+        out.update(_read_batch(data_provider, ctx, experiment_id, batches[0], by_run))
+        return out
+    # Several batches in flight: the data server prepares one while this process decodes another.
+    with concurrent.futures.ThreadPoolExecutor(_READ_THREADS) as pool:
+        for part in pool.map(lambda runs: _read_batch(data_provider, ctx, experiment_id, runs, by_run), batches):
+            out.update(part)
     return out
 
 

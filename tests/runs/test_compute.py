@@ -176,3 +176,25 @@ def test_filter_never_evaluates_python(monkeypatch):
     monkeypatch.setattr(builtins, "exec", forbidden)
     assert parse_filter("x == '__import__(\"os\")'")({"x": '__import__("os")'})
     assert not parse_filter("__class__ == 1")({})
+
+
+def test_epoch_stats_match_pandas():
+    from tb_suite.runs.compute import epoch_stats
+
+    rng = np.random.default_rng(4)
+    steps = np.arange(0, 300)
+    values = rng.normal(size=300)
+    values[::13] = np.nan
+    epoch_steps = np.array([0, 100, 200, 250])
+    epochs = np.array([0, 1, 2, 3])
+    got = epoch_stats(steps, values, epoch_steps, epochs)
+    frame = pd.DataFrame({"v": values, "epoch": pd.cut(steps, [-1, 99, 199, 249, 1000], labels=[0, 1, 2, 3]).astype(int)})
+    grouped = frame.dropna().groupby("epoch")["v"]
+    assert [g["epoch"] for g in got] == [0, 1, 2, 3]
+    for g in got:
+        e = g["epoch"]
+        assert g["count"] == grouped.count()[e]
+        for key, q in (("min", 0), ("q1", 0.25), ("median", 0.5), ("q3", 0.75), ("max", 1)):
+            assert g[key] == pytest.approx(grouped.quantile(q)[e], rel=1e-12)
+        assert g["mean"] == pytest.approx(grouped.mean()[e], rel=1e-12)
+    assert epoch_stats(steps, values, np.zeros(0), np.zeros(0)) == []

@@ -131,6 +131,16 @@ def test_curves_compare_and_live(tensorboard_server, logdir, tmp_path, load_fast
     frame = pd.read_csv(__import__("io").StringIO(body.decode()))
     assert list(frame.columns) == ["step", "lr0.1_seed0", "lr0.01_seed1"]
     np.testing.assert_array_equal(frame["lr0.01_seed1"].to_numpy(), [e.value for e in accumulator(logdir / "lr0.01_seed1").Scalars("train/loss")])
+    # Per-epoch box-plot statistics, against pandas on the values read back.
+    answer = tb.get_json(tb.plugin(PLUGIN, "epochs") + "?" + urllib.parse.urlencode({"run": "lr0.1_seed0", "tag": "train/loss"}))
+    points = _points(logdir / "lr0.1_seed0", "train/loss")
+    frame = pd.DataFrame({"v": [v for _, v in points], "epoch": [s // 30 for s, _ in points]}).groupby("epoch")["v"]
+    assert [e["epoch"] for e in answer["epochs"]] == [0, 1, 2, 3]
+    for e in answer["epochs"]:
+        assert e["median"] == pytest.approx(frame.median()[e["epoch"]], rel=1e-12)
+        assert e["q1"] == pytest.approx(frame.quantile(0.25)[e["epoch"]], rel=1e-12)
+        assert e["count"] == frame.count()[e["epoch"]]
+    assert tb.get(tb.plugin(PLUGIN, "epochs") + "?run=lr0.1_seed0&tag=nope")[0] == 404
     for bad in [{"tag": "x", "runs": "[1]"}, {"tag": "x"}, {"tag": "x", "runs": "not json"}]:
         status, body, _ = tb.get(tb.plugin(PLUGIN, "scalars") + "?" + urllib.parse.urlencode(bad))
         assert status == 400, body
