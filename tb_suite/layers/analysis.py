@@ -8,7 +8,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from tb_suite.layers.metadata import SEVERITY
+from tb_suite.layers import metadata as md
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,17 +35,44 @@ class Thresholds:
         return dataclasses.asdict(self)
 
 
-def flag(kind: str, layer: int, names: Sequence[str], step: int, value: float, threshold: float, message: str) -> dict:
+def flag(code: str, layer: int, names: Sequence[str], step: int, value: float, threshold: float) -> dict:
+    """One diagnosis: `code` a key of `metadata.DIAGNOSIS_CODES`."""
+    return describe(md.DIAGNOSIS_CODES[code], layer, names, step, value, threshold)
+
+
+def describe(code: int, layer: int, names: Sequence[str], step: int, value: float, threshold: float) -> dict:
+    kind, template = md.DIAGNOSES[code]
+    finite = math.isfinite(value)
     return {
         "kind": kind,
-        "severity": SEVERITY[kind],
+        "code": int(code),
+        "severity": md.SEVERITY[kind],
         "layer": int(layer),
         "name": names[layer],
         "step": int(step),
-        "value": float(value) if math.isfinite(value) else None,
+        "value": float(value) if finite else None,
         "threshold": float(threshold),
-        "message": message,
+        "message": template.format(value=value if finite else float("nan"), threshold=threshold),
     }
+
+
+def encode(flags: Sequence[dict]) -> np.ndarray:
+    """The `[D, 4]` float32 array a record stores `flags` as."""
+    rows = [(f["code"], f["layer"], np.nan if f["value"] is None else f["value"], f["threshold"]) for f in flags]
+    return np.asarray(rows, np.float32).reshape(len(rows), 4)
+
+
+def decode(rows: np.ndarray, names: Sequence[str], step: int) -> list[dict]:
+    """The flags of a stored `[D, 4]` array; ValueError for a row that names no code or layer."""
+    rows = np.asarray(rows, np.float64)
+    if rows.ndim != 2 or rows.shape[1] != 4:
+        raise ValueError(f"diagnoses must be [D, 4], got {list(rows.shape)}")
+    out = []
+    for code, layer, value, threshold in rows:
+        if not (0 <= code < len(md.DIAGNOSES) and code == int(code) and 0 <= layer < len(names) and layer == int(layer)):
+            raise ValueError(f"diagnosis row ({code}, {layer}) names no known code or layer")
+        out.append(describe(int(code), int(layer), names, step, float(value), float(threshold)))
+    return out
 
 
 def diagnose(
@@ -60,39 +87,33 @@ def diagnose(
     t = thresholds
     flags: list[dict] = []
     grad = stats["grad_norm"]
-    for i in np.flatnonzero((stats["act_nonfinite"] > 0) | (stats["grad_nonfinite"] > 0)):
-        where = "activations" if stats["act_nonfinite"][i] > 0 else "gradients"
-        count = stats["act_nonfinite"][i] if where == "activations" else stats["grad_nonfinite"][i]
-        flags.append(flag("nonfinite", i, names, step, count, 0, f"{int(count)} NaN/Inf value(s) in the {where}"))
+    for i in np.flatnonzero(stats["act_nonfinite"] > 0):
+        flags.append(flag("nonfinite_activations", i, names, step, stats["act_nonfinite"][i], 0))
+    for i in np.flatnonzero(stats["grad_nonfinite"] > 0):
+        flags.append(flag("nonfinite_gradients", i, names, step, stats["grad_nonfinite"][i], 0))
     finite_grad = np.isfinite(grad)
     if finite_grad.any():
         largest = float(grad[finite_grad].max())
         limit = max(t.vanishing_fraction * largest, t.vanishing_floor)
         for i in np.flatnonzero(finite_grad & (grad < limit)):
-            reason = (f"below the floor {t.vanishing_floor:g}" if limit == t.vanishing_floor
-                      else f"below {t.vanishing_fraction:g} x the largest layer's ({largest:.3g})")
-            flags.append(flag("vanishing", i, names, step, grad[i], limit, f"gradient norm {grad[i]:.3g} is {reason}"))
+            flags.append(flag("vanishing", i, names, step, grad[i], limit))
         growth = None
         if previous_grad_norm is not None and len(previous_grad_norm) == len(grad):
             with np.errstate(divide="ignore", invalid="ignore"):
                 growth = grad / previous_grad_norm
         for i in np.flatnonzero(finite_grad):
             if grad[i] > t.exploding_norm:
-                flags.append(flag("exploding", i, names, step, grad[i], t.exploding_norm,
-                                   f"gradient norm {grad[i]:.3g} is above {t.exploding_norm:g}"))
+                flags.append(flag("exploding_norm", i, names, step, grad[i], t.exploding_norm))
             elif growth is not None and np.isfinite(growth[i]) and growth[i] > t.exploding_growth:
-                flags.append(flag("exploding", i, names, step, growth[i], t.exploding_growth,
-                                   f"gradient norm grew {growth[i]:.3g}x since the previous logged step"))
+                flags.append(flag("exploding_growth", i, names, step, growth[i], t.exploding_growth))
     dead = stats["act_dead_frac"]
     for i in np.flatnonzero(np.isfinite(dead) & (dead > t.dead_fraction)):
-        flags.append(flag("dead", i, names, step, dead[i], t.dead_fraction,
-                           f"{dead[i]:.0%} of the units output 0 for the whole batch"))
+        flags.append(flag("dead", i, names, step, dead[i], t.dead_fraction))
     ratio = stats["update_ratio"]
-    for i in np.flatnonzero(np.isfinite(ratio) & ((ratio < t.update_ratio_low) | (ratio > t.update_ratio_high))):
-        low = ratio[i] < t.update_ratio_low
-        flags.append(flag("update_ratio", i, names, step, ratio[i], t.update_ratio_low if low else t.update_ratio_high,
-                           f"update/weight ratio {ratio[i]:.2g} is {'below' if low else 'above'} "
-                           f"{t.update_ratio_low if low else t.update_ratio_high:g}"))
+    for i in np.flatnonzero(np.isfinite(ratio) & (ratio < t.update_ratio_low)):
+        flags.append(flag("update_ratio_low", i, names, step, ratio[i], t.update_ratio_low))
+    for i in np.flatnonzero(np.isfinite(ratio) & (ratio > t.update_ratio_high)):
+        flags.append(flag("update_ratio_high", i, names, step, ratio[i], t.update_ratio_high))
     flags.sort(key=lambda f: (-f["severity"], f["layer"]))
     return flags
 
@@ -116,7 +137,7 @@ def summarize(per_step: Iterable[tuple[int, list[dict]]]) -> list[dict]:
     merged: dict[tuple[str, str], dict] = {}
     for step, flags in sorted(per_step, key=lambda item: item[0]):
         for flag in flags:
-            key = (flag["kind"], flag["name"])
+            key = (flag["code"], flag["name"])
             entry = merged.get(key)
             if entry is None:
                 merged[key] = {**flag, "first_step": int(step), "last_step": int(step), "steps": 1, "worst": flag["value"]}
@@ -134,7 +155,7 @@ def summarize(per_step: Iterable[tuple[int, list[dict]]]) -> list[dict]:
 
 
 def _worse(flag: dict, value: float, current: float) -> bool:
-    if flag["kind"] == "vanishing" or (flag["kind"] == "update_ratio" and value < flag["threshold"]):
+    if flag["code"] in (md.DIAGNOSIS_CODES["vanishing"], md.DIAGNOSIS_CODES["update_ratio_low"]):
         return value < current
     return value > current
 

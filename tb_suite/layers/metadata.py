@@ -42,6 +42,24 @@ ENCODINGS = {name: "f16" for name in HISTOGRAMS.values()}
 # Diagnosis kinds, most severe first (severity 3: the run is broken, 2: a layer does not learn, 1: suspicious).
 SEVERITY = {"nonfinite": 3, "exploding": 3, "vanishing": 2, "dead": 1, "update_ratio": 1}
 
+# A step's diagnoses: float32 `[D, 4]` rows (code, layer index, value or NaN, threshold), code indexing
+# DIAGNOSES: (kind, message template). Arrays keep record headers small when a big model is all flagged.
+DIAGNOSES_ARRAY = "diagnoses"
+DIAGNOSES = (
+    ("nonfinite", "{value:.0f} NaN/Inf value(s) in the activations"),
+    ("nonfinite", "{value:.0f} NaN/Inf value(s) in the gradients"),
+    ("nonfinite", "the first NaN/Inf of the run"),
+    ("exploding", "gradient norm {value:.3g} is above {threshold:.3g}"),
+    ("exploding", "gradient norm grew {value:.3g}x since the previous logged step (more than {threshold:.3g}x)"),
+    ("vanishing", "gradient norm {value:.3g} is below {threshold:.3g}"),
+    ("dead", "{value:.0%} of the units output 0 for the whole batch"),
+    ("update_ratio", "update/weight ratio {value:.2g} is below {threshold:.2g}"),
+    ("update_ratio", "update/weight ratio {value:.2g} is above {threshold:.2g}"),
+)
+DIAGNOSIS_CODES = {name: code for code, name in enumerate(
+    ("nonfinite_activations", "nonfinite_gradients", "first_nonfinite", "exploding_norm", "exploding_growth",
+     "vanishing", "dead", "update_ratio_low", "update_ratio_high"))}
+
 
 def create_content(bins: int) -> dict:
     """Tag-level plugin content (readers keep the first one per run and tag)."""

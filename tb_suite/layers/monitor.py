@@ -380,9 +380,7 @@ class LayerMonitor:
             self._first_nonfinite = analysis.first_nonfinite(stats, self.names, list(self._order), step)
         if self._first_nonfinite is not None and self._first_nonfinite["step"] == step:
             first = self._first_nonfinite
-            if not any(d["kind"] == "nonfinite" and d["layer"] == first["layer"] for d in diagnoses):
-                diagnoses.insert(0, analysis.flag("nonfinite", first["layer"], self.names, step, float("nan"), 0,
-                                                   f"first NaN/Inf, in the {first['pass']} pass"))
+            diagnoses.insert(0, analysis.flag("first_nonfinite", first["layer"], self.names, step, float("nan"), 0))
         fmaps = []
         for index, values in sorted(rows["fmap"].items()):
             name = md.feature_map_array(index)

@@ -80,11 +80,12 @@ def write_layer_record(
         "types": list(types),
         "bins": bins,
         "stats": list(md.STATS),
-        "diagnoses": diagnoses,
+        "diagnosis_kinds": [kind for kind, _ in md.DIAGNOSES],
         "first_nonfinite": first_nonfinite,
         **(extra_meta or {}),
     }
-    arrays = {md.STATS_ARRAY: np.stack([np.asarray(stats[name], np.float32) for name in md.STATS])}
+    arrays = {md.STATS_ARRAY: np.stack([np.asarray(stats[name], np.float32) for name in md.STATS]),
+              md.DIAGNOSES_ARRAY: analysis.encode(diagnoses)}
     arrays.update({md.HISTOGRAMS[kind]: np.asarray(hists[kind], np.float32) for kind in md.KINDS})
     arrays.update(extra_arrays or {})
     as_writer(writer).write_record(

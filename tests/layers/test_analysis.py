@@ -52,9 +52,9 @@ def test_first_nonfinite_prefers_forward_in_execution_order():
 
 
 def test_summarize_merges_steps():
-    f = lambda kind, layer, value: analysis.flag(kind, layer, NAMES, 0, value, 1e-3, "m")  # noqa: E731
+    f = lambda code, layer, value: analysis.flag(code, layer, NAMES, 0, value, 1e-3)  # noqa: E731
     merged = analysis.summarize([(20, [f("vanishing", 1, 1e-5)]), (10, [f("vanishing", 1, 1e-4), f("dead", 0, 0.7)]),
-                                 (30, [f("exploding", 2, 5e3)])])
+                                 (30, [f("exploding_norm", 2, 5e3)])])
     assert [(e["kind"], e["name"], e["first_step"], e["last_step"], e["steps"]) for e in merged] == [
         ("exploding", "c", 30, 30, 1), ("vanishing", "b", 10, 20, 2), ("dead", "a", 10, 10, 1)]
     assert merged[1]["worst"] == pytest.approx(1e-5)
@@ -79,3 +79,15 @@ def test_rebin_matches_overlap_oracle(lo, hi):
     edges = np.linspace(-6, 3, 41)
     np.testing.assert_allclose(analysis.rebin(fractions, lo, hi, edges), _brute_rebin(fractions, lo, hi, edges), atol=1e-12)
     assert np.isnan(analysis.rebin(fractions, np.nan, np.nan, edges)).all()
+
+
+def test_flags_round_trip_through_their_array():
+    flags = analysis.diagnose(_stats(grad_norm=[1.0, 1e-9, 2e3, np.nan], act_nonfinite=[0, 0, 0, 2]), NAMES, 4,
+                              analysis.Thresholds())
+    rows = analysis.encode(flags)
+    assert rows.shape == (len(flags), 4) and rows.dtype == np.float32
+    decoded = analysis.decode(rows, NAMES, 4)
+    assert [(d["code"], d["name"], d["message"]) for d in decoded] == [(f["code"], f["name"], f["message"]) for f in flags]
+    assert analysis.encode([]).shape == (0, 4)
+    with pytest.raises(ValueError, match="no known code"):
+        analysis.decode(np.array([[99, 0, 1, 1]], np.float32), NAMES, 0)

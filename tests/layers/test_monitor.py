@@ -8,12 +8,18 @@ import torch
 
 import tb_suite as tbs
 from tb_suite.core.reader import read_records
+from tb_suite.layers import analysis
 from tb_suite.layers import metadata as md
 from tests.layers.helpers import deep_sigmoid_mlp, small_cnn, train
 
 
 def _records(logdir, tag="layers"):
     return read_records(logdir, md.PLUGIN_NAME)[tag]
+
+
+def _flags(record):
+    meta, arrays = record
+    return analysis.decode(arrays[md.DIAGNOSES_ARRAY], meta["layers"], 0)
 
 
 def _row(meta, arrays, stat):
@@ -132,8 +138,7 @@ def test_deep_sigmoid_mlp_is_flagged_as_vanishing(tmp_path):
     model = deep_sigmoid_mlp()
     with tbs.Writer(tmp_path) as writer, tbs.LayerMonitor(model, writer, every=5) as monitor:
         train(model, 1, monitor=monitor, shape=(16, 8), classes=1)
-    meta, _ = _records(tmp_path)[0]
-    vanishing = {d["name"] for d in meta["diagnoses"] if d["kind"] == "vanishing"}
+    vanishing = {d["name"] for d in _flags(_records(tmp_path)[0]) if d["kind"] == "vanishing"}
     assert "0" in vanishing and "2" in vanishing  # the first layers, far from the loss
     assert str(len(model) - 1) not in vanishing  # the output layer learns
 
@@ -143,7 +148,7 @@ def test_too_high_learning_rate_is_flagged_as_exploding(tmp_path):
     model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
     with tbs.Writer(tmp_path) as writer, tbs.LayerMonitor(model, writer, every=1) as monitor:
         train(model, 8, monitor=monitor, shape=(16, 8), classes=1, lr=5.0)
-    kinds = {d["kind"] for meta, _ in _records(tmp_path).values() for d in meta["diagnoses"]}
+    kinds = {d["kind"] for record in _records(tmp_path).values() for d in _flags(record)}
     assert "exploding" in kinds
 
 
@@ -191,7 +196,7 @@ def test_nan_in_one_module_is_reported_in_that_module(tmp_path, check):
     if check:  # found at the step it happened, though step 3 is not a logged one
         assert sorted(records) == [0, 3, 5]
         assert first == {"step": 3, "layer": 2, "name": "2", "pass": "forward"}
-        assert any(d["kind"] == "nonfinite" and d["name"] == "2" for d in records[3][0]["diagnoses"])
+        assert any(d["kind"] == "nonfinite" and d["name"] == "2" for d in _flags(records[3]))
     else:
         assert sorted(records) == [0, 5] and first is None
 

@@ -57,7 +57,7 @@ def test_routes(logdir, tensorboard_server, load_fast):
 
     diagnoses = tb.get_json(tb.plugin(PLUGIN, "diagnoses?run=b&tag=layers"))
     stored_b = read_records(logdir / "b", PLUGIN)["layers"]
-    expected = analysis.summarize([(s, m["diagnoses"]) for s, (m, _) in stored_b.items()])
+    expected = analysis.summarize([(s, analysis.decode(a[md.DIAGNOSES_ARRAY], m["layers"], s)) for s, (m, a) in stored_b.items()])
     assert diagnoses["diagnoses"] == expected and diagnoses["steps"] == 2
     assert any(d["kind"] in ("exploding", "nonfinite") for d in expected)  # lr 5 blows up
 

@@ -6,6 +6,7 @@ import torch
 
 import tb_suite as tbs
 from tb_suite.core.reader import read_records
+from tb_suite.layers import analysis
 from tb_suite.layers import metadata as md
 
 
@@ -26,8 +27,9 @@ def test_user_tensors_are_logged(tmp_path):
     assert np.isnan(stats["grad_norm"]).all()
     counts, _ = np.histogram(h0, bins=8, range=(h0.min(), h0.max()))
     np.testing.assert_allclose(arrays["act_hist"][0], counts / h0.size, atol=1e-3)
-    gmeta, _ = records["grads"][3]
-    assert [d["kind"] for d in gmeta["diagnoses"]] == ["vanishing"]  # below the absolute floor
+    gmeta, garrays = records["grads"][3]
+    flags = analysis.decode(garrays[md.DIAGNOSES_ARRAY], gmeta["layers"], 3)
+    assert [(d["kind"], d["message"]) for d in flags] == [("vanishing", "gradient norm 2.24e-12 is below 1e-07")]
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ interface StepProps {
 
 export function GradientFlow(props: StepProps) {
   const { record } = props;
-  const flagged = layerSeverity(record.meta.diagnoses, ["vanishing", "exploding", "nonfinite"]);
+  const flagged = layerSeverity(record.flags, ["vanishing", "exploding", "nonfinite"]);
   const title = `${props.run} · ${props.tag} · step ${props.step}`;
   return (
     <div className="tbs-panel" data-testid="gradient-flow">
@@ -60,7 +60,7 @@ export function UpdateAndDead(props: StepProps) {
           yLabel="update ratio"
           band={band}
           reference={1e-3}
-          flagged={layerSeverity(record.meta.diagnoses, ["update_ratio"])}
+          flagged={layerSeverity(record.flags, ["update_ratio"])}
           selected={props.selected}
           onSelect={props.onSelect}
           height={200}
@@ -77,7 +77,7 @@ export function UpdateAndDead(props: StepProps) {
           log={false}
           yRange={[0, 1]}
           yLabel="fraction"
-          flagged={layerSeverity(record.meta.diagnoses, ["dead"])}
+          flagged={layerSeverity(record.flags, ["dead"])}
           selected={props.selected}
           onSelect={props.onSelect}
           height={200}

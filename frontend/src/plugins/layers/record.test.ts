@@ -1,15 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { binCenters, flipRows, gridShape, layerSeverity, log10Values, logTicks, positiveExtent, toLayersRecord, type LayersMeta } from "./record";
+import { binCenters, decodeFlags, flipRows, gridShape, layerSeverity, log10Values, logTicks, positiveExtent, toLayersRecord, type LayersMeta } from "./record";
 import type { WireRecord } from "../../lib/wire";
 
 describe("layers record", () => {
   it("reads stats rows by name and leaves missing ones NaN", () => {
-    const meta = { layers: ["a", "b"], types: ["Linear", "ReLU"], bins: 2, stats: ["x", "y"], diagnoses: [], first_nonfinite: null } as LayersMeta;
+    const meta = { layers: ["a", "b"], types: ["Linear", "ReLU"], bins: 2, stats: ["x", "y"], diagnosis_kinds: ["dead"], first_nonfinite: null } as LayersMeta;
     const wire = { meta, arrays: { stats: { dtype: "float32", shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) } } } as unknown as WireRecord<LayersMeta>;
     const r = toLayersRecord(wire);
     expect(Array.from(r.stat("y"))).toEqual([3, 4]);
     expect(Array.from(r.stat("z")).every(Number.isNaN)).toBe(true);
     expect(Array.from(r.hist("gradients")).every(Number.isNaN)).toBe(true);
+    expect(r.flags).toEqual([]);
+  });
+  it("decodes flag rows, dropping unknown codes and layers", () => {
+    const rows = [0, 1, 0.9, 0.5, 3, 0, 1, 1, 0, 7, 0.9, 0.5];
+    expect(decodeFlags(rows, ["dead", "vanishing", "update_ratio", "exploding"], 2)).toEqual([
+      { kind: "dead", severity: 1, layer: 1 },
+      { kind: "exploding", severity: 3, layer: 0 },
+    ]);
   });
   it("log10 drops non-positive values, flipRows reverses rows", () => {
     expect(Array.from(log10Values([100, 0, -1, 0.001]))).toEqual([2, NaN, NaN, -3]);

@@ -18,10 +18,14 @@ export interface Diagnosis {
   message: string;
   threshold: number;
 }
-export interface StepDiagnosis extends Diagnosis {
-  step: number;
-  value: number | null;
+/** A flag of one step, from a row of the record's `diagnoses` array. */
+export interface StepFlag {
+  kind: Diagnosis["kind"];
+  severity: number;
+  layer: number;
 }
+
+export const SEVERITY: Record<Diagnosis["kind"], number> = { nonfinite: 3, exploding: 3, vanishing: 2, dead: 1, update_ratio: 1 };
 export interface MergedDiagnosis extends Diagnosis {
   first_step: number;
   last_step: number;
@@ -45,7 +49,8 @@ export interface LayersMeta {
   types: string[];
   bins: number;
   stats: string[];
-  diagnoses: StepDiagnosis[];
+  /** The kind of each diagnosis code (rows of the `diagnoses` array). */
+  diagnosis_kinds: Diagnosis["kind"][];
   first_nonfinite: FirstNonfinite | null;
   feature_maps?: FeatureMapEntry[];
   thresholds?: Record<string, number>;
@@ -58,6 +63,18 @@ export interface LayersRecord {
   stat: (name: string) => ArrayLike<number>;
   /** The `[L * bins]` histogram fractions of a kind. */
   hist: (kind: Kind) => ArrayLike<number>;
+  flags: StepFlag[];
+}
+
+/** The flags of `[D, 4]` rows (code, layer, value, threshold); rows naming no known code or layer are left out. */
+export function decodeFlags(rows: ArrayLike<number>, kinds: readonly Diagnosis["kind"][], layers: number): StepFlag[] {
+  const out: StepFlag[] = [];
+  for (let i = 0; i + 3 < rows.length; i += 4) {
+    const kind = kinds[rows[i]];
+    const layer = rows[i + 1];
+    if (kind && SEVERITY[kind] && Number.isInteger(layer) && layer >= 0 && layer < layers) out.push({ kind, severity: SEVERITY[kind], layer });
+  }
+  return out;
 }
 
 export function toLayersRecord(wire: WireRecord<LayersMeta>): LayersRecord {
@@ -73,6 +90,7 @@ export function toLayersRecord(wire: WireRecord<LayersMeta>): LayersRecord {
       return k < 0 || stats.length < (k + 1) * L ? missing : stats.subarray(k * L, (k + 1) * L);
     },
     hist: (kind) => wire.arrays[HISTOGRAM[kind]]?.data ?? new Float32Array(L * meta.bins).fill(NaN),
+    flags: decodeFlags(wire.arrays.diagnoses?.data ?? [], meta.diagnosis_kinds ?? [], L),
   };
 }
 
@@ -108,7 +126,7 @@ export function flipRows(values: ArrayLike<number>, rows: number, cols: number):
 }
 
 /** The most severe flag of each layer (by layer index) among a step's diagnoses of `kinds` (default: all). */
-export function layerSeverity(diagnoses: readonly Diagnosis[], kinds?: readonly Diagnosis["kind"][]): Map<number, number> {
+export function layerSeverity(diagnoses: readonly StepFlag[], kinds?: readonly Diagnosis["kind"][]): Map<number, number> {
   const out = new Map<number, number>();
   for (const d of diagnoses) if (!kinds || kinds.includes(d.kind)) out.set(d.layer, Math.max(out.get(d.layer) ?? 0, d.severity));
   return out;
