@@ -611,11 +611,7 @@ def callbacks(
             added.append((make(), why))
         else:
             skipped.append((names[family], why))
-    layers = globals().get("LayerMonitorCallback")
-    if layers is not None:
-        added.append((layers(budget=shared) if common.accepts(layers, "budget") else layers(), "every model has layers"))
-    else:
-        skipped.append(("LayerMonitorCallback", "not available in this tb-suite"))
+    added.append((LayerMonitorCallback(budget=shared), "every model has layers"))
     if loss_fn is not None:
         added.append((LandscapeCallback(loss_fn=loss_fn, budget=shared), "loss_fn on the first training batch, within the time budget"))
     elif found is not None:

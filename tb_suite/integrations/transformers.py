@@ -414,11 +414,7 @@ def callbacks_for(trainer: Trainer) -> list[TBSCallback]:
             added.append((make(), why))
         else:
             skipped.append((make.__name__, why))
-    layers = globals().get("LayerMonitorCallback")
-    if layers is not None:
-        added.append((layers(), "every model has layers"))
-    else:
-        skipped.append(("LayerMonitorCallback", "not available in this tb-suite"))
+    added.append((LayerMonitorCallback(), "every model has layers"))
     added.append((LandscapeCallback(), "the model's own loss on the first training batch, within the time budget"))
     for callback, _ in added:
         callback.preset = True
