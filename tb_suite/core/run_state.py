@@ -11,6 +11,7 @@ per run and process keeps the file order the order of the calls; a call that goe
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import warnings
 import weakref
@@ -87,7 +88,7 @@ class RunState:
                 f"earlier records with step >= {step} (--load_fast=false keeps them): log each tag from one "
                 "thread in increasing step order",
                 StepOrderWarning,
-                stacklevel=4,
+                stacklevel=_first_frame_outside_tb_suite(),
             )
 
     def after_fork_in_child(self) -> None:
@@ -95,6 +96,14 @@ class RunState:
         self.lock = threading.Lock()
         self.events = None
         self.users = weakref.WeakSet()
+
+
+def _first_frame_outside_tb_suite() -> int:
+    """The `stacklevel` that points a warning raised by the caller at the user's line."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("tb_suite."):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _owners_on_disk(logdir: str) -> dict[str, str]:
