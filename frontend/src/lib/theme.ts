@@ -42,6 +42,8 @@ html, body { margin: 0; background: var(--tbs-bg); color: var(--tbs-fg);
 .tbs-run-tools button { font-size: 11px; padding: 1px 6px; }
 .tbs-colorbar { display: flex; gap: 6px; align-items: center; font-size: 11px; }
 .tbs-colorbar-ramp { display: inline-block; width: 120px; height: 10px; border: 1px solid var(--tbs-border); }
+.tbs-popover { position: fixed; z-index: 20; pointer-events: none; max-width: min(460px, calc(100vw - 16px));
+  max-height: calc(100vh - 16px); overflow: hidden; box-shadow: 0 4px 16px rgba(0,0,0,0.25); }
 .tbs-empty { border: 1px dashed var(--tbs-border); border-radius: 6px; padding: 16px; color: var(--tbs-muted); }
 .tbs-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; flex: none; }
 .tbs-slider { display: flex; gap: 8px; align-items: center; min-width: 260px; }

@@ -1,12 +1,13 @@
 /** The tbs_tokens tab: token strips coloured by a metric, top-k on hover, loss and per-token histories. */
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { cssGradient } from "../../lib/colormaps";
 import { formatValue } from "../../lib/format";
 import { ErrorBox, Field, RunTagStepPickers, Select, Swatch, indices, SelectionNotice } from "../../lib/pickers";
 import { injectStyle } from "../../lib/theme";
 import { useLiveTags } from "../../lib/useLiveTags";
 import { useRunTagStep } from "../../lib/useRunTagStep";
-import { useHistories, useRecords } from "./data";
+import { useHistories, usePositionHistories, useRecords } from "./data";
+import { Popover, type Rect } from "../../lib/Popover";
 import { LossCharts, TokenSparklines } from "./HistoryPanel";
 import { METRICS, visibleText, type Metric, type TokensRecord } from "./record";
 import { STRIP_CSS, TokenStrip, type TokenRef } from "./TokenStrip";
@@ -61,29 +62,37 @@ export function TokensApp() {
   const maxBatch = Math.max(0, ...[...(loaded.data?.byRun.values() ?? [])].map((r) => r.batch));
   const [pickedSeqs, setPickedSeqs] = useState<number[] | null>(null);
   const sequences = (pickedSeqs ?? indices(DEFAULT_SEQUENCES)).filter((s) => s < maxBatch);
-  const [hoveredRef, setHovered] = useState<TokenRef | null>(null);
+  const [hover, setHover] = useState<{ ref: TokenRef; rect: Rect } | null>(null);
+  const onHover = useCallback((ref: TokenRef | null, rect?: DOMRect) => setHover(ref && rect ? { ref, rect } : null), []);
+  // The popover sits by the token on screen: a scroll moves the token away, so it closes.
+  useEffect(() => {
+    const close = () => setHover(null);
+    window.addEventListener("scroll", close, true);
+    return () => window.removeEventListener("scroll", close, true);
+  }, []);
   const [pinnedRef, setPinned] = useState<TokenRef | null>(null);
   // A new step / run / record may be shorter or mask other positions: drop what it lacks.
-  const hovered = validToken(hoveredRef, loaded.data?.byRun);
+  const hovered = validToken(hover?.ref ?? null, loaded.data?.byRun);
   const pinned = validToken(pinnedRef, loaded.data?.byRun);
-  const shown = pinned ?? hovered;
+
   const onSelect = useCallback(
     (ref: TokenRef) => setPinned((p) => (p && p.run === ref.run && p.seq === ref.seq && p.pos === ref.pos ? null : ref)),
     [],
   );
-  const shownRecord = shown ? loaded.data?.byRun.get(shown.run) : undefined;
+  const hoveredRecord = hovered ? loaded.data?.byRun.get(hovered.run) : undefined;
 
   const histories = useHistories(tag, runsWithTag, null, live.reloadCount);
-  const pinnedHistory = useHistories(
+  // The pinned position in every selected run (each run's failure, e.g. a shorter sequence, on its own).
+  const pinnedHistory = usePositionHistories(
     tag,
-    pinned && pinned.pos > 0 ? [pinned.run] : [],
+    pinned && pinned.pos > 0 ? runsWithTag : [],
     pinned && pinned.pos > 0 ? { seq: pinned.seq, pos: pinned.pos - 1 } : null,
     live.reloadCount,
   );
   const pinnedRecord = pinned ? loaded.data?.byRun.get(pinned.run) : undefined;
   const pinnedText = pinned && pinnedRecord ? visibleText(pinnedRecord, pinnedRecord.inputIds[pinned.seq * pinnedRecord.length + pinned.pos]) : "";
 
-  const errors = [live.error, loaded.error, histories.error, pinnedHistory.error, ...(loaded.data?.errors ?? [])];
+  const errors = [live.error, loaded.error, histories.error, pinnedHistory.error, ...(loaded.data?.errors ?? []), ...(pinnedHistory.data?.errors ?? [])];
   const [lo, hi] = SCALE_ENDS[metric];
 
   return (
@@ -128,7 +137,7 @@ export function TokensApp() {
                     seq={seq}
                     metric={metric}
                     selectedPos={pinned && pinned.run === run && pinned.seq === seq ? pinned.pos : null}
-                    onHover={setHovered}
+                    onHover={onHover}
                     onSelect={onSelect}
                   />
                 ))}
@@ -136,12 +145,17 @@ export function TokensApp() {
           </div>
         );
       })}
-      {shown && shownRecord && <TopKPanel record={shownRecord} token={shown} />}
+      {hover && hovered && hoveredRecord && (
+        <Popover anchor={hover.rect} testId="topk-popover">
+          <TopKPanel record={hoveredRecord} token={hovered} />
+        </Popover>
+      )}
+      {pinned && pinnedRecord && <TopKPanel record={pinnedRecord} token={pinned} testId="topk-pinned" />}
       {pinned && pinned.pos > 0 && (
         <TokenSparklines
-          histories={pinnedHistory.data}
+          histories={pinnedHistory.data?.histories ?? null}
           colors={colors}
-          title={`${tag} · ${pinned.run} · sequence ${pinned.seq} · token ${pinned.pos} (${pinnedText})`}
+          title={`${tag} · sequence ${pinned.seq} · token ${pinned.pos} (${pinnedText} in ${pinned.run})`}
         />
       )}
       {!pinned && runsWithTag.length > 0 && <div className="tbs-muted">Click a token to follow its prediction across steps.</div>}

@@ -67,6 +67,7 @@ export function LossCharts({ histories, colors, tag }: { histories: Histories | 
 export function TokenSparklines(props: { histories: Histories | null; colors: Map<string, string>; title: string }) {
   const prob = useSeries(props.histories, props.colors, (h) => h.targetProb);
   const entropy = useSeries(props.histories, props.colors, (h) => h.entropy);
+  const rank = useSeries(props.histories, props.colors, (h) => h.rank);
   if (prob.length === 0) return null; // uPlot's mode 2 needs at least one series
   return (
     <div className="tbs-panel" data-testid="token-history">
@@ -77,6 +78,9 @@ export function TokenSparklines(props: { histories: Histories | null; colors: Ma
         </div>
         <div style={{ flex: 1, minWidth: 260 }}>
           <LineChart series={entropy} xLabel="step" yLabel="entropy" xRange={extent(entropy, "x")} yRange={extent(entropy, "y", 0)} height={150} testId="entropy-chart" title={`${props.title} · entropy`} />
+        </div>
+        <div style={{ flex: 1, minWidth: 260 }}>
+          <LineChart series={rank} xLabel="step" yLabel="target rank" xRange={extent(rank, "x")} yRange={extent(rank, "y", 1)} height={150} testId="rank-chart" title={`${props.title} · target rank (1 = top prediction)`} />
         </div>
       </div>
     </div>

@@ -19,7 +19,7 @@ function Box(props: {
   seq: number;
   pos: number;
   selected: boolean;
-  onHover: (pos: number) => void;
+  onHover: (pos: number, rect: DOMRect) => void;
   onClick: (pos: number) => void;
 }) {
   const { record, metric, seq, pos } = props;
@@ -40,7 +40,7 @@ function Box(props: {
       data-pos={pos}
       data-color={style?.background ?? "none"}
       title={`${metric}: ${formatValue(value)}`}
-      onMouseEnter={() => props.onHover(pos)}
+      onMouseEnter={(e) => props.onHover(pos, e.currentTarget.getBoundingClientRect())}
       onClick={() => props.onClick(pos)}
     >
       <span className="tbs-token-text">{visibleText(record, id)}</span>
@@ -58,7 +58,8 @@ export const TokenStrip = memo(function TokenStrip(props: {
   seq: number;
   metric: Metric;
   selectedPos: number | null;
-  onHover: (ref: TokenRef) => void;
+  /** The hovered token and its box on screen; null when the pointer leaves the strip. */
+  onHover: (ref: TokenRef | null, rect?: DOMRect) => void;
   onSelect: (ref: TokenRef) => void;
 }) {
   const { record, seq, run } = props;
@@ -74,7 +75,7 @@ export const TokenStrip = memo(function TokenStrip(props: {
         {run} · sequence {seq}
         {seqLoss != null && ` · loss ${formatValue(seqLoss)} · perplexity ${formatValue(record.meta.seq_perplexity[seq] ?? NaN)}`}
       </div>
-      <div className="tbs-strip" data-testid="token-strip" data-run={run} data-seq={seq}>
+      <div className="tbs-strip" data-testid="token-strip" data-run={run} data-seq={seq} onMouseLeave={() => props.onHover(null)}>
         {positions.map((pos) => (
           <Box
             key={pos}
@@ -83,7 +84,7 @@ export const TokenStrip = memo(function TokenStrip(props: {
             seq={seq}
             pos={pos}
             selected={props.selectedPos === pos}
-            onHover={(p) => props.onHover({ run, seq, pos: p })}
+            onHover={(p, rect) => props.onHover({ run, seq, pos: p }, rect)}
             onClick={(p) => props.onSelect({ run, seq, pos: p })}
           />
         ))}

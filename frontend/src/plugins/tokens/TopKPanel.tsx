@@ -3,12 +3,12 @@ import { formatPercent, formatValue } from "../../lib/format";
 import { visibleText, type TokensRecord } from "./record";
 import type { TokenRef } from "./TokenStrip";
 
-export function TopKPanel({ record, token }: { record: TokensRecord; token: TokenRef }) {
+export function TopKPanel({ record, token, testId = "topk-panel" }: { record: TokensRecord; token: TokenRef; testId?: string }) {
   const row = token.seq * record.length;
   const shown = visibleText(record, record.inputIds[row + token.pos]);
   if (token.pos === 0) {
     return (
-      <div className="tbs-panel" data-testid="topk-panel">
+      <div className="tbs-panel" data-testid={testId}>
         <h3>Token {shown} (position 0): the first token has no prediction</h3>
       </div>
     );
@@ -25,7 +25,7 @@ export function TopKPanel({ record, token }: { record: TokensRecord; token: Toke
   const inTop = bars.some((b) => b.id === target);
   const top = bars.length ? bars[0].p : 1;
   return (
-    <div className="tbs-panel" data-testid="topk-panel">
+    <div className="tbs-panel" data-testid={testId}>
       <h3>
         {token.run} · sequence {token.seq} · predicting position {token.pos} ({shown}) from position {token.pos - 1}
       </h3>

@@ -1,7 +1,7 @@
 /** Fetching (with a small cache) of tbs_tokens records and per-step histories. */
 import { getRecord, type Params } from "../../lib/api";
 import type { RecordSpec } from "../../lib/tagSelection";
-import type { FetchState } from "../../lib/useFetch";
+import { useFetch, type FetchState } from "../../lib/useFetch";
 import { cachedRecordLoader, useEach, useRunRecords, type LoadedRecords } from "../../lib/useRecords";
 import type { WireRecord } from "../../lib/wire";
 import { toTokensRecord, type TokensMeta, type TokensRecord } from "./record";
@@ -52,4 +52,29 @@ export function useHistories(
     ],
     position,
   );
+}
+
+/**
+ * One position's history in each of `runs`: `[run, history]` for the runs that have it, and
+ * `run: message` for those that failed (a run whose sequence is shorter), so one does not hide the others.
+ */
+export function usePositionHistories(
+  tag: string,
+  runs: readonly string[],
+  position: { seq: number; pos: number } | null,
+  generation: number,
+): FetchState<{ histories: [string, History][]; errors: string[] }> {
+  const key = tag && runs.length && position ? JSON.stringify([tag, runs, position, generation]) : null;
+  return useFetch(key, async (signal) => {
+    const settled = await Promise.allSettled(
+      runs.map((run) => getRecord<unknown>("history", { run, tag, seq: position!.seq, pos: position!.pos }, signal)),
+    );
+    const histories: [string, History][] = [];
+    const errors: string[] = [];
+    settled.forEach((r, i) => {
+      if (r.status === "fulfilled") histories.push([runs[i], toHistory(r.value)]);
+      else errors.push(`${runs[i]}: ${(r.reason as Error).message}`);
+    });
+    return { histories, errors };
+  });
 }
