@@ -40,7 +40,7 @@ def _names(length_of: str | None = None) -> schema.Check:
     records are read by the hundred."""
 
     def field(value, meta):
-        if not isinstance(value, list) or not all(type(v) is str for v in value):
+        if not isinstance(value, list) or not set(map(type, value)) <= {str}:
             raise ValueError("expected a list of strings")
         if length_of is not None and len(value) != len(meta.get(length_of) or ()):
             raise ValueError(f"expected as many entries as {length_of!r}")
@@ -115,17 +115,25 @@ class LayersPlugin(FamilyPlugin):
         return self.read_header(request, run, tag, step)[0]["meta"]
 
     def _row(self, request, run: str, tag: str, step: int, name: str) -> tuple[tuple, np.ndarray]:
-        """(layer names, values `[L]`) of stats row `name` of one record, reading only that row."""
+        """(layer names, values `[L]`) of stats row `name` of one record, reading only that row (and the
+        header once: rows are where `metadata.STATS` puts them unless the record says otherwise)."""
         key = (plugin_util.experiment_id(request.environ), run, tag, step, name)
         cached = self._columns.get(key)
         if cached is None:
-            meta = self._meta(request, run, tag, step)
-            if name not in meta["stats"]:
-                raise NotFound(f"record of step {step} has no statistic {name!r}")
-            _, values = self.read_slice(request, run, tag, step, md.STATS_ARRAY, (meta["stats"].index(name),))
+            meta, values = self.read_slice(request, run, tag, step, md.STATS_ARRAY, (md.STATS.index(name),))
+            if meta["stats"][md.STATS.index(name) : md.STATS.index(name) + 1] != [name]:
+                if name not in meta["stats"]:
+                    raise NotFound(f"step {step} has no statistic {name!r}")
+                _, values = self.read_slice(request, run, tag, step, md.STATS_ARRAY, (meta["stats"].index(name),))
             if np.shape(values) != (len(meta["layers"]),):
                 raise DamagedRecord(run, tag, step, f"array {md.STATS_ARRAY!r} is not [stats, layers]")
-            cached = (tuple(meta["layers"]), np.asarray(values, np.float32))
+            names = tuple(meta["layers"])
+            previous = self._columns.get(("names", run, tag))
+            if previous == names:
+                names = previous  # one tuple shared by every step: cheap to compare and to keep
+            else:
+                self._columns.put(("names", run, tag), names)
+            cached = (names, np.asarray(values, np.float32))
             self._columns.put(key, cached)
         return cached
 
@@ -144,15 +152,17 @@ class LayersPlugin(FamilyPlugin):
                                        lambda step: self._row(request, run, tag, step, stat))
         steps = [step for step, _ in done]
         rows = [row for _, row in done]
-        layers: dict[str, int] = {}
-        for names, _ in rows:
-            for name in names:
-                layers.setdefault(name, len(layers))
-        values = np.full((len(layers), len(steps)), np.nan, np.float32)
-        for s, (names, row) in enumerate(rows):
-            if len(names) == len(layers) and names == tuple(layers):
-                values[:, s] = row
-            else:
+        first = rows[0][0]
+        if all(names is first or names == first for names, _ in rows):
+            layers = {name: i for i, name in enumerate(first)}
+            values = np.stack([row for _, row in rows], axis=1)
+        else:  # the layers changed between steps: their union, in order of appearance
+            layers = {}
+            for names, _ in rows:
+                for name in names:
+                    layers.setdefault(name, len(layers))
+            values = np.full((len(layers), len(steps)), np.nan, np.float32)
+            for s, (names, row) in enumerate(rows):
                 values[[layers[n] for n in names], s] = row
         meta = {"run": run, "tag": tag, "stat": stat, "layers": list(layers), "skipped": skipped}
         return wire_response(request, meta, {"steps": np.asarray(steps, np.float64), "values": values})
