@@ -66,3 +66,61 @@ def test_three_views_render_and_respond(logdir, tensorboard_server, page, tmp_pa
     assert multiples.count() == 3
     assert "fc1.weight[3, 7]" in multiples.first.inner_text() and "fc1 (Linear)" in multiples.first.inner_text()
     page.screenshot(path=str(tmp_path / "axes.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def compare_logdir(tmp_path_factory):
+    from tb_suite.landscape.slices import PlaneSlice
+
+    root = tmp_path_factory.mktemp("compare")
+    for run, factor in (("run_a", 1.0), ("run_b", 10.0)):
+        base = plane_at(0)
+        plane = PlaneSlice(base.xs, base.ys, base.losses * factor, seed=0, trajectory=base.trajectory, center_loss=0.1)
+        with tbs.Writer(root / run) as writer:
+            tbs.log_slice(writer, "plane", plane, step=0)
+    return root
+
+
+def _scales(page):
+    return page.eval_on_selector_all("[data-testid=plane-canvas]", "(els) => els.map((e) => JSON.parse(e.dataset.scale))")
+
+
+def test_shared_scale_levels_input_and_trajectory_hover(compare_logdir, tensorboard_server, page):
+    """Issue 12 item 9."""
+    from tests.browser.browser_helpers import screenshot
+
+    tb = tensorboard_server(compare_logdir)
+    wait_for(lambda: len(tb.get_json(tb.plugin("tbs_landscape", "tags"))) == 2, timeout=60)
+    page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_landscape")
+    page.wait_for_function("document.querySelectorAll('[data-testid=plane-canvas][data-scale]').length === 2", timeout=30000)
+    losses = [plane_at(0).losses.astype(np.float32).astype(float) * f for f in (1.0, 10.0)]
+    both = [min(l.min() for l in losses), max(l.max() for l in losses)]
+    # Comparing runs: one scale by default, the range of both planes.
+    assert page.get_by_test_id("shared-scale").is_checked()
+    for scale in _scales(page):
+        assert scale == pytest.approx(both, rel=1e-6)
+    screenshot(page, "landscape_shared_scale")
+    page.get_by_test_id("shared-scale").uncheck()
+    page.wait_for_function("() => { const s = [...document.querySelectorAll('[data-testid=plane-canvas]')].map(e => e.dataset.scale); return s[0] !== s[1]; }")
+    for scale, values in zip(_scales(page), losses):
+        assert scale == pytest.approx([values.min(), values.max()], rel=1e-6)
+
+    # The levels box keeps what is typed: clear it, type 5, get 5 (not "25").
+    levels = page.get_by_test_id("levels")
+    levels.fill("")
+    page.wait_for_timeout(100)
+    assert levels.input_value() == ""
+    levels.press_sequentially("5")
+    assert levels.input_value() == "5"
+    page.wait_for_function("document.querySelector('[data-testid=plane-canvas]').dataset.levels === '5'")
+
+    # The trajectory's checkpoints answer on hover.
+    canvas = page.get_by_test_id("plane-canvas").first
+    points = canvas.evaluate("(c) => JSON.parse(c.dataset.points)")
+    assert len(points) == 2
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    tooltip = page.get_by_test_id("tooltip")
+    tooltip.wait_for(timeout=5000)
+    assert "checkpoint 1 of 2" in tooltip.inner_text()
+    screenshot(page, "landscape_trajectory_hover")

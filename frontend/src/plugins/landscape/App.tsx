@@ -10,8 +10,10 @@ import { useEach } from "../../lib/useRecords";
 import { useRunTagStep } from "../../lib/useRunTagStep";
 import { loadSlice, loadSteps, type Slice, type SliceMeta, type StepRow } from "./data";
 import { PlaneView, type PlaneMode } from "./PlaneView";
+import { MAX_LEVELS, MIN_LEVELS, parseLevels, sharedRange } from "./planeMath";
 
 const DEFAULT_RUNS = 4;
+
 const MODES: PlaneMode[] = ["contour", "heatmap"];
 
 interface Loaded {
@@ -116,11 +118,17 @@ export function LandscapeApp() {
   const [mode, setMode] = useState<PlaneMode>("contour");
   const [colormap, setColormap] = useState<ColormapName>("viridis");
   const [levels, setLevels] = useState(12);
+  // The levels box keeps what is typed; only a valid count reaches the chart (clamped when the box loses focus).
+  const [levelsText, setLevelsText] = useState("12");
+  const [sharedPick, setShared] = useState<boolean | null>(null);
   const [log, setLog] = useState(false);
 
   const loaded = useMemo(() => slices.data ?? [], [slices.data]);
   const type = loaded[0]?.slice.meta.type;
   const planes = loaded.filter((l) => l.slice.meta.type === "plane");
+  // Planes side by side share one colour scale unless the user turns it off.
+  const shared = sharedPick ?? planes.length > 1;
+  const sharedDomain = useMemo(() => (shared && planes.length > 1 ? sharedRange(planes.map((l) => l.slice.arrays.loss)) : undefined), [shared, planes]);
   const progress = useMemo(
     (): LineSeries[] =>
       (stepRows.data ?? []).map(([run, rows]) => {
@@ -142,18 +150,30 @@ export function LandscapeApp() {
             <Field label="Levels">
               <input
                 type="number"
-                min={2}
-                max={60}
-                value={levels}
+                min={MIN_LEVELS}
+                max={MAX_LEVELS}
+                value={levelsText}
                 data-testid="levels"
                 style={{ width: 56 }}
-                onChange={(e) => setLevels(Math.max(2, Math.min(60, Number(e.target.value) || 2)))}
+                onChange={(e) => {
+                  setLevelsText(e.target.value);
+                  const n = parseLevels(e.target.value);
+                  if (n !== null) setLevels(n);
+                }}
+                onBlur={() => setLevelsText(String(levels))}
               />
             </Field>
             <Field label="Scale">
-              <label>
-                <input type="checkbox" checked={log} data-testid="log-scale" onChange={(e) => setLog(e.target.checked)} /> log
-              </label>
+              <span className="tbs-row">
+                <label>
+                  <input type="checkbox" checked={log} data-testid="log-scale" onChange={(e) => setLog(e.target.checked)} /> log
+                </label>
+                {planes.length > 1 && (
+                  <label title="one colour scale for every plane shown, so colours compare across runs">
+                    <input type="checkbox" checked={shared} data-testid="shared-scale" onChange={(e) => setShared(e.target.checked)} /> shared
+                  </label>
+                )}
+              </span>
             </Field>
           </>
         )}
@@ -183,6 +203,7 @@ export function LandscapeApp() {
               colormap={colormap}
               levels={levels}
               log={log}
+              domain={sharedDomain}
             />
           ))}
         </div>

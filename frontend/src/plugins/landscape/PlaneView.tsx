@@ -185,6 +185,9 @@ export function PlaneView(props: PlaneViewProps) {
     el.dataset.drawMs = formatMs(performance.now() - t0);
     el.dataset.mode = mode;
     el.dataset.scale = JSON.stringify(planeScaleLimits(props));
+    el.dataset.levels = String(levels);
+    // Checkpoint positions in CSS pixels (for tests to hover them).
+    el.dataset.points = JSON.stringify(points.current);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [xs, ys, losses, props.trajectory, mode, colormap, levels, log, size, dark, nx, ny, d0, d1]);
 

@@ -60,3 +60,26 @@ export function gridPos(axis: ArrayLike<number>, v: number): number {
 export function nearestCell(pos: number, n: number): number {
   return Math.max(0, Math.min(n - 1, Math.floor(pos)));
 }
+
+export const MIN_LEVELS = 2;
+export const MAX_LEVELS = 60;
+
+/** A typed contour count, or null while the text is not one yet (empty, "1" on the way to "15"...). */
+export function parseLevels(text: string): number | null {
+  if (!/^\d+$/.test(text.trim())) return null;
+  const n = Number(text);
+  return n >= MIN_LEVELS && n <= MAX_LEVELS ? n : null;
+}
+
+/** The finite [min, max] over several planes' losses. */
+export function sharedRange(losses: readonly ArrayLike<number>[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const values of losses) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    }
+  }
+  return lo <= hi ? [lo, hi] : [0, 1];
+}
