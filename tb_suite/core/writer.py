@@ -68,7 +68,8 @@ class Writer:
     Log calls return before the disk is touched. What is kept if the process dies: everything queued
     before a `flush()` or `close()` that returned; on a normal interpreter exit (also by an exception or
     Ctrl-C), everything, as every open writer is closed then, in multiprocessing children too. A SIGKILL,
-    `os._exit` or a crash loses at most what was logged in the last `flush_secs` (1 s) before it.
+    `os._exit` or a crash loses what was logged in the last `flush_secs` (1 s) before it, and anything still
+    queued behind a burst of large records (docs/storage.md).
 
     After `os.fork` (DataLoader workers, multiprocessing) a `Writer` goes on working in the child, in a
     new event file of the child's own; the parent's records stay in the parent's file.
@@ -221,7 +222,7 @@ class Writer:
 
     def close(self) -> None:
         """Write everything logged so far, as `flush()`; the run's event file is closed when no other
-        `Writer` of this process uses it. The `Writer` can be used again afterwards (a new event file)."""
+        `Writer` of this process uses it. The `Writer` can be used again afterwards."""
         with self._run.lock:
             shared = self._run.events
             to_close = self._run.release(self)
