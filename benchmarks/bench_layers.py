@@ -196,16 +196,18 @@ def thousand_layers(skip_browser: bool, layers: int = 1000, steps: int = 500) ->
             with sync_playwright() as p:
                 context = launch_chromium(p)
                 page = context.new_page()
-                drawn = []
+                drawn, draw_only = [], []
                 for _ in range(3):
                     page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_layers")
                     selector = "[data-testid=layer-step-heatmap] [data-testid=heatmap-canvas]"
                     page.wait_for_function(f"() => document.querySelector('{selector}')?.dataset.arrivalToDrawnMs", timeout=120000)
                     drawn.append(float(page.locator(selector).get_attribute("data-arrival-to-drawn-ms")))
+                    draw_only.append(float(page.locator(selector).get_attribute("data-draw-ms")))
                 context.close()
             median = statistics.median(drawn)
             print(f"  heatmap {layers} x {steps} in Chromium, data arrival -> drawn: median {median:.1f} ms of {drawn} "
-                  f"(goal <= 100 ms) -> {'met' if median <= 100 else 'NOT met'}")
+                  f"(goal <= 100 ms) -> {'met' if median <= 100 else 'NOT met'}; the grid draw alone: "
+                  f"median {statistics.median(draw_only):.1f} ms")
 
 
 def main() -> None:

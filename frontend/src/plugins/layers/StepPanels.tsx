@@ -1,4 +1,5 @@
 /** Panels of one step: gradient flow, update ratio and dead units per layer, diagnoses, the NaN banner. */
+import { useMemo } from "react";
 import { formatValue } from "../../lib/format";
 import { Swatch } from "../../lib/pickers";
 import { safeFilename } from "../../lib/exportPng";
@@ -17,8 +18,16 @@ interface StepProps {
 }
 
 export function GradientFlow(props: StepProps) {
-  const { record } = props;
-  const flagged = layerSeverity(record.flags, ["vanishing", "exploding", "nonfinite"]);
+  const { record, color } = props;
+  // Memoized per record: a 1,000-bar chart redraws only when its data changes.
+  const flagged = useMemo(() => layerSeverity(record.flags, ["vanishing", "exploding", "nonfinite"]), [record]);
+  const series = useMemo(
+    () => [
+      { label: "mean |grad|", color, values: record.stat("grad_mean_abs") },
+      { label: "max |grad|", color, values: record.stat("grad_max_abs") },
+    ],
+    [record, color],
+  );
   const title = `${props.run} · ${props.tag} · step ${props.step}`;
   return (
     <div className="tbs-panel" data-testid="gradient-flow">
@@ -27,10 +36,7 @@ export function GradientFlow(props: StepProps) {
       </h3>
       <BarChart
         labels={record.meta.layers}
-        series={[
-          { label: "mean |grad|", color: props.color, values: record.stat("grad_mean_abs") },
-          { label: "max |grad|", color: props.color, values: record.stat("grad_max_abs") },
-        ]}
+        series={series}
         log
         yLabel="|gradient|"
         flagged={flagged}
@@ -45,9 +51,20 @@ export function GradientFlow(props: StepProps) {
 }
 
 export function UpdateAndDead(props: StepProps) {
-  const { record } = props;
+  const { record, color } = props;
   const t = record.meta.thresholds ?? {};
-  const band: [number, number] = [t.update_ratio_low ?? 1e-4, t.update_ratio_high ?? 1e-2];
+  const low = t.update_ratio_low ?? 1e-4;
+  const high = t.update_ratio_high ?? 1e-2;
+  const band = useMemo<[number, number]>(() => [low, high], [low, high]);
+  const charts = useMemo(
+    () => ({
+      ratio: [{ label: "update ratio", color, values: record.stat("update_ratio") }],
+      ratioFlags: layerSeverity(record.flags, ["update_ratio"]),
+      dead: [{ label: "dead-unit fraction", color, values: record.stat("act_dead_frac") }],
+      deadFlags: layerSeverity(record.flags, ["dead"]),
+    }),
+    [record, color],
+  );
   const title = `${props.run} · ${props.tag} · step ${props.step}`;
   return (
     <div className="tbs-row" style={{ alignItems: "flex-start" }}>
@@ -55,12 +72,12 @@ export function UpdateAndDead(props: StepProps) {
         <h3>Update ratio ‖Δw‖ / ‖w‖ (healthy band {formatValue(band[0])} – {formatValue(band[1])}, reference 1e-3)</h3>
         <BarChart
           labels={record.meta.layers}
-          series={[{ label: "update ratio", color: props.color, values: record.stat("update_ratio") }]}
+          series={charts.ratio}
           log
           yLabel="update ratio"
           band={band}
           reference={1e-3}
-          flagged={layerSeverity(record.flags, ["update_ratio"])}
+          flagged={charts.ratioFlags}
           selected={props.selected}
           onSelect={props.onSelect}
           height={200}
@@ -73,11 +90,11 @@ export function UpdateAndDead(props: StepProps) {
         <h3>Dead units (output 0 for the whole batch)</h3>
         <BarChart
           labels={record.meta.layers}
-          series={[{ label: "dead-unit fraction", color: props.color, values: record.stat("act_dead_frac") }]}
+          series={charts.dead}
           log={false}
           yRange={[0, 1]}
           yLabel="fraction"
-          flagged={layerSeverity(record.flags, ["dead"])}
+          flagged={charts.deadFlags}
           selected={props.selected}
           onSelect={props.onSelect}
           height={200}

@@ -98,32 +98,9 @@ export function Distributions(props: {
         {kind} of {layer} over training
       </h3>
       <div className="tbs-row" style={{ alignItems: "flex-start" }}>
-        {props.distributions.map((d) => {
-          const bins = d.edges.length - 1;
-          const centers = Array.from({ length: bins }, (_, b) => formatValue((d.edges[bins - 1 - b] + d.edges[bins - b]) / 2));
-          return (
-            <div key={d.run} style={{ flex: "1 1 420px" }}>
-              <div>
-                <Swatch color={runColor(props.colors, d.run)} /> {d.run}: density over steps (value bins × steps)
-              </div>
-              <Heatmap
-                rows={bins}
-                cols={d.steps.length}
-                values={flipRows(d.density, bins, d.steps.length)}
-                rowLabels={centers}
-                colLabels={Array.from(d.steps, String)}
-                rowTitle={kind === "activations" ? "activation" : kind === "gradients" ? "gradient" : "weight"}
-                colTitle="step"
-                colormap="magma"
-                colorBar={{ title: "fraction of values" }}
-                onCellClick={(_, c) => props.onStep(d.steps[c])}
-                maxSize={520}
-                exportTitle={`${kind} of ${layer} · ${d.run} · ${props.tag}`}
-                exportFilename={safeFilename(d.run, props.tag, layer, kind)}
-              />
-            </div>
-          );
-        })}
+        {props.distributions.map((d) => (
+          <DensityMap key={d.run} distribution={d} color={runColor(props.colors, d.run)} tag={props.tag} layer={layer} kind={kind} onStep={props.onStep} />
+        ))}
         {histograms.length > 0 && (
           <div style={{ flex: "1 1 360px" }} data-testid="step-histogram">
             <div>Histogram at step {props.step}</div>
@@ -137,6 +114,39 @@ export function Distributions(props: {
           </div>
         )}
       </div>
+    </div>
+  );
+}
+
+function DensityMap(props: { distribution: Distribution; color: string; tag: string; layer: string; kind: Kind; onStep: (step: number) => void }) {
+  const d = props.distribution;
+  const bins = d.edges.length - 1;
+  const cols = d.steps.length;
+  // Memoized: the map redraws when its data arrives, not on every render of the tab.
+  const values = useMemo(() => flipRows(d.density, bins, cols), [d, bins, cols]);
+  const rowLabels = useMemo(() => Array.from({ length: bins }, (_, b) => formatValue((d.edges[bins - 1 - b] + d.edges[bins - b]) / 2)), [d, bins]);
+  const colLabels = useMemo(() => Array.from(d.steps, String), [d]);
+  const axis = props.kind === "activations" ? "activation" : props.kind === "gradients" ? "gradient" : "weight";
+  return (
+    <div style={{ flex: "1 1 420px" }}>
+      <div>
+        <Swatch color={props.color} /> {d.run}: density over steps (value bins × steps)
+      </div>
+      <Heatmap
+        rows={bins}
+        cols={cols}
+        values={values}
+        rowLabels={rowLabels}
+        colLabels={colLabels}
+        rowTitle={axis}
+        colTitle="step"
+        colormap="magma"
+        colorBar={{ title: "fraction of values" }}
+        onCellClick={(_, c) => props.onStep(d.steps[c])}
+        maxSize={520}
+        exportTitle={`${props.kind} of ${props.layer} · ${d.run} · ${props.tag}`}
+        exportFilename={safeFilename(d.run, props.tag, props.layer, props.kind)}
+      />
     </div>
   );
 }
