@@ -134,7 +134,7 @@ def join(base: str, *parts: str) -> str:
 
 
 class WriterClosedError(RuntimeError):
-    pass
+    """Raised by a call on an `EventFileWriter` after its `close()`."""
 
 
 class _Sidecar:
@@ -348,7 +348,6 @@ class EventFileWriter:
             sidecar = self._sidecars[sidecar_name] = _Sidecar(join(self.logdir, *sidecar_name.split("/")))
         offset = sidecar.append(data)
         self._file.write(frame_record(make_event(sidecar_name, offset, len(data)).SerializeToString()))
-
 
     def _abandon_in_child(self) -> None:
         """In a forked child: refuse further use, and point the inherited file descriptors at /dev/null so
