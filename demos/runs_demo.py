@@ -3,7 +3,7 @@ tb-suite), plus experiment folders in the `config.json` + `logs/metrics.csv` + `
 with `tb-suite import`.
 
 The sweep (`<logdir>/runs/sweep/lr*_seed*`) trains a small MLP classifier on two noisy spirals: 3 learning rates
-x 2 seeds x 2 widths, logging train/loss, val/loss, val/accuracy, lr (cosine schedule), grad_norm, throughput
+x 2 seeds x 2 widths (10 epochs of 32 steps), logging train/loss, val/loss, val/accuracy, lr (cosine schedule), grad_norm, throughput
 and epoch. The imported folders (`<logdir>/runs/imported/exp_*`) are written as a script outside TensorBoard
 would write them, then imported. In the Runs tab: group by `lr` (mean +- std over seeds), filter `width == 32`
 or `lr < 0.05`, colour the curves by `lr`, and open a run's dashboard.
@@ -23,17 +23,18 @@ import torch
 LRS = (0.3, 0.1, 0.03)
 SEEDS = (0, 1)
 WIDTHS = (16, 32)
-EPOCHS = 6
-BATCH = 64
+EPOCHS = 10
+BATCH = 32
 
 
 def _spirals(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two interleaved spiral arms (1.25 turns), with noise."""
     generator = torch.Generator().manual_seed(seed)
-    t = torch.rand(n, generator=generator) * 3 * math.pi
+    t = torch.rand(n, generator=generator) * 2.5 * math.pi
     label = torch.randint(0, 2, (n,), generator=generator)
     angle = t + label * math.pi
-    x = torch.stack([t * torch.cos(angle), t * torch.sin(angle)], 1) / 10
-    return x + 0.03 * torch.randn(n, 2, generator=generator), label
+    x = torch.stack([t * torch.cos(angle), t * torch.sin(angle)], 1) / 4
+    return x + 0.1 * torch.randn(n, 2, generator=generator), label
 
 
 def _train(lr: float, seed: int, width: int, log) -> None:

@@ -3,6 +3,7 @@ values at common steps, config flattening and a safe parser for config filter ex
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -20,13 +21,18 @@ _MAX_WORDS = ("acc", "accuracy", "f1", "auc", "auroc", "ap", "map", "precision",
               "dice", "r2", "score", "reward", "return", "top1", "top5", "mcc", "kappa")
 
 
+@functools.lru_cache(maxsize=65536)
 def best_direction(tag: str) -> str:
-    """"min" for loss/error/perplexity-like tags, "max" for accuracy/F1/AUC-like ones, "min" otherwise.
+    """"min" for loss/error/perplexity-like tags, "max" for accuracy/F1/AUC-like and throughput ones
+    (`samples_per_second`), "min" otherwise.
 
     >>> best_direction("val/acc_top1"), best_direction("train_loss")
     ('max', 'min')
     """
-    words = [w for w in re.split(r"[^a-z0-9]+", tag.lower()) if w]
+    lowered = tag.lower()
+    if "throughput" in lowered or re.search(r"per_?s(ec(ond)?)?\b", lowered):
+        return "max"
+    words = [w for w in re.split(r"[^a-z0-9]+", lowered) if w]
     for word in reversed(words):  # the last word decides: "loss_acc" is an accuracy
         if word in _MIN_WORDS or any(word.startswith(m) for m in ("loss", "err", "perplex")):
             return "min"

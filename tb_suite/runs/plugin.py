@@ -84,16 +84,22 @@ class RunsPlugin(FamilyPlugin):
             out["groups"] = group_rows(rows, keys)
         return json_response(request, out)
 
-    def _read_tag(self, request, query: Query) -> tuple[str, list[str], dict]:
+    def _read_pairs(self, request, pairs: list[tuple[str, str]]) -> dict:
+        """Series of (run, tag) pairs; a pair the run lacks is read from its folded add_hparams child (the
+        table shows the child's metrics in the parent's row)."""
         ctx, eid = self._context(request)
+        series = read_series(self._provider, ctx, eid, pairs)
+        missing = {pair for pair in pairs if pair not in series}
+        if missing:
+            children = folded_children(self._provider, ctx, eid)
+            wanted = [(child, tag) for child, parent in children.items() for run, tag in missing if run == parent]
+            for (child, tag), data in read_series(self._provider, ctx, eid, wanted).items():
+                series.setdefault((children[child], tag), data)
+        return series
+
+    def _read_tag(self, request, query: Query) -> tuple[str, list[str], dict]:
         tag, runs = query.string("tag"), _run_list(query.string("runs"))
-        series = read_series(self._provider, ctx, eid, [(run, tag) for run in runs])
-        missing = [run for run in runs if (run, tag) not in series]
-        if missing:  # a tag the table shows for a run may live in its folded add_hparams child
-            children = [(child, parent) for child, parent in folded_children(self._provider, ctx, eid).items() if parent in missing]
-            for (child, _), data in read_series(self._provider, ctx, eid, [(c, tag) for c, _ in children]).items():
-                series.setdefault((dict(children)[child], tag), data)
-        return tag, runs, series
+        return tag, runs, self._read_pairs(request, [(run, tag) for run in runs])
 
     def _scalars(self, request, query: Query):
         """Every point of `tag` for each of `runs` (a JSON list), and each run's epoch boundaries (the
@@ -121,9 +127,8 @@ class RunsPlugin(FamilyPlugin):
 
     def _epochs(self, request, query: Query):
         """Box-plot statistics of `tag` per epoch of `run` (its `epoch` scalar marks the epochs)."""
-        ctx, eid = self._context(request)
         run, tag = query.string("run"), query.string("tag")
-        series = read_series(self._provider, ctx, eid, [(run, tag), *((run, t) for t in md.EPOCH_TAGS)])
+        series = self._read_pairs(request, [(run, tag), *((run, t) for t in md.EPOCH_TAGS)])
         if (run, tag) not in series:
             raise NotFound(f"no scalar {tag!r} in run {run!r}")
         epoch = next((series[(run, t)] for t in md.EPOCH_TAGS if (run, t) in series), None)

@@ -57,7 +57,8 @@ def test_summarize_edge_cases():
 
 def test_best_direction():
     assert [best_direction(t) for t in ("train/loss", "val_loss", "eval/perplexity", "error_rate", "ppl")] == ["min"] * 5
-    assert [best_direction(t) for t in ("val/accuracy", "acc_top1", "F1", "val/auc", "eval_accuracy")] == ["max"] * 5
+    assert [best_direction(t) for t in ("val/accuracy", "acc_top1", "F1", "val/auc", "eval_accuracy",
+                                          "throughput", "train_samples_per_second")] == ["max"] * 7
 
 
 def test_group_rows_match_pandas_groupby():

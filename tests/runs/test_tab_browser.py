@@ -90,6 +90,20 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page)
     swatches = page.eval_on_selector_all("[data-testid=run-row] .tbs-swatch", "(els) => els.map((e) => e.style.background)")
     assert len(set(swatches)) == 3  # one colour per lr, shared by its seeds
 
+    # Parallel coordinates: brushing the top half of the lr axis keeps the lr=0.1 runs in the table.
+    page.get_by_test_id("view-parallel").click()
+    brush = page.get_by_test_id("pc-brush-lr")
+    brush.wait_for(timeout=10000)
+    box = brush.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.5, steps=5)
+    page.mouse.up()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 2")
+    assert sorted(_rows(page)) == ["lr0.1_seed0", "lr0.1_seed1"]
+    page.get_by_test_id("clear-brushes").click()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 6")
+
     # A run's dashboard: its config and best/final table, and its charts.
     page.get_by_role("checkbox", name="select all").uncheck()
     page.locator("[data-testid=run-row][data-run=lr0\\.1_seed0] input").check()
@@ -102,4 +116,9 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page)
     summary = page.get_by_test_id("dashboard-summary").inner_text()
     assert _shown(finals["lr0.1_seed0"]) in summary
     page.get_by_test_id("dashboard-chart").locator("canvas").first.wait_for(timeout=10000)
-    assert np.isfinite(finals["lr0.1_seed0"])
+    # Per-epoch box plots of train/loss: one box per epoch, medians as pandas computes them.
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=box]').length === 4")
+    events = accumulator(logdir / "lr0.1_seed0").Scalars("train/loss")
+    medians = pd.DataFrame({"v": [e.value for e in events], "epoch": [e.step // 30 for e in events]}).groupby("epoch")["v"].median()
+    shown = page.eval_on_selector_all("[data-testid=box]", "(els) => els.map((e) => Number(e.dataset.median))")
+    np.testing.assert_allclose(shown, medians.to_numpy(), rtol=1e-12)

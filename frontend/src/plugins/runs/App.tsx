@@ -2,7 +2,6 @@
  * selected runs' curves, dashboards and comparison at common steps. */
 import { useEffect, useMemo, useRef, useState } from "react";
 import { routeUrl } from "../../lib/api";
-import { ExportPngButton } from "../../lib/ExportPngButton";
 import { safeFilename } from "../../lib/exportPng";
 import { formatNumber } from "../../lib/format";
 import { LineChart, type LineSeries } from "../../lib/LineChart";
@@ -10,9 +9,10 @@ import { ErrorBox, Field, Select, Swatch } from "../../lib/pickers";
 import { runColors } from "../../lib/theme";
 import { useFetch } from "../../lib/useFetch";
 import { useLiveTags } from "../../lib/useLiveTags";
-import type uPlot from "uplot";
 import { colorScale, debiasedEma, groupBand, log10Values, xValues, type XAxis } from "./curveMath";
-import { loadCompare, loadCurves, loadRuns, type ConfigValue, type Curve, type Row, type RunsAnswer } from "./data";
+import { BoxPlot } from "./BoxPlot";
+import { loadCompare, loadCurves, loadEpochs, loadRuns, type ConfigValue, type Curve, type Row, type RunsAnswer } from "./data";
+import { brushedRows, ParallelCoords, useAxes, type Brushes } from "./ParallelCoords";
 
 type Stat = "final" | "best" | "best_step" | "last_mean";
 const STATS: { value: Stat; label: string }[] = [
@@ -198,9 +198,9 @@ function CurvesChart(props: {
   color: (run: string) => string;
   height?: number;
   testId?: string;
+  title?: string;
 }) {
   const { tag, curves, options, color } = props;
-  const chart = useRef<uPlot | null>(null);
   const series = useMemo((): LineSeries[] => {
     const y = (v: ArrayLike<number>) => (options.logY ? log10Values(v) : v);
     const out: LineSeries[] = curves.map((c) => ({
@@ -232,16 +232,15 @@ function CurvesChart(props: {
   const xLabel = { step: "step", relative: "relative time (s)", wall: "wall time (s)" }[options.xAxis];
   return (
     <div className="tbs-panel" data-testid={props.testId ?? "curve-panel"} data-tag={tag}>
-      <div className="tbs-row">
-        <h3 style={{ flex: 1 }}>{tag}</h3>
-        <ExportPngButton getCanvas={() => chart.current?.ctx.canvas ?? null} filename={safeFilename("runs", tag)} />
-      </div>
+      <h3>{tag}</h3>
       <LineChart
         series={series}
         xLabel={xLabel}
         yLabel={options.logY ? `log10 ${tag}` : tag}
         height={props.height ?? 260}
-        onChart={(u) => (chart.current = u)}
+        title={props.title ?? tag}
+        filename={safeFilename("runs", props.title ?? tag)}
+        hideFromLegend={(s) => s.label.startsWith("epoch @")}
       />
     </div>
   );
@@ -258,7 +257,27 @@ const DASHBOARD_PATTERNS: { title: string; test: RegExp }[] = [
 function DashboardTag({ run, tag, options, version }: { run: string; tag: string; options: CurveOptions; version: number }) {
   const curves = useCurves(tag, [run], version);
   if (!curves.data) return <ErrorBox message={curves.error} />;
-  return <CurvesChart tag={tag} curves={curves.data} options={options} color={() => "#1f77b4"} height={180} testId="dashboard-chart" />;
+  return <CurvesChart tag={tag} curves={curves.data} options={options} color={() => "#1f77b4"} height={180} testId="dashboard-chart" title={`${run} · ${tag}`} />;
+}
+
+function EpochBoxes({ row, version }: { row: Row; version: number }) {
+  const run = row.run;
+  const tags = Object.keys(row.metrics).sort();
+  const [picked, setPicked] = useState("");
+  // Default: the loss-like tag with the most points (a per-epoch spread needs many).
+  const byPoints = [...tags].sort((a, b) => Number(/loss/i.test(b)) - Number(/loss/i.test(a)) || row.metrics[b].count - row.metrics[a].count);
+  const tag = tags.includes(picked) ? picked : (byPoints[0] ?? "");
+  const epochs = useFetch(tag ? JSON.stringify([run, tag, version]) : null, (signal) => loadEpochs(run, tag, signal));
+  return (
+    <div className="tbs-panel" data-testid="epoch-boxes">
+      <div className="tbs-row">
+        <h3 style={{ flex: 1 }}>{tag} per epoch</h3>
+        <Select label="Metric" value={tag} options={tags} onChange={setPicked} testId="box-tag-select" />
+      </div>
+      <ErrorBox message={[epochs.error, epochs.data?.error]} />
+      {epochs.data && <BoxPlot epochs={epochs.data.epochs} tag={tag} />}
+    </div>
+  );
 }
 
 function Dashboard({ row, options, version }: { row: Row; options: CurveOptions; version: number }) {
@@ -310,6 +329,7 @@ function Dashboard({ row, options, version }: { row: Row; options: CurveOptions;
       {unique.map((p) => (
         <DashboardTag key={p.tag} run={row.run} tag={p.tag} options={options} version={version} />
       ))}
+      <EpochBoxes row={row} version={version} />
     </div>
   );
 }
@@ -372,15 +392,21 @@ export function RunsApp() {
     if (runs.data) setAnswer(runs.data);
   }, [runs.data]);
 
-  const [picked, setPicked] = useState<string[] | null>(null);
-  const visible = answer?.runs.map((r) => r.run) ?? [];
-  const selected = picked ? visible.filter((r) => picked.includes(r)) : visible.slice(0, DEFAULT_SELECTED);
   const [tag, setTag] = useState("");
   const tags = answer?.tags ?? [];
   const shownTag = tags.includes(tag) ? tag : defaultTag(answer);
+  const [brushes, setBrushes] = useState<Brushes>({});
+  const axes = useAxes(answer?.runs ?? [], answer?.config_keys ?? [], shownTag, stat);
+  const brushed = useMemo(
+    () => (answer ? { ...answer, runs: brushedRows(answer.runs, axes, brushes, shownTag, stat) } : null),
+    [answer, axes, brushes, shownTag, stat],
+  );
+  const [picked, setPicked] = useState<string[] | null>(null);
+  const visible = brushed?.runs.map((r) => r.run) ?? [];
+  const selected = picked ? visible.filter((r) => picked.includes(r)) : visible.slice(0, DEFAULT_SELECTED);
   const [colorBy, setColorBy] = useState("");
   const [options, setOptions] = useState<CurveOptions>({ smoothing: 0.6, xAxis: "step", logY: false, band: false });
-  const [view, setView] = useState<"curves" | "dashboard" | "compare">("curves");
+  const [view, setView] = useState<"curves" | "dashboard" | "compare" | "parallel">("curves");
 
   const byRun = useMemo(() => new Map((answer?.runs ?? []).map((r) => [r.run, r])), [answer]);
   const palette = useMemo(() => runColors(visible), [visible.join("\0")]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -419,15 +445,23 @@ export function RunsApp() {
       <ErrorBox message={[runs.error, live.error, ...(answer?.errors ?? [])]} />
       {answer && (
         <div className="tbs-muted" data-testid="runs-count">
-          {answer.runs.length} of {answer.total} runs · {selected.length} selected
+          {visible.length} of {answer.total} runs · {selected.length} selected
+          {Object.keys(brushes).length > 0 && (
+            <>
+              {" "}· brushed on {Object.keys(brushes).length} axes{" "}
+              <button type="button" data-testid="clear-brushes" onClick={() => setBrushes({})}>
+                clear
+              </button>
+            </>
+          )}
         </div>
       )}
       {answer?.groups && group && <GroupTable answer={answer} keys={groupKeys} />}
-      {answer && (
-        <RunsTable answer={answer} stat={stat} selected={selected} setSelected={setPicked} colors={color} />
+      {brushed && (
+        <RunsTable answer={brushed} stat={stat} selected={selected} setSelected={setPicked} colors={color} />
       )}
       <div className="tbs-toolbar">
-        {(["curves", "dashboard", "compare"] as const).map((v) => (
+        {(["curves", "dashboard", "compare", "parallel"] as const).map((v) => (
           <button key={v} type="button" aria-pressed={view === v} data-testid={`view-${v}`} onClick={() => setView(v)}>
             {v}
           </button>
@@ -476,6 +510,12 @@ export function RunsApp() {
         </div>
       )}
       {view === "compare" && shownTag && <Compare tag={shownTag} runs={selected} version={version} />}
+      {view === "parallel" && answer && (
+        <div className="tbs-panel" style={{ overflowX: "auto" }}>
+          <h3>Config keys against {shownTag} ({stat.replace("_", " ")}): drag along an axis to filter the table</h3>
+          <ParallelCoords rows={answer.runs} axes={axes} metric={shownTag} stat={stat} brushes={brushes} setBrushes={setBrushes} color={color} />
+        </div>
+      )}
     </div>
   );
 }

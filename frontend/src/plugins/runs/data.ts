@@ -83,3 +83,18 @@ export interface CompareAnswer {
 export function loadCompare(tag: string, runs: readonly string[], signal: AbortSignal): Promise<CompareAnswer> {
   return getJson<CompareAnswer>("compare", { tag, runs: JSON.stringify(runs) }, signal);
 }
+
+export interface EpochStats {
+  epoch: number | null;
+  count: number;
+  min: number;
+  q1: number;
+  median: number;
+  q3: number;
+  max: number;
+  mean: number;
+}
+
+export function loadEpochs(run: string, tag: string, signal: AbortSignal): Promise<{ epochs: EpochStats[]; error?: string }> {
+  return getJson("epochs", { run, tag }, signal);
+}
