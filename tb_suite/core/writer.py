@@ -72,7 +72,8 @@ class Writer:
     queued behind a burst of large records (docs/storage.md).
 
     After `os.fork` (DataLoader workers, multiprocessing) a `Writer` goes on working in the child, in a
-    new event file of the child's own; the parent's records stay in the parent's file.
+    new event file of the child's own; the parent's records stay in the parent's file. A `Writer` pickles
+    as its run and settings, so it can also be handed to spawn / forkserver children.
 
     Example:
         >>> with tbs.Writer("runs/exp1") as writer:
@@ -231,11 +232,18 @@ class Writer:
         elif shared is not None:
             shared.flush()
 
+    def __reduce__(self):
+        return _unpickle_writer, (self.logdir, self._max_queue_bytes, self._flush_secs)
+
     def __enter__(self) -> "Writer":
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _unpickle_writer(logdir: str, max_queue_bytes: int, flush_secs: float) -> Writer:
+    return Writer(logdir, max_queue_bytes=max_queue_bytes, flush_secs=flush_secs)
 
 
 _writers: dict[str, Writer] = {}

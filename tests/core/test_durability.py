@@ -67,15 +67,17 @@ def test_sigkill_loses_at_most_the_last_flush_interval(tmp_path):
     assert _steps(tmp_path)[:20] == list(range(20))
 
 
-def _log_and_return(run_dir):
-    writer = tbs.Writer(run_dir)
+def _log_and_return(run_dir_or_writer):
+    writer = tbs.Writer(run_dir_or_writer) if isinstance(run_dir_or_writer, str) else run_dir_or_writer
+    assert isinstance(run_dir_or_writer, str) or writer._flush_secs == 5.0  # the settings came along
     for step in range(20):
         writer.write_record("tbs_x", "t", step, {"step": step}, {"a": np.arange(10_000 if step % 2 else 3)}, content={})
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
-def test_a_multiprocessing_child_that_returns_without_close_keeps_everything(tmp_path, method):
-    child = multiprocessing.get_context(method).Process(target=_log_and_return, args=(str(tmp_path),))
+@pytest.mark.parametrize("method, hand_over", [("fork", "path"), ("spawn", "path"), ("spawn", "writer")])
+def test_a_multiprocessing_child_that_returns_without_close_keeps_everything(tmp_path, method, hand_over):
+    target = str(tmp_path) if hand_over == "path" else tbs.Writer(tmp_path, flush_secs=5.0)  # pickled
+    child = multiprocessing.get_context(method).Process(target=_log_and_return, args=(target,))
     child.start()
     child.join(60)
     assert child.exitcode == 0
