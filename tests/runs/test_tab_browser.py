@@ -79,6 +79,10 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page)
     shown = page.eval_on_selector_all("[data-testid='group-train/loss']", "(els) => els.map((e) => e.textContent)")
     expected = [f"{_shown(m)} ± {_shown(s)}" for m, s in zip(frame.mean(), frame.std())]
     assert sorted(shown) == sorted(expected)
+    # Grouped curves: one mean line per lr group with a std band.
+    page.get_by_test_id("band-select").select_option("std")
+    page.wait_for_function("() => document.querySelector('[data-testid=curve-panel]')?.textContent.includes('lr=0.1 mean (2)')")
+    page.get_by_test_id("band-select").select_option("none")
     page.get_by_test_id("group-select").select_option("")
 
     # Colour by lr: a continuous legend, and the curves drawn.
@@ -122,3 +126,8 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page)
     medians = pd.DataFrame({"v": [e.value for e in events], "epoch": [e.step // 30 for e in events]}).groupby("epoch")["v"].median()
     shown = page.eval_on_selector_all("[data-testid=box]", "(els) => els.map((e) => Number(e.dataset.median))")
     np.testing.assert_allclose(shown, medians.to_numpy(), rtol=1e-12)
+
+    # Live: a run written while the tab is open appears in the table.
+    write_torch_sweep(logdir, lrs=(0.5,), seeds=(9,), steps=range(0, 30, 10))
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=run-row]')].some((r) => r.dataset.run === 'lr0.5_seed9')",
+                           timeout=60000)

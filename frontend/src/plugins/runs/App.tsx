@@ -179,11 +179,13 @@ function GroupTable({ answer, keys }: { answer: RunsAnswer; keys: string[] }) {
   );
 }
 
+type Band = "none" | "minmax" | "std";
+
 interface CurveOptions {
   smoothing: number;
   xAxis: XAxis;
   logY: boolean;
-  band: boolean;
+  band: Band;
 }
 
 function useCurves(tag: string, runs: readonly string[], version: number) {
@@ -199,22 +201,35 @@ function CurvesChart(props: {
   height?: number;
   testId?: string;
   title?: string;
+  /** With a band: the group label of each run (null: all curves form one group). */
+  groupOf?: ((run: string) => string) | null;
 }) {
-  const { tag, curves, options, color } = props;
+  const { tag, curves, options, color, groupOf } = props;
   const series = useMemo((): LineSeries[] => {
     const y = (v: ArrayLike<number>) => (options.logY ? log10Values(v) : v);
-    const out: LineSeries[] = curves.map((c) => ({
-      label: c.run,
-      color: color(c.run),
-      x: xValues(options.xAxis, c.step, c.wall),
-      y: y(debiasedEma(c.value, options.smoothing)),
-    }));
-    if (options.band && curves.length > 1 && options.xAxis === "step") {
-      const band = groupBand(curves);
-      if (band && band.steps.length) {
-        out.push({ label: "mean", color: "#202124", x: band.steps, y: y(band.mean) });
-        out.push({ label: "min", color: "#9aa0a6", x: band.steps, y: y(band.lo), dash: [3, 3] });
-        out.push({ label: "max", color: "#9aa0a6", x: band.steps, y: y(band.hi), dash: [3, 3] });
+    const smoothed = curves.map((c) => ({ ...c, value: debiasedEma(c.value, options.smoothing) }));
+    const banded = options.band !== "none" && options.xAxis === "step";
+    const out: LineSeries[] = [];
+    if (!banded) {
+      for (const c of smoothed) out.push({ label: c.run, color: color(c.run), x: xValues(options.xAxis, c.step, c.wall), y: y(c.value) });
+    } else {
+      // One mean line per group (the table's group-by key; all selected runs when there is none), and its band.
+      const groups = new Map<string, typeof smoothed>();
+      for (const c of smoothed) {
+        const key = groupOf ? groupOf(c.run) : "selected runs";
+        groups.set(key, [...(groups.get(key) ?? []), c]);
+      }
+      for (const [label, members] of groups) {
+        const band = groupBand(members);
+        if (!band || !band.steps.length) continue;
+        const stroke = color(members[0].run);
+        const [lo, hi] = options.band === "std"
+          ? [band.mean.map((m, i) => m - band.std[i]), band.mean.map((m, i) => m + band.std[i])]
+          : [band.lo, band.hi];
+        const what = options.band === "std" ? "± std" : "min–max";
+        out.push({ label: `${label} mean (${members.length})`, color: stroke, x: band.steps, y: y(band.mean) });
+        out.push({ label: `${label} ${what} low`, color: stroke, x: band.steps, y: y(lo), dash: [3, 3] });
+        out.push({ label: `${label} ${what} high`, color: stroke, x: band.steps, y: y(hi), dash: [3, 3] });
       }
     }
     if (options.xAxis === "step") {
@@ -228,7 +243,7 @@ function CurvesChart(props: {
       );
     }
     return out;
-  }, [curves, options, color]);
+  }, [curves, options, color, groupOf]);
   const xLabel = { step: "step", relative: "relative time (s)", wall: "wall time (s)" }[options.xAxis];
   return (
     <div className="tbs-panel" data-testid={props.testId ?? "curve-panel"} data-tag={tag}>
@@ -240,7 +255,7 @@ function CurvesChart(props: {
         height={props.height ?? 260}
         title={props.title ?? tag}
         filename={safeFilename("runs", props.title ?? tag)}
-        hideFromLegend={(s) => s.label.startsWith("epoch @")}
+        hideFromLegend={(s) => s.label.startsWith("epoch @") || / (low|high)$/.test(s.label)}
       />
     </div>
   );
@@ -405,7 +420,7 @@ export function RunsApp() {
   const visible = brushed?.runs.map((r) => r.run) ?? [];
   const selected = picked ? visible.filter((r) => picked.includes(r)) : visible.slice(0, DEFAULT_SELECTED);
   const [colorBy, setColorBy] = useState("");
-  const [options, setOptions] = useState<CurveOptions>({ smoothing: 0.6, xAxis: "step", logY: false, band: false });
+  const [options, setOptions] = useState<CurveOptions>({ smoothing: 0.6, xAxis: "step", logY: false, band: "none" });
   const [view, setView] = useState<"curves" | "dashboard" | "compare" | "parallel">("curves");
 
   const byRun = useMemo(() => new Map((answer?.runs ?? []).map((r) => [r.run, r])), [answer]);
@@ -419,6 +434,10 @@ export function RunsApp() {
     [scale, byRun, colorBy, palette],
   );
   const curves = useCurves(view === "curves" ? shownTag : "", selected, version);
+  const groupOf = useMemo(
+    () => (group ? (run: string) => `${group}=${text(byRun.get(run)?.config[group])}` : null),
+    [group, byRun],
+  );
 
   return (
     <div className="tbs-app">
@@ -475,9 +494,7 @@ export function RunsApp() {
         <label className="tbs-row">
           <input type="checkbox" checked={options.logY} data-testid="log-y" onChange={(e) => setOptions({ ...options, logY: e.target.checked })} /> log y
         </label>
-        <label className="tbs-row">
-          <input type="checkbox" checked={options.band} data-testid="band" onChange={(e) => setOptions({ ...options, band: e.target.checked })} /> mean + min–max band
-        </label>
+        <Select label="Group mean" value={options.band} options={[{ value: "none", label: "off (every run)" }, { value: "minmax", label: "mean, min–max band" }, { value: "std", label: "mean ± std band" }]} onChange={(b) => setOptions({ ...options, band: b })} testId="band-select" />
       </div>
       {scale && (
         <div className="tbs-legend" data-testid="color-legend">
@@ -495,7 +512,7 @@ export function RunsApp() {
         <>
           <ErrorBox message={curves.error} />
           {curves.data && shownTag && curves.data.length > 0 && (
-            <CurvesChart tag={shownTag} curves={curves.data} options={options} color={color} />
+            <CurvesChart tag={shownTag} curves={curves.data} options={options} color={color} groupOf={groupOf} />
           )}
           {curves.data && curves.data.length === 0 && <span className="tbs-muted">no selected run has {shownTag}</span>}
         </>

@@ -46,5 +46,7 @@ describe("curve helpers", () => {
     expect(Array.from(band!.mean)).toEqual([3, 4]);
     expect(Array.from(band!.lo)).toEqual([2, 3]);
     expect(Array.from(band!.hi)).toEqual([4, 5]);
+    // sample std of {2, 4} and {3, 5}: sqrt(2)
+    band!.std.forEach((v) => expect(v).toBeCloseTo(Math.SQRT2, 12));
   });
 });

@@ -71,7 +71,8 @@ export function colorScale(values: readonly (ConfigValue | undefined)[]): ColorS
   return { color, continuous: false, legend: categories.map((c, i) => ({ label: c, color: seriesColor(i) })) };
 }
 
-/** Mean, min and max over curves at the steps all of them have. */
+/** Mean, min, max and sample standard deviation (n - 1, as the table's groups; NaN for one curve) over
+ * curves at the steps all of them have. */
 export function groupBand(curves: { step: ArrayLike<number>; value: ArrayLike<number> }[]) {
   if (!curves.length) return null;
   const maps = curves.map((c) => {
@@ -83,11 +84,13 @@ export function groupBand(curves: { step: ArrayLike<number>; value: ArrayLike<nu
   const mean = new Float64Array(steps.length);
   const lo = new Float64Array(steps.length);
   const hi = new Float64Array(steps.length);
+  const std = new Float64Array(steps.length);
   steps.forEach((s, i) => {
     const vs = maps.map((m) => m.get(s) as number);
     mean[i] = vs.reduce((a, b) => a + b, 0) / vs.length;
     lo[i] = Math.min(...vs);
     hi[i] = Math.max(...vs);
+    std[i] = vs.length > 1 ? Math.sqrt(vs.reduce((a, v) => a + (v - mean[i]) ** 2, 0) / (vs.length - 1)) : NaN;
   });
-  return { steps: Float64Array.from(steps), mean, lo, hi };
+  return { steps: Float64Array.from(steps), mean, lo, hi, std };
 }
