@@ -370,7 +370,7 @@ def decode_reference(value: bytes) -> dict | None:
         not isinstance(ref, dict)
         or set(ref) != {"file", "offset", "length"}
         or not isinstance(ref["file"], str)
-        or not all(type(ref[k]) is int and ref[k] >= 0 for k in ("offset", "length"))
+        or not all(type(ref[k]) is int and 0 <= ref[k] < 1 << 62 for k in ("offset", "length"))
     ):
         raise CodecError("corrupt sidecar reference")
     return ref

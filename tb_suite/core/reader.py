@@ -29,7 +29,10 @@ def stored_values(run_dir, plugin_name: str) -> Iterator[tuple[str, int, bytes]]
             continue
         for event in acc.Tensors(tag):
             value = event.tensor_proto.string_val[0]
-            ref = codec.decode_reference(value)
+            try:
+                ref = codec.decode_reference(value)
+            except codec.CodecError as exc:
+                raise codec.CodecError(f"tag {tag!r}, step {event.step}: {exc}") from None
             if ref is not None:
                 path = join(str(run_dir), "plugins", plugin_name, ref["file"])
                 (value,) = read_ranges(path, [(ref["offset"], ref["length"])])
@@ -37,7 +40,8 @@ def stored_values(run_dir, plugin_name: str) -> Iterator[tuple[str, int, bytes]]
 
 
 def read_records(run_dir, plugin_name: str) -> dict[str, dict[int, tuple[dict, dict[str, np.ndarray]]]]:
-    """{tag: {step: (meta, arrays)}} of every record of `plugin_name` in `run_dir`.
+    """{tag: {step: (meta, arrays)}} of every record of `plugin_name` in `run_dir`; a damaged record raises
+    `codec.CodecError` naming its tag and step.
 
     Example:
         >>> records = read_records("runs/exp1", "tbs_predictions")
@@ -45,5 +49,8 @@ def read_records(run_dir, plugin_name: str) -> dict[str, dict[int, tuple[dict, d
     """
     records: dict[str, dict[int, tuple[dict, dict[str, np.ndarray]]]] = {}
     for tag, step, payload in stored_values(run_dir, plugin_name):
-        records.setdefault(tag, {})[step] = codec.decode_record(payload)
+        try:
+            records.setdefault(tag, {})[step] = codec.decode_record(payload)
+        except codec.CodecError as exc:
+            raise codec.CodecError(f"tag {tag!r}, step {step}: {exc}") from None
     return records

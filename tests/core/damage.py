@@ -40,7 +40,7 @@ class Base:
 
     @property
     def data_offset(self) -> int:
-        return codec.parse_header(self.payload, len(self.payload))[1]
+        return codec.parse_header(self.payload)[1]
 
     @property
     def array_names(self) -> list[str]:
@@ -84,8 +84,10 @@ def base_records(run_dir: Path) -> list[Base]:
     acc = accumulator(run_dir)
     bases = []
     for tag in acc.Tags()["tensors"]:
-        (event,) = acc.Tensors(tag)
         metadata = acc.SummaryMetadata(tag)
+        if metadata.plugin_data.plugin_name not in PLUGINS:
+            continue  # scalars
+        (event,) = acc.Tensors(tag)
         value = event.tensor_proto.string_val[0]
         ref = codec.decode_reference(value)
         if ref is not None:
@@ -102,7 +104,10 @@ def flip_bit(data: bytes, bit: int) -> bytes:
 
 
 def reseal(payload: bytes) -> bytes:
-    """`payload` with its header checksum recomputed: a damaged header only its own checks can catch."""
+    """`payload` with its header checksum recomputed: a damaged header only its own checks can catch. (A
+    format 1 payload, from tb-suite before checksums, has none.)"""
+    if payload[:4] == b"TBS1":
+        return payload
     end = codec.header_size(payload) - 4
     return payload[:end] + struct.pack("<I", google_crc32c.value(payload[:end])) + payload[end + 4 :]
 

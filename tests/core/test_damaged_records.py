@@ -42,7 +42,7 @@ def spanning_routes(base: damage.Base) -> list[tuple[str, dict]]:
 
 def _parses(payload: bytes) -> bool:
     try:
-        codec.parse_header(payload, len(payload))
+        codec.parse_header(payload)
         return True
     except codec.CodecError:
         return False
@@ -94,6 +94,39 @@ def test_every_flipped_header_bit_of_every_family_is_refused(damaged_logdir, tmp
         for payload in damage.header_flips(base):
             with pytest.raises(codec.CodecError):
                 codec.decode_record(payload)
+
+
+@pytest.mark.parametrize(
+    "tag,plugin,route,params",
+    [("tok_small", "tbs_tokens", "history", {}), ("tok_large", "tbs_tokens", "history", {"seq": 1, "pos": 2}),
+     ("line", "tbs_landscape", "steps", {}), ("heads", "tbs_attention", "head_stats", {})],
+)
+def test_one_damaged_step_does_not_hide_the_others(tmp_path, tag, plugin, route, params):
+    damage.log_base_records(tmp_path / "base")
+    base = next(b for b in damage.base_records(tmp_path / "base") if b.tag == tag)
+    damaged = [base.payload, damage.flip_bit(base.payload, 8 * base.data_offset - 3), base.payload]
+    damage.write_variants(tmp_path / "logs" / RUN, base, tag, damaged)  # step 2 damaged, 0, 1 and 3 intact
+    status, body = damage.Routes(tmp_path / "logs").get(plugin, route, run=RUN, tag=tag, **params)
+    assert status == 200, body[:300]
+    if route == "steps":
+        rows = json.loads(body)
+        assert [row["step"] for row in rows] == [0, 1, 2, 3] and "min" in rows[1] and set(rows[2]) == {"step", "error"}
+        skipped = [rows[2]]
+    else:
+        meta, arrays = codec.decode_wire(body)
+        assert arrays["steps"].tolist() == [0, 1, 3]
+        skipped = meta["skipped"]
+    assert [s["step"] for s in skipped] == [2] and "damaged" in skipped[0]["error"]
+
+
+def test_read_records_names_the_damaged_record(tmp_path):
+    from tb_suite.core.reader import read_records
+
+    damage.log_base_records(tmp_path / "base")
+    base = next(b for b in damage.base_records(tmp_path / "base") if b.tag == "plane")
+    damage.write_variants(tmp_path / "run", base, "plane", list(damage.data_flips(base, 1)))
+    with pytest.raises(codec.CodecError, match="tag 'plane', step 1: array .* is damaged"):
+        read_records(tmp_path / "run", "tbs_landscape")
 
 
 def check_answer(status: int, body: bytes, step: int | None, route: str) -> None:
