@@ -7,11 +7,12 @@ import os
 import sys
 import time
 
-from demos import attention_demo, landscape_demo, predictions_demo, runs_demo, tokens_demo
+from demos import attention_demo, landscape_demo, layers_demo, predictions_demo, runs_demo, tokens_demo
 
 # Each family appends its demo: a function run(logdir) that trains something and logs into logdir.
 DEMOS = [predictions_demo.run, landscape_demo.run, attention_demo.run, tokens_demo.run]
 DEMOS.append(runs_demo.run)
+DEMOS.append(layers_demo.run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ ACTIVATION_TYPES = (
     torch.nn.Hardsigmoid, torch.nn.Hardswish, torch.nn.Softplus, torch.nn.Softsign, torch.nn.LogSigmoid,
 )
 _PATTERN_CHARS = set("*?[")
+F16_MAX = float(np.finfo(np.float16).max)
 
 LayerSpec = Any  # str name or glob, module type, predicate(name, module) -> bool, or a sequence of these
 
@@ -384,7 +385,7 @@ class LayerMonitor:
         fmaps = []
         for index, values in sorted(rows["fmap"].items()):
             name = md.feature_map_array(index)
-            extra_arrays[name] = values
+            extra_arrays[name] = np.clip(values, -F16_MAX, F16_MAX)  # stored as float16; NaN stays NaN
             fmaps.append({"layer": self._feature_maps[index][0], "array": name, "shape": list(values.shape)})
         extra_meta["feature_maps"] = fmaps
         write_layer_record(
