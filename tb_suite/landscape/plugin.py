@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from tb_suite.core import schema
 from tb_suite.core.plugin import FamilyPlugin, Query, json_response
 from tb_suite.landscape import metadata
@@ -12,9 +10,9 @@ _STEP_FIELDS = ("type", "min", "max", "center_loss")
 _NAMES = schema.list_of(schema.text())
 _META = {
     "type": schema.text(("linear", "axis", "plane")),
-    "min": schema.number(),
-    "max": schema.number(),
-    "center_loss": schema.optional(schema.number()),
+    "min": schema.number(finite=True),  # log_slice refuses NaN and Inf losses
+    "max": schema.number(finite=True),
+    "center_loss": schema.optional(schema.number(finite=True)),
 }
 _TYPE_META = {
     "linear": {"start": schema.number(), "end": schema.number()},
@@ -42,11 +40,6 @@ class LandscapePlugin(FamilyPlugin):
         steps = sorted({d.step for d in self.read_series(request, run, tag)})
         # read_header reads no array bytes
         done, skipped = self.each_step(run, tag, steps, lambda step: self.read_header(request, run, tag, step)[0]["meta"])
-        rows = [{"step": step, **{k: _json_number(meta[k]) for k in _STEP_FIELDS if k in meta}} for step, meta in done]
+        rows = [{"step": step, **{k: meta[k] for k in _STEP_FIELDS if k in meta}} for step, meta in done]
         rows += skipped
         return json_response(request, sorted(rows, key=lambda row: row["step"]))
-
-
-def _json_number(value):
-    """JSON has no NaN or Infinity (a diverged loss): null instead."""
-    return None if isinstance(value, float) and not math.isfinite(value) else value

@@ -9,15 +9,16 @@ from tb_suite.core.plugin import DamagedRecord, FamilyPlugin, NotFound, Query, w
 from tb_suite.tokens import metadata as md
 
 _HISTORY_ARRAYS = (md.ENTROPY, md.LOSS, md.RANK)
-_PER_SEQUENCE = schema.list_of(schema.nullable(schema.number()), length="batch")
+_LOSS = schema.nullable(schema.number(finite=True))  # the writer stores null for undefined values
+_PER_SEQUENCE = schema.list_of(_LOSS, length="batch")
 _META = {
     "batch": schema.integer(minimum=1),
     "length": schema.integer(minimum=1),
     "k": schema.integer(minimum=1),
     "vocab_size": schema.integer(minimum=1),
     "num_targets": schema.integer(),
-    "loss": schema.nullable(schema.number()),
-    "perplexity": schema.nullable(schema.number()),
+    "loss": _LOSS,
+    "perplexity": _LOSS,
     "seq_loss": _PER_SEQUENCE,
     "seq_perplexity": _PER_SEQUENCE,
     "special_ids": schema.list_of(schema.integer(minimum=None)),
