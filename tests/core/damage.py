@@ -97,6 +97,21 @@ def base_records(run_dir: Path) -> list[Base]:
     return bases
 
 
+def v1_payload(meta: dict, arrays: dict) -> bytes:
+    """A payload of format 1 (before checksums), as tb-suite 0.1 wrote it: raw arrays only."""
+    entries, data = [], []
+    for name, array in arrays.items():
+        raw = np.ascontiguousarray(array, array.dtype.newbyteorder("<")).tobytes()
+        entries.append({"dtype": array.dtype.name, "shape": list(array.shape), "enc": "raw", "comp": "none", "name": name, "nbytes": len(raw)})
+        data.append(raw)
+    return v1_from_header({"v": 1, "meta": meta, "arrays": entries}, b"".join(data))
+
+
+def v1_from_header(header, data: bytes) -> bytes:
+    text = json.dumps(header, separators=(",", ":")).encode() if isinstance(header, dict) else header
+    return b"TBS1" + struct.pack("<I", len(text)) + text + data
+
+
 def flip_bit(data: bytes, bit: int) -> bytes:
     damaged = bytearray(data)
     damaged[bit // 8] ^= 1 << (bit % 8)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from tb_suite.core import codec
+from tests.core.damage import v1_from_header, v1_payload
 
 
 def test_round_trip_raw_keeps_dtype_and_values():
@@ -68,24 +69,9 @@ def test_corrupt_truncated_and_newer_payloads_are_rejected():
         codec.decode_record(b"TBS3" + payload[4:])
 
 
-def _v1_payload(meta: dict, arrays: dict) -> bytes:
-    """A payload of format 1 (before checksums), as tb-suite 0.1 wrote it: raw arrays only."""
-    entries, data = [], []
-    for name, array in arrays.items():
-        raw = np.ascontiguousarray(array, array.dtype.newbyteorder("<")).tobytes()
-        entries.append({"dtype": array.dtype.name, "shape": list(array.shape), "enc": "raw", "comp": "none", "name": name, "nbytes": len(raw)})
-        data.append(raw)
-    return _v1_from_header({"v": 1, "meta": meta, "arrays": entries}, b"".join(data))
-
-
-def _v1_from_header(header, data: bytes) -> bytes:
-    text = json.dumps(header, separators=(",", ":")).encode() if isinstance(header, dict) else header
-    return b"TBS1" + struct.pack("<I", len(text)) + text + data
-
-
 def test_format_1_payloads_still_decode_whole_and_in_slices():
     values = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
-    payload = _v1_payload({"m": [1, "x"]}, {"i": np.arange(5, dtype=np.int64), "v": values})
+    payload = v1_payload({"m": [1, "x"]}, {"i": np.arange(5, dtype=np.int64), "v": values})
     meta, arrays = codec.decode_record(payload)
     assert meta == {"m": [1, "x"]}
     np.testing.assert_array_equal(arrays["v"], values)
@@ -186,16 +172,16 @@ MALFORMED_HEADERS = {
 
 @pytest.mark.parametrize("damage", sorted(MALFORMED_HEADERS))
 def test_malformed_headers_raise_codec_error(damage):
-    payload = _v1_payload({}, {"v": np.ones((2, 3), np.float32), "i": np.arange(4, dtype=np.int32)})
+    payload = v1_payload({}, {"v": np.ones((2, 3), np.float32), "i": np.arange(4, dtype=np.int32)})
     header, start = codec.parse_header(payload)
     MALFORMED_HEADERS[damage](header)
     with pytest.raises(codec.CodecError, match="corrupt payload header|payload is"):
-        codec.decode_record(_v1_from_header(header, payload[start:]))
+        codec.decode_record(v1_from_header(header, payload[start:]))
 
 
 def test_every_flipped_bit_of_an_unchecksummed_header_is_refused_or_decodes():
     """Format 1 has no checksum: the header checks alone must turn every damaged header into a CodecError."""
-    payload = _v1_payload({"a": [1, "x"]}, {"v": np.ones((2, 3), np.float32), "i": np.arange(4, dtype=np.int32)})
+    payload = v1_payload({"a": [1, "x"]}, {"v": np.ones((2, 3), np.float32), "i": np.arange(4, dtype=np.int32)})
     _, start = codec.parse_header(payload)
     refused = 0
     for bit in range(start * 8):

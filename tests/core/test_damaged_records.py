@@ -119,6 +119,24 @@ def test_one_damaged_step_does_not_hide_the_others(tmp_path, tag, plugin, route,
     assert [s["step"] for s in skipped] == [2] and "damaged" in skipped[0]["error"]
 
 
+@pytest.mark.parametrize("tag", ["line", "plane"])  # inline, sidecar
+def test_format_1_records_are_still_served(tmp_path, tag):
+    damage.log_base_records(tmp_path / "base")
+    base = next(b for b in damage.base_records(tmp_path / "base") if b.tag == tag)
+    meta, arrays = codec.decode_record(base.payload)
+    old = damage.v1_payload(meta, arrays)
+    assert old[:4] == b"TBS1" and (len(old) > 4096) == base.sidecar
+    damage.write_variants(tmp_path / "logs" / RUN, damage.Base(base.plugin, tag, base.metadata, old, base.sidecar), tag, [])
+    routes = damage.Routes(tmp_path / "logs")
+    status, body = routes.get("tbs_landscape", "record", run=RUN, tag=tag, step=0)
+    assert status == 200, body[:300]
+    served_meta, served = codec.decode_wire(body)
+    assert served_meta == meta and all((served[name] == array).all() for name, array in arrays.items())
+    assert routes.get_json("tbs_landscape", "steps", run=RUN, tag=tag) == [
+        {"step": 0, **{k: meta[k] for k in ("type", "min", "max", "center_loss") if k in meta}}
+    ]
+
+
 def test_read_records_names_the_damaged_record(tmp_path):
     from tb_suite.core.reader import read_records
 
