@@ -34,7 +34,9 @@ from tensorboard.compat.proto import event_pb2
 # could be taken over by their next file in the same second.
 NAME_MARKER = ".tbs-"
 # How long a fork waits for a writer thread to finish the item it is processing (an import half done on
-# that thread would leave the child a partially initialized module).
+# that thread would leave the child a partially initialized module, or a module lock held forever). Fork
+# hooks that such an import registers during the wait get only their after-fork half from CPython: for
+# logging's and concurrent.futures' locks it prints "Exception ignored ... release unlocked lock", harmless.
 FORK_WAIT_SECS = 30.0
 
 

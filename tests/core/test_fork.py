@@ -5,6 +5,7 @@ halfway through an import."""
 import multiprocessing
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -151,3 +152,41 @@ def test_an_event_writer_of_the_parent_refuses_work_in_the_child(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0
     event_writer.flush()  # the parent's writer goes on
     event_writer.close()
+
+
+CHILD_IMPORTS_TORCH = textwrap.dedent(
+    """
+    import multiprocessing, sys, time
+    import numpy as np
+    import tb_suite as tbs
+
+    def child(run_dir):
+        import torch
+        with tbs.Writer(run_dir) as writer:
+            writer.write_scalar("child", float(torch.ones(1).item()), 0)
+
+    if __name__ == "__main__":
+        assert "torch" not in sys.modules
+        writer = tbs.Writer(sys.argv[1] + "/parent")
+        tbs.log_attention(writer, "enc", [np.full((1, 2, 4, 4), 0.25, np.float32)], tokens=list("abcd"), step=0)
+        while "torch" not in sys.modules:  # the writer thread is importing torch (for the rollout)
+            time.sleep(0.001)
+        process = multiprocessing.get_context("fork").Process(target=child, args=(sys.argv[1] + "/child",))
+        process.start()
+        process.join(60)
+        if process.is_alive():
+            process.kill()
+        writer.close()
+        sys.exit(0 if process.exitcode == 0 else 1)
+    """
+)
+
+
+def test_a_child_importing_torch_while_the_writer_thread_imports_it(tmp_path):
+    """The issue's case: numpy attention logged in a process without torch, whose rollout imports torch on
+    the writer thread; a child forked meanwhile imports torch itself and writes (it used to hang)."""
+    script = tmp_path / "script.py"
+    script.write_text(CHILD_IMPORTS_TORCH)
+    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, timeout=120)
+    assert sorted(read_records(tmp_path / "parent", "tbs_attention")["enc"]) == [0]
+    assert [e.tensor_proto.float_val[0] for e in accumulator(tmp_path / "child").Tensors("child")] == [1.0]
