@@ -10,7 +10,7 @@ import { colormapLut, type ColormapName } from "./colormaps";
 import { ExportPngButton } from "./ExportPngButton";
 import { EXPORT_SCALE, figureColors, safeFilename, type FigureColors } from "./exportPng";
 import { formatMs, formatValue } from "./format";
-import { FULL_VIEW, cellAt, clampView, fillCellPixels, finiteRange, packLut, packRgba, zoomAt, type HeatmapLayout, type HeatmapView } from "./heatmapMath";
+import { FULL_VIEW, cellAt, clampView, fillCellPixels, finiteRange, packLut, packRgba, poolExtreme, zoomAt, type HeatmapLayout, type HeatmapView } from "./heatmapMath";
 import { paintHeatmap, type ColorBarSpec, type HeatmapPaint } from "./heatmapPaint";
 import { useDarkMode } from "./useDarkMode";
 
@@ -36,6 +36,8 @@ export interface HeatmapProps {
   /** Called after each draw with the time the draw took (ms). */
   onDrawn?: (drawMs: number) => void;
   canvasRef?: (canvas: HTMLCanvasElement | null) => void;
+  /** Zooms in on this cell (about 24 cells across); a new `key` applies it again. */
+  focus?: { row: number; col: number; key: number } | null;
   /** The colour bar right of the grid (default: titled "value"); null for none. */
   colorBar?: ColorBarSpec | null;
   /** A line under the grid, e.g. what a diverging scale's signs mean. */
@@ -51,6 +53,8 @@ const MIN_VISIBLE_CELLS = 4;
 /** Mouse travel (px) that turns a press into a pan instead of a click. */
 const DRAG_THRESHOLD = 4;
 const DEFAULT_COLOR_BAR: ColorBarSpec = { title: "value" };
+/** Cells across the view after a jump to a cell (`focus`). */
+const FOCUS_CELLS = 24;
 
 export function Heatmap(props: HeatmapProps) {
   const { rows, cols, values, rowLabels, colLabels, colormap = "viridis", onDrawn, canvasRef } = props;
@@ -77,6 +81,15 @@ export function Heatmap(props: HeatmapProps) {
 
   useEffect(() => setView(FULL_VIEW), [rows, cols]);
 
+  const focus = props.focus;
+  useEffect(() => {
+    if (!focus || focus.row >= rows || focus.col >= cols) return;
+    const zoom = Math.max(1, Math.max(rows, cols) / FOCUS_CELLS);
+    setView(clampView({ zoom, row0: focus.row + 0.5 - rows / zoom / 2, col0: focus.col + 0.5 - cols / zoom / 2 }, rows, cols));
+    // The key says when to apply it; rows/cols changes reset the view above first.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focus?.key, rows, cols]);
+
   const setCanvas = useCallback(
     (el: HTMLCanvasElement | null) => {
       canvas.current = el;
@@ -97,14 +110,32 @@ export function Heatmap(props: HeatmapProps) {
     }
     const ctx = cells.getContext("2d")!;
     const image = ctx.createImageData(cols, rows);
-    const nan = dark ? packRgba(60, 60, 60, 255) : packRgba(220, 220, 220, 255);
-    fillCellPixels(values, packLut(colormapLut(colormap)), lo, hi, new Uint32Array(image.data.buffer), nan);
+    fillCellPixels(values, packLut(colormapLut(colormap)), lo, hi, new Uint32Array(image.data.buffer), nanPixel);
+    pools.current = new Map();
     ctx.putImageData(image, 0, 0);
     fillMs.current = performance.now() - t0;
   }, [values, rows, cols, colormap, lo, hi, dark]);
 
   const colorBar = props.colorBar === undefined ? DEFAULT_COLOR_BAR : props.colorBar;
+  // Pooled grids by factor, for cells smaller than a device pixel; refilled with the cells.
+  const pools = useRef(new Map<number, HTMLCanvasElement>());
+  const nanPixel = dark ? packRgba(60, 60, 60, 255) : packRgba(220, 220, 220, 255);
+  const pooled = (factor: number): HTMLCanvasElement => {
+    const hit = pools.current.get(factor);
+    if (hit) return hit;
+    const pool = poolExtreme(values, rows, cols, factor, lo < 0);
+    const canvas = document.createElement("canvas");
+    canvas.width = pool.cols;
+    canvas.height = pool.rows;
+    const ctx = canvas.getContext("2d")!;
+    const image = ctx.createImageData(pool.cols, pool.rows);
+    fillCellPixels(pool.values, packLut(colormapLut(colormap)), lo, hi, new Uint32Array(image.data.buffer), nanPixel);
+    ctx.putImageData(image, 0, 0);
+    pools.current.set(factor, canvas);
+    return canvas;
+  };
   const paintParams = (colors: FigureColors, dpr: number): HeatmapPaint => ({
+    pooled,
     rows,
     cols,
     values,
@@ -285,7 +316,7 @@ export function Heatmap(props: HeatmapProps) {
           {[
             `${props.rowTitle ?? "row"}: ${rowLabels[hover.row] ?? hover.row}`,
             `${props.colTitle ?? "column"}: ${colLabels[hover.col] ?? hover.col}`,
-            `value: ${formatValue(values[hover.row * cols + hover.col])}`,
+            `value: ${(props.formatCell ?? formatValue)(values[hover.row * cols + hover.col])}`,
             ...(props.tooltipExtra?.(hover.row, hover.col) ?? []),
           ].join("\n")}
         </div>

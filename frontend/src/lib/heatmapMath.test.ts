@@ -8,6 +8,7 @@ import {
   finiteRange,
   packLut,
   packRgba,
+  poolExtreme,
   thinLabels,
   zoomAt,
   type HeatmapLayout,
@@ -112,5 +113,19 @@ describe("finiteRange", () => {
     expect(finiteRange([3, NaN, -2, 7])).toEqual([-2, 7]);
     expect(finiteRange([NaN])).toEqual([0, 1]);
     expect(finiteRange([])).toEqual([0, 1]);
+  });
+});
+
+
+describe("poolExtreme", () => {
+  it("keeps each block's largest cell, ignoring NaN", () => {
+    const v = [0, 0, 0, 1, 0, NaN, 0, 0, 0, 0, 0, 0, NaN, NaN, 0, 5];
+    const p = poolExtreme(v, 4, 4, 2, false);
+    expect([p.rows, p.cols]).toEqual([2, 2]);
+    expect(Array.from(p.values)).toEqual([0, 1, 0, 5]);
+  });
+  it("keeps the sign of the largest magnitude, and ragged edges", () => {
+    const p = poolExtreme([1, -3, 2], 1, 3, 2, true);
+    expect(Array.from(p.values)).toEqual([-3, 2]);
   });
 });

@@ -118,3 +118,32 @@ export function fillCellPixels(
     out[i] = lut[k];
   }
 }
+
+/**
+ * The grid reduced by `factor` in each direction, each block standing for its most extreme cell (the
+ * largest, or with `signed` the largest in magnitude, sign kept); NaN cells are ignored, an all-NaN
+ * block is NaN. Drawing a grid whose cells are smaller than a pixel from this keeps isolated non-zero
+ * cells (sparse errors in a 1000-class matrix) visible, where sampling every n-th cell would drop them.
+ */
+export function poolExtreme(
+  values: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  factor: number,
+  signed: boolean,
+): { values: Float64Array; rows: number; cols: number } {
+  const pr = Math.ceil(rows / factor);
+  const pc = Math.ceil(cols / factor);
+  const out = new Float64Array(pr * pc).fill(NaN);
+  for (let r = 0; r < rows; r++) {
+    const base = ((r / factor) | 0) * pc;
+    for (let c = 0; c < cols; c++) {
+      const v = values[r * cols + c];
+      if (v !== v) continue;
+      const k = base + ((c / factor) | 0);
+      const cur = out[k];
+      if (cur !== cur || (signed ? Math.abs(v) > Math.abs(cur) : v > cur)) out[k] = v;
+    }
+  }
+  return { values: out, rows: pr, cols: pc };
+}

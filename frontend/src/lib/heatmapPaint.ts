@@ -127,9 +127,14 @@ export interface HeatmapPaint {
   caption?: string;
   colors: FigureColors;
   dpr: number;
+  /** The grid pooled by `factor` (`poolExtreme`), drawn instead of `cells` when cells are under a device pixel. */
+  pooled?: (factor: number) => HTMLCanvasElement;
 }
 
-/** Draws the heatmap (one pixel per cell in `cells`, scaled) onto `el`, sizing it; returns the layout. */
+/**
+ * Draws the heatmap (one pixel per cell in `cells`, scaled; from `pooled` when cells are smaller than
+ * a device pixel) onto `el`, sizing it; returns the layout.
+ */
 export function paintHeatmap(el: HTMLCanvasElement, cells: HTMLCanvasElement, p: HeatmapPaint): HeatmapLayout {
   const { rows, cols, values, rowLabels, colLabels, view, colors, lo, hi, dpr } = p;
   const ctx = el.getContext("2d")!;
@@ -160,7 +165,13 @@ export function paintHeatmap(el: HTMLCanvasElement, cells: HTMLCanvasElement, p:
   ctx.fillStyle = colors.bg;
   ctx.fillRect(0, 0, cssW, cssH);
   ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(cells, view.col0, view.row0, spanC, spanR, left, top, plotW, plotH);
+  const factor = cell * dpr < 1 ? Math.ceil(1 / (cell * dpr)) : 1;
+  if (factor >= 2 && p.pooled) {
+    const f = factor;
+    ctx.drawImage(p.pooled(f), view.col0 / f, view.row0 / f, spanC / f, spanR / f, left, top, plotW, plotH);
+  } else {
+    ctx.drawImage(cells, view.col0, view.row0, spanC, spanR, left, top, plotW, plotH);
+  }
 
   const r0 = Math.floor(view.row0);
   const c0 = Math.floor(view.col0);

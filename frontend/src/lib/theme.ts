@@ -44,13 +44,19 @@ html, body { margin: 0; background: var(--tbs-bg); color: var(--tbs-fg);
 .tbs-colorbar-ramp { display: inline-block; width: 120px; height: 10px; border: 1px solid var(--tbs-border); }
 .tbs-popover { position: fixed; z-index: 20; pointer-events: none; max-width: min(460px, calc(100vw - 16px));
   max-height: calc(100vh - 16px); overflow: hidden; box-shadow: 0 4px 16px rgba(0,0,0,0.25); }
+.tbs-matrix-tools { margin-bottom: 4px; }
+.tbs-top-confusions { margin: 0; padding: 0 0 0 22px; max-height: 520px; overflow-y: auto; font-size: 12px; min-width: 200px; }
+.tbs-top-confusions button { display: flex; flex-direction: column; align-items: flex-start; border: none; background: none;
+  padding: 2px 0; text-align: left; max-width: 260px; }
+.tbs-top-confusions button span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 260px; }
+.tbs-top-confusions button:hover span:first-child { text-decoration: underline; }
 .tbs-empty { border: 1px dashed var(--tbs-border); border-radius: 6px; padding: 16px; color: var(--tbs-muted); }
 .tbs-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; flex: none; }
 .tbs-slider { display: flex; gap: 8px; align-items: center; min-width: 260px; }
 .tbs-slider input[type=range] { flex: 1; padding: 0; }
 .tbs-heatmap { position: relative; display: inline-block; max-width: 100%; }
 .tbs-heatmap canvas { display: block; }
-.tbs-zoom-reset { position: absolute; top: 10px; right: 16px; }
+.tbs-zoom-reset { position: absolute; top: -30px; right: 0; }
 .tbs-cell-box { position: absolute; pointer-events: none; box-sizing: border-box; }
 .tbs-cell-box.hover { border: 1px solid var(--tbs-fg); }
 .tbs-cell-box.selected { border: 2px solid var(--tbs-accent); }
