@@ -38,8 +38,8 @@ def _check_model(model: Any) -> None:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
 
 
-def _check_batches(batches: Any, loss_fn: Any) -> list:
-    """`batches` as a list; a lone dict or tensor (one batch, not an iterable of them) is refused."""
+def _check_batches(batches: Any, loss_fn: Any) -> Iterable[Any]:
+    """`batches`, an iterable of batches (a lone dict or tensor, one batch, is refused), and `loss_fn`."""
     if isinstance(batches, (Mapping, str, bytes, torch.Tensor)) or not isinstance(batches, Iterable):
         raise TypeError(f"batches must be an iterable of batches (e.g. a list or a DataLoader), got "
                         f"{type(batches).__name__}; wrap a single batch in a list")

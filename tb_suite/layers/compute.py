@@ -6,6 +6,8 @@ copies them to the host once.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 # Columns of `tensor_row`, before the histogram.
@@ -19,7 +21,7 @@ _SIGMOID_LIKE = ("Sigmoid", "Hardsigmoid")
 _TANH_LIKE = ("Tanh", "Hardtanh")
 
 
-HISTOGRAM_SAMPLE = 1 << 16  # histograms are of an evenly strided sample of at most this many values
+HISTOGRAM_SAMPLE = 1 << 14  # histograms are of an evenly strided sample of at most this many values
 
 
 def histogram_sample(x: torch.Tensor) -> torch.Tensor:
@@ -32,7 +34,7 @@ def tensor_row(values: torch.Tensor, bins: int, *, masked: bool | None = None) -
     """`[count, mean, std, min, max, norm, mean |x|, max |x|, nonfinite]` over the finite values of
     `values` (population std; NaN when none is finite), then `bins` histogram fractions of the finite
     values of `histogram_sample(values)` (edges as `analysis.histogram_edges(min, max, bins)` of the
-    sample's min and max, which are the tensor's up to a strided sample of more than 2**16 values).
+    sample's min and max, which are the tensor's up to a strided sample of more than 2**14 values).
 
     `masked` (default: on every device but the CPU) computes with NaN/Inf masked in place instead of
     dropped, which never synchronises with the host; the CPU path uses fused reductions only.
@@ -46,30 +48,30 @@ def tensor_row(values: torch.Tensor, bins: int, *, masked: bool | None = None) -
         return _masked_row(x, bins)
     if x.numel() == 0:
         return _empty_row(bins, 0, x.device)
-    lo, hi = torch.aminmax(x)
+    # On the CPU, scalars are read as Python floats (free there): few torch calls per row.
+    lo, hi = (float(v) for v in torch.aminmax(x))
     nonfinite = 0
-    if not (torch.isfinite(lo) and torch.isfinite(hi)):  # NaN propagates into min and max; Inf is one of them
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # NaN propagates into min and max; Inf is one of them
         finite = torch.isfinite(x)
         nonfinite = x.numel() - int(finite.sum())
         x = x[finite]
         if x.numel() == 0:
             return _empty_row(bins, nonfinite, x.device)
-        lo, hi = torch.aminmax(x)
+        lo, hi = (float(v) for v in torch.aminmax(x))
     n = x.numel()
-    mean = x.mean()
-    norm = torch.linalg.vector_norm(x)
-    var = (norm.double() ** 2 / n - mean.double() ** 2).clamp(min=0)
-    if var * 100 < mean.double() ** 2:  # one-pass variance loses digits: two passes
-        var = torch.linalg.vector_norm(x - mean).double() ** 2 / n
+    mean = float(x.mean())
+    norm = float(torch.linalg.vector_norm(x))
+    var = max(norm * norm / n - mean * mean, 0.0)
+    if var * 100 < mean * mean:  # one-pass variance loses digits: two passes
+        var = float(torch.linalg.vector_norm(x - mean)) ** 2 / n
     sample = histogram_sample(x)
-    a, b = (float(v) for v in torch.aminmax(sample)) if sample is not x else (float(lo), float(hi))
+    a, b = (float(v) for v in torch.aminmax(sample)) if sample is not x else (lo, hi)
     if a == b:
         a, b = a - 0.5, b + 0.5
     hist = torch.histc(sample, bins, a, b) / sample.numel()
-    head = torch.stack([
-        torch.tensor(float(n)), mean, var.sqrt().float(), lo, hi, norm, torch.linalg.vector_norm(x, 1) / n,
-        torch.maximum(lo.abs(), hi.abs()), torch.tensor(float(nonfinite)),
-    ])
+    mean_abs = float(torch.linalg.vector_norm(x, 1)) / n
+    head = torch.tensor([n, mean, math.sqrt(var), lo, hi, norm, mean_abs, max(abs(lo), abs(hi)), nonfinite],
+                        dtype=torch.float32)
     return torch.cat([head, hist])
 
 
@@ -123,33 +125,47 @@ def unit_dims(ndim: int) -> int | None:
     return None
 
 
-def activation_extras(output: torch.Tensor, module_type: str) -> torch.Tensor:
+def activation_extras(output: torch.Tensor, module_type: str, *, masked: bool | None = None) -> torch.Tensor:
     """`[fraction of exact zeros, fraction of units that are 0 for the whole batch, fraction saturated]`;
-    the saturated fraction is NaN but for tanh- and sigmoid-like modules."""
+    the saturated fraction is NaN but for tanh- and sigmoid-like modules. `masked` as in `tensor_row`."""
     y = output.detach()
     if y.dtype != torch.float32:
         y = y.float()
     total = max(y.numel(), 1)
     if y.numel() == 0:
         return torch.tensor([float("nan")] * 3, device=y.device)
-    nonzero = torch.sign(y).abs_().sum() if y.device.type == "cpu" else None  # a fused reduction, no bool temp
-    if nonzero is None or torch.isnan(nonzero):  # NaN counts as non-zero, as in numpy's count_nonzero
-        nonzero = (y != 0).sum().float()
-    zero_frac = 1.0 - nonzero / total
     axis = unit_dims(y.ndim)
+    others = tuple(d for d in range(y.ndim) if d != axis)
+    if not (y.device.type != "cpu" if masked is None else masked):  # Python floats, few torch calls
+        if math.isfinite(float(y.sum())):
+            nonzero = float(torch.sign(y).abs_().sum())  # a fused reduction, no bool temporary
+        else:  # sign(NaN) is 0, but NaN counts as non-zero, as in numpy's count_nonzero
+            nonzero = float((y != 0).sum())
+        if axis is None:
+            dead = 0.0 if nonzero else 1.0
+        else:
+            dead = 1.0 - float(((y.amax(dim=others) != 0) | (y.amin(dim=others) != 0)).float().mean())
+        saturated = _saturated(y, module_type)
+        return torch.tensor([1.0 - nonzero / total, dead, float("nan") if saturated is None else float(saturated)])
+    zero_frac = 1.0 - (y != 0).sum() / total
     if axis is None:
         alive = (y != 0).any().reshape(1)
     else:
-        others = tuple(d for d in range(y.ndim) if d != axis)
         alive = (y.amax(dim=others) != 0) | (y.amin(dim=others) != 0)  # NaN != 0: alive
     dead_frac = 1.0 - alive.float().mean()
-    if module_type in _SIGMOID_LIKE:
-        saturated = ((y < 1 - SATURATION) | (y > SATURATION)).sum() / total
-    elif module_type in _TANH_LIKE:
-        saturated = (y.abs() > SATURATION).sum() / total
-    else:
+    saturated = _saturated(y, module_type)
+    if saturated is None:
         saturated = torch.tensor(float("nan"), device=y.device)
     return torch.stack([zero_frac.float(), dead_frac.float(), saturated.float()])
+
+
+def _saturated(y: torch.Tensor, module_type: str) -> torch.Tensor | None:
+    total = max(y.numel(), 1)
+    if module_type in _SIGMOID_LIKE:
+        return ((y < 1 - SATURATION) | (y > SATURATION)).sum() / total
+    if module_type in _TANH_LIKE:
+        return (y.abs() > SATURATION).sum() / total
+    return None
 
 
 def flat_cat(tensors: list[torch.Tensor]) -> torch.Tensor:

@@ -347,11 +347,10 @@ class LayerMonitor:
                     grouped.setdefault(layer, []).append(p)
                 parts += [("weight", i, compute.tensor_row(compute.flat_cat(ps), self.bins)) for i, ps in grouped.items()]
             if self._snapshot is not None:
-                norms = [
-                    torch.stack([torch.linalg.vector_norm((p.detach() - old).float()), torch.linalg.vector_norm(p.detach().float())])
-                    for (_, _, p), old in zip(self._params, self._snapshot)
-                ]
-                parts.append(("update", None, torch.stack(norms)))
+                current = [p.detach() for _, _, p in self._params]
+                deltas = torch._foreach_sub(current, self._snapshot)  # fused over parameters, as clip_grad_norm_
+                norms = torch.stack([torch.stack(torch._foreach_norm(deltas)), torch.stack(torch._foreach_norm(current))], 1)
+                parts.append(("update", None, norms.float()))
             if not parts:
                 return
             device = parts[0][2].device

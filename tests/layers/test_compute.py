@@ -67,27 +67,28 @@ def test_bfloat16_input_is_reduced_in_float32():
     _check(row, _oracle(values.float().numpy(), 10), 10)
 
 
-def test_activation_extras_match_numpy():
+@pytest.mark.parametrize("masked", [False, True])
+def test_activation_extras_match_numpy(masked):
     rng = np.random.default_rng(2)
     images = np.maximum(rng.standard_normal((6, 5, 4, 4)), 0).astype(np.float32)
     images[:, [1, 3]] = 0  # two of five channels dead over the whole batch
     images[2, 0] = 0  # channel 0 is zero for one example only: alive
-    zero, dead, saturated = compute.activation_extras(torch.from_numpy(images), "ReLU").numpy()
+    zero, dead, saturated = compute.activation_extras(torch.from_numpy(images), "ReLU", masked=masked).numpy()
     np.testing.assert_allclose(zero, (images == 0).mean(), rtol=1e-6)
     np.testing.assert_allclose(dead, 2 / 5, rtol=1e-6)
     assert np.isnan(saturated)
 
     features = rng.standard_normal((3, 7, 10)).astype(np.float32)  # [B, T, F]: units on the last axis
     features[..., 4] = 0
-    _, dead, _ = compute.activation_extras(torch.from_numpy(features), "Linear").numpy()
+    _, dead, _ = compute.activation_extras(torch.from_numpy(features), "Linear", masked=masked).numpy()
     np.testing.assert_allclose(dead, 1 / 10, rtol=1e-6)
 
     logits = rng.standard_normal((50, 20)).astype(np.float32) * 4
     sig = 1 / (1 + np.exp(-logits.astype(np.float64)))
     tanh = np.tanh(logits.astype(np.float64))
-    _, _, s = compute.activation_extras(torch.sigmoid(torch.from_numpy(logits)), "Sigmoid").numpy()
+    _, _, s = compute.activation_extras(torch.sigmoid(torch.from_numpy(logits)), "Sigmoid", masked=masked).numpy()
     np.testing.assert_allclose(s, ((sig < 0.01) | (sig > 0.99)).mean(), atol=1 / 1000)
-    _, _, t = compute.activation_extras(torch.tanh(torch.from_numpy(logits)), "Tanh").numpy()
+    _, _, t = compute.activation_extras(torch.tanh(torch.from_numpy(logits)), "Tanh", masked=masked).numpy()
     np.testing.assert_allclose(t, (np.abs(tanh) > 0.99).mean(), atol=1 / 1000)
 
 
@@ -110,3 +111,10 @@ def test_one_pass_variance_falls_back_when_the_mean_dominates():
     values = (1.0 + np.random.default_rng(5).standard_normal(5000) * 1e-3).astype(np.float32)  # LayerNorm-like weights
     row = compute.tensor_row(torch.from_numpy(values), 8, masked=False).numpy()
     np.testing.assert_allclose(row[compute.STD], values.astype(np.float64).std(), rtol=1e-4)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_activation_extras_count_nan_as_nonzero(masked):
+    y = torch.tensor([[0.0, float("nan")], [0.0, 0.0]])
+    zero, dead, _ = compute.activation_extras(y, "ReLU", masked=masked).numpy()
+    np.testing.assert_allclose([zero, dead], [0.75, 0.5])
