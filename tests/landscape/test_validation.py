@@ -25,7 +25,8 @@ def never(outputs, targets):
         (lambda m, d: compute.linear(m, never, d, end=m, n=10**7), ValueError, r"n must be <= 10000"),
         (lambda m, d: compute.axis(m, never, d, params=["1.bias[0]"], n=10**7), ValueError, r"n must be <= 10000"),
         (lambda m, d: compute.axis(m, never, d, params=[0] * 300, n=3), ValueError, r"params lists 300 .* 256"),
-        (lambda m, d: compute.plane(m, never, d, grid=3, vectorize=True, chunk=10**6), ValueError, r"chunk must be <= 1024"),
+        (lambda m, d: compute.plane(m, never, d, grid=3, vectorize=True, chunk=10**6), ValueError,
+         r"chunk must be <= 1024"),
         (lambda m, d: compute.random_directions(m, count=10**6), ValueError, r"count must be <= 16"),
         # arguments named
         (lambda m, d: compute.linear(object(), never, d, end=m), TypeError, r"model must be a torch.nn.Module"),
@@ -96,10 +97,15 @@ def _axis_mapping(**extra):
 
 def test_log_slice_takes_numpy_name_arrays(tmp_path):
     names = np.array(["fc1.weight[0, 0]", "fc1.bias[1]"])
+    as_object = tbs.landscape.AxisSlices(names, np.array(["fc1", "fc1"]), ["Linear", "Linear"], np.zeros(2),
+                                         np.linspace(-1, 1, 3), np.ones((2, 3)))
     with tbs.Writer(str(tmp_path)) as writer:
         tbs.log_slice(writer, "axes", _axis_mapping(names=names, layers=np.array(["fc1", "fc1"])), step=0)
-    ((meta, _),) = next(iter(read_records(tmp_path, metadata.PLUGIN_NAME).values())).values()
-    assert meta["names"] == names.tolist() and meta["layers"] == ["fc1", "fc1"]
+        tbs.log_slice(writer, "axes", as_object, step=1)
+    records = read_records(tmp_path, metadata.PLUGIN_NAME)["axes"]
+    for step in (0, 1):
+        meta, _ = records[step]
+        assert meta["names"] == names.tolist() and meta["layers"] == ["fc1", "fc1"]
 
 
 @pytest.mark.parametrize(
