@@ -22,7 +22,7 @@ pl = require("lightning.pytorch", "lightning")
 import torch  # noqa: E402  (Lightning has imported it already)
 from lightning.pytorch.loggers import TensorBoardLogger  # noqa: E402
 
-from tb_suite.core.budget import Budget, logger  # noqa: E402
+from tb_suite.core.budget import DEFAULT_FRACTION, Budget, logger  # noqa: E402
 from tb_suite.core.validate import check_positive_int, check_tag  # noqa: E402
 from tb_suite.core.writer import Writer, as_writer  # noqa: E402
 from tb_suite.integrations import common  # noqa: E402
@@ -573,7 +573,7 @@ class TokenPredictionsCallback(TBSCallback):
 
 def callbacks(
     module: "pl.LightningModule", *, loss_fn: Callable | None = None, tokenizer: Any = None,
-    class_names: Sequence[str] | None = None, budget: float | None = 0.05,
+    class_names: Sequence[str] | None = None, budget: float | None = DEFAULT_FRACTION,
 ) -> list[TBSCallback]:
     """Every tb-suite callback that fits `module`, at its defaults, sharing one time budget (`budget` of
     the training wall time, None: no limit): predictions when it is a classifier (a Hugging Face

@@ -7,8 +7,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-import torch
-import torch.nn.functional as F
 from transformers import Trainer
 
 import tb_suite as tbs
@@ -79,9 +77,9 @@ def test_every_n_arguments_mean_the_same_under_lightning_and_hugging_face(tmp_pa
         ]
 
     trainer = Trainer(model=tiny.bert_mlm(), args=tiny.hf_args(tmp_path), train_dataset=tiny.Sentences(16, labels="lm"))
-    run_hf, _ = None, tbs.transformers.attach(trainer, *make(tbs.transformers))
+    tensorboard = tbs.transformers.attach(trainer, *make(tbs.transformers))
     trainer.train()
-    run_hf, _ = _tags(_)
+    run_hf, _ = _tags(tensorboard)
 
     def training_loss(module, batch):
         return module.net(**batch).loss
