@@ -91,7 +91,7 @@ def test_eval_predictions_land_in_the_run_of_hf_tensorboard_scalars(tmp_path, mo
 def test_attach_adds_a_tensorboard_callback_and_logs_an_evaluation_without_training(tmp_path, monkeypatch, read_run):
     monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", str(tmp_path / "tb"))
     trainer = Trainer(model=_model(), args=_args(tmp_path, report_to=[]), eval_dataset=Tokens(EVAL, 1))
-    tbs.transformers.attach(trainer)  # a PredictionsCallback by default
+    tbs.transformers.attach(trainer)  # every family that fits: predictions (a classifier), attention, layers, landscape
     trainer.evaluate()
 
     run = read_run(tmp_path / "tb")
