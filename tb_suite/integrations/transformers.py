@@ -35,7 +35,7 @@ def attach(trainer: Trainer, *callbacks: "TBSCallback", budget: float | None = D
     """Add tb-suite callbacks to `trainer` (any `Trainer` subclass) so they write into its TensorBoard run.
 
     Finds the trainer's `TensorBoardCallback` (added by `report_to=["tensorboard"]`), or adds one, and
-    returns it. With no callbacks, attaches every family that fits the model (see `callbacks`) and logs
+    returns it. With no callbacks, attaches every family that fits the model (`callbacks_for`) and logs
     what it added and why it skipped the rest. All of the trainer's tb-suite callbacks share one time
     budget: `budget` of the training wall time (None: no limit); the figure is logged when training ends.
     Call it before `train()`/`evaluate()`.
