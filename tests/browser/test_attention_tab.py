@@ -140,3 +140,69 @@ def test_head_statistics_cells_show_their_values(page, tensorboard_server, small
                 shown = float(text)
                 # Three significant digits: never zero, never more than half a unit of the third digit off.
                 assert shown != 0 and abs(shown - value) <= 0.005 * abs(value), (name, layer, head, text, value)
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def two_run_logdir(tmp_path_factory):
+    import tb_suite as tbs
+
+    root = tmp_path_factory.mktemp("attention_compare")
+    rng = np.random.default_rng(11)
+    weights = {}
+    for run in ("run_a", "run_b"):
+        with tbs.Writer(root / run) as writer:
+            for k, step in enumerate((0, 10)):
+                w = _softmax(rng.normal(size=(L, 1, H, 6, 6)) * (1 + k)).astype(np.float32)
+                weights[run, step] = w
+                tbs.log_attention(writer, "enc", w, tokens=[f"w{i}" for i in range(6)], step=step)
+                tbs.log_head_stats(writer, "heads", step=step, entropy=rng.random((L, H)) + k)
+                tbs.log_head_stats(writer, "heads_with_a_long_statistics_tag_name", step=step, entropy=rng.random((L, H)))
+    return root, weights
+
+
+def test_compare_runs_per_head_curves_and_stats_tag_width(page, tensorboard_server, two_run_logdir):
+    """Issue 12 item 8: the same head of another run side by side (values checked against what was logged),
+    head statistics over training per head, and a statistics-tag select that does not stretch."""
+    root, weights = two_run_logdir
+    tb = tensorboard_server(root)
+    _open(page, tb)
+    page.get_by_test_id("thumb-1-2").click()  # layer 1, head 2
+    page.get_by_test_id("compare-picker").get_by_label("run_b").check()
+    compared = page.locator("[data-testid=compare-map][data-run=run_b]")
+    canvas = compared.get_by_test_id("heatmap-canvas")
+    canvas.wait_for(timeout=15000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=compare-map][data-run=run_b] [data-testid=heatmap-canvas]')?.dataset.layout"
+    )
+    assert "layer 1, head 2 · step 10" in compared.locator("h3").text_content()
+    layout = canvas.evaluate("(c) => JSON.parse(c.dataset.layout)")
+    # Both maps share one scale: [0, the larger maximum].
+    main_bar = page.get_by_test_id("map-panel").get_by_test_id("heatmap-canvas").evaluate("(c) => JSON.parse(c.dataset.colorBar)")
+    bar = canvas.evaluate("(c) => JSON.parse(c.dataset.colorBar)")
+    assert [bar["lo"], bar["hi"]] == [main_bar["lo"], main_bar["hi"]]
+    expected_max = max(weights["run_a", 10][1, 0, 2].max(), weights["run_b", 10][1, 0, 2].max())
+    assert bar["lo"] == 0 and abs(bar["hi"] - expected_max) <= 1 / 255
+    page.wait_for_timeout(300)  # the row settles once both maps are drawn
+    for q, k in ((0, 0), (2, 5)):
+        layout = canvas.evaluate("(c) => JSON.parse(c.dataset.layout)")
+        canvas.hover(position={"x": layout["left"] + (k + 0.5) * layout["cellW"], "y": layout["top"] + (q + 0.5) * layout["cellH"]})
+        text = compared.get_by_test_id("tooltip").text_content()
+        value = float(text.split("value: ")[1].split()[0])
+        expected = weights["run_b", 10][1, 0, 2, q, k]
+        assert abs(value - expected) <= 1 / 255 + 0.005 * expected, (q, k, value, expected)
+    screenshot(page, "attention_compare")
+
+    # Per-head curves of one layer over training.
+    stats = page.get_by_test_id("stats-panel")
+    stats.get_by_test_id("stats-scope").select_option("1")
+    curve = stats.get_by_test_id("curve-entropy")
+    page.wait_for_function("() => document.querySelector('[data-testid=curve-entropy] [data-testid=legend]')?.textContent.includes('L1 H0')")
+    assert curve.get_by_test_id("legend-item").all_text_contents() == [f"L1 H{h}" for h in range(H)]
+    # The statistics tag select is as wide as its longest option, not the page.
+    width = page.get_by_test_id("stats-tag-picker").bounding_box()["width"]
+    assert width < 420, width

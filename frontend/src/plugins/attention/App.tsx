@@ -5,12 +5,13 @@ import { useEffect, useMemo, useState } from "react";
 import { COLORMAPS, type ColormapName } from "../../lib/colormaps";
 import { safeFilename } from "../../lib/exportPng";
 import { Heatmap } from "../../lib/Heatmap";
-import { ErrorBox, NumberSelect, Select, StepSlider, indices } from "../../lib/pickers";
+import { ErrorBox, Field, NumberSelect, Select, StepSlider, indices } from "../../lib/pickers";
 import { pickOr, runsOf } from "../../lib/tagSelection";
 import { useFetch } from "../../lib/useFetch";
 import { useLiveTags } from "../../lib/useLiveTags";
 import { HeadGrid } from "./HeadGrid";
 import { StatsPanel } from "./StatsPanel";
+import { ComparePanel, sharedMax, useCompared } from "./ComparePanel";
 import {
   MAP_SIZE,
   blockLabels,
@@ -57,6 +58,7 @@ export function AttentionApp() {
   const [playing, setPlaying] = useState(false);
   const [zoom, setZoom] = useState<Region | null>(null);
   const [colormap, setColormap] = useState<ColormapName>("viridis");
+  const [pickedCompare, setCompare] = useState<string[]>([]);
 
   useEffect(() => {
     if (!playing || live.hidden || steps.length < 2) return;
@@ -114,6 +116,21 @@ export function AttentionApp() {
     // mapParams is derived from the values listed.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [current.data, grid.data, run, tag, step, example, steps, safeView, safeLayer, safeHead, zoom, generation]);
+  // Other runs with this tag: the same map side by side.
+  const compareCandidates = runs.filter((r) => r !== run && live.tags?.[r]?.[tag]);
+  const compareRuns = pickedCompare.filter((r) => compareCandidates.includes(r));
+  const sharedParams = { example, view: safeView, layer: safeLayer, head: safeHead, size: MAP_SIZE, ...(zoom ?? {}) };
+  const compared = useCompared(
+    compareRuns.map((r) => ({ run: r, steps: live.tags?.[r]?.[tag]?.steps ?? [] })),
+    tag,
+    step,
+    sharedParams,
+    generation,
+  );
+  const comparing = tag !== "" && compareRuns.length > 0 && !diff;
+  const compareDomain: [number, number] | undefined = comparing
+    ? [0, sharedMax([current.data, ...(compared.data ?? []).map((l) => l.map)])]
+    : undefined;
   const stats = useFetch(statsTag ? `${run}\0${statsTag}\0${live.reloadCount}\0${runTags[statsTag]?.steps.length}` : null, (signal) =>
     getHeadStats(run, statsTag, signal),
   );
@@ -204,6 +221,22 @@ export function AttentionApp() {
           </div>
         </div>
         <Select label="Colours" value={colormap} options={COLORMAPS} onChange={setColormap} />
+        {compareCandidates.length > 0 && (
+          <Field label="Compare with">
+            <div className="tbs-runs" data-testid="compare-picker">
+              {compareCandidates.map((r) => (
+                <label key={r} title={r}>
+                  <input
+                    type="checkbox"
+                    checked={compareRuns.includes(r)}
+                    onChange={() => setCompare(compareRuns.includes(r) ? compareRuns.filter((x) => x !== r) : [...compareRuns, r])}
+                  />
+                  <span>{r}</span>
+                </label>
+              ))}
+            </div>
+          </Field>
+        )}
       </div>
       <ErrorBox message={error ?? diffProblem} />
       {!live.tags && <div className="tbs-muted">loading…</div>}
@@ -248,7 +281,7 @@ export function AttentionApp() {
                 rowTitle="query"
                 colTitle="key"
                 colormap={diff ? "diverging" : colormap}
-                domain={domain}
+                domain={compareDomain ?? domain}
                 maxSize={640}
                 onCellClick={onCellClick}
                 colorBar={
@@ -261,6 +294,15 @@ export function AttentionApp() {
               />
             )}
           </div>
+          {comparing && (
+            <ComparePanel
+              loaded={compared.data}
+              title={title}
+              tag={tag}
+              colormap={colormap}
+              domain={compareDomain!}
+            />
+          )}
           {grid.data && (
             <div className="tbs-panel">
               <h3>All heads (click to open)</h3>
@@ -277,7 +319,11 @@ export function AttentionApp() {
       )}
       {stats.data && (
         <>
-          {statsTags.length > 1 && <Select label="Statistics tag" value={statsTag} options={statsTags} onChange={setStatsTag} />}
+          {statsTags.length > 1 && (
+            <div className="tbs-toolbar">
+              <Select label="Statistics tag" value={statsTag} options={statsTags} onChange={setStatsTag} testId="stats-tag-picker" />
+            </div>
+          )}
           <StatsPanel data={stats.data} step={step} source={`${run} · ${statsTag} · `} />
         </>
       )}

@@ -1,6 +1,7 @@
 /** Head statistics: entropy / importance as layer x head grids (masked heads crossed out) at the
  * current step, and each layer's mean over training. */
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
+import { Select, indices } from "../../lib/pickers";
 import { colormapLut, cssColor, cssGradient, lutIndex, textColorOn } from "../../lib/colormaps";
 import { formatValue } from "../../lib/format";
 import { LineChart, type LineSeries } from "../../lib/LineChart";
@@ -83,24 +84,36 @@ export function StatsPanel({ data, step, source = "" }: { data: HeadStats; step:
   });
   const at = (name: string) => stats[name]?.subarray(index * size, (index + 1) * size) ?? null;
   const mask = at("mask");
+  // "means": each layer's mean over heads; a layer number: that layer's heads one by one.
+  const [scope, setScope] = useState<"means" | number>("means");
   const curves = useMemo(() => {
     const out: Record<string, LineSeries[]> = {};
     for (const name of ["entropy", "importance"]) {
       const values = stats[name];
       if (!values) continue;
-      out[name] = Array.from({ length: layers }, (_, l) => ({
-        label: `layer ${l}`,
-        color: seriesColor(l),
-        x: steps,
-        y: steps.map((_, i) => {
-          let sum = 0;
-          for (let h = 0; h < heads; h++) sum += values[i * size + l * heads + h];
-          return sum / heads;
-        }),
-      }));
+      out[name] =
+        scope === "means"
+          ? Array.from({ length: layers }, (_, l) => ({
+              label: `layer ${l}`,
+              color: seriesColor(l),
+              x: steps,
+              y: steps.map((_, i) => {
+                let sum = 0;
+                for (let h = 0; h < heads; h++) sum += values[i * size + l * heads + h];
+                return sum / heads;
+              }),
+            }))
+          : Array.from({ length: heads }, (_, h) => ({
+              label: `L${scope} H${h}`,
+              color: seriesColor(h),
+              x: steps,
+              y: steps.map((_, i) => values[i * size + scope * heads + h]),
+            }));
     }
     return out;
-  }, [stats, steps, layers, heads, size]);
+  }, [stats, steps, layers, heads, size, scope]);
+  const scopeOptions = [{ value: "means", label: "mean over heads, per layer" }, ...indices(layers).map((l) => ({ value: String(l), label: `each head of layer ${l}` }))];
+  const what = scope === "means" ? "mean over heads" : `each head of layer ${scope}`;
   return (
     <div className="tbs-panel" data-testid="stats-panel">
       <h3>Head statistics at step {steps[index]}</h3>
@@ -111,10 +124,23 @@ export function StatsPanel({ data, step, source = "" }: { data: HeadStats; step:
         })}
         {!at("entropy") && !at("importance") && mask && <StatGrid title="mask" values={mask} mask={mask} layers={layers} heads={heads} />}
       </div>
+      {Object.keys(curves).length > 0 && (
+        <div className="tbs-toolbar">
+          <Select
+            label="Over training"
+            value={String(scope)}
+            options={scopeOptions}
+            onChange={(v) => setScope(v === "means" ? "means" : Math.min(Number(v), layers - 1))}
+            testId="stats-scope"
+          />
+        </div>
+      )}
       {Object.entries(curves).map(([name, series]) => (
         <div key={name}>
-          <h3>{name} over training (mean over heads)</h3>
-          <LineChart series={series} xLabel="step" yLabel={name} height={200} testId={`curve-${name}`} title={`${source}${name} over training (mean over heads)`} />
+          <h3>
+            {name} over training ({what})
+          </h3>
+          <LineChart series={series} xLabel="step" yLabel={name} height={200} testId={`curve-${name}`} title={`${source}${name} over training (${what})`} />
         </div>
       ))}
     </div>
