@@ -1,12 +1,18 @@
 """Our event writer vs torch's SummaryWriter (TensorBoard's record writer, pure-Python CRC32C).
 
-Prints: seconds to write and close 256 MiB of tensor summaries with each, the speed ratio (goal >= 50x),
-the time a `write_record` call blocks its caller for 1M float32 values (goal <= 5 ms), and training-step
-throughput while our writer drains a burst, relative to training alone (goal >= 0.9).
+    .venv/bin/python benchmarks/bench_writer.py [--mib 63] [--rounds 5]
+
+Prints, from interleaved rounds (ours, torch, raw write, raw write + fsync; median and min-max): seconds
+to write and close `--mib` MiB of 9 MiB tensor summaries with each, the speed ratio (goal >= 50x), and ours
+against the floor: the same bytes written to one file with `os.write` (page cache, as our writer leaves
+them) and with an fsync after. Also the time a `write_record` call blocks its caller for 1M float32 values
+(goal <= 5 ms), and training-step throughput while our writer drains a burst relative to training alone,
+interleaved (goal >= 0.9). Torch's writer is given the same TensorProto with `tensor_content` (its fastest
+path; `add_tensor` builds the same proto) and one thread, like ours.
 """
 
-import statistics
-import sys
+import argparse
+import os
 import tempfile
 import time
 
@@ -16,8 +22,8 @@ from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, 
 from torch.utils.tensorboard import SummaryWriter
 
 import tb_suite as tbs
+from timing import interleaved, load_average, print_comparison, ratios, spread
 
-TOTAL_MIB = int(sys.argv[1]) if len(sys.argv) > 1 else 256
 SHAPE = (12, 12, 128, 128)  # one BERT-base attention map, 9 MiB of float32
 torch.set_num_threads(1)
 
@@ -54,7 +60,21 @@ def time_ours(array: np.ndarray, records: int) -> tuple[float, float]:
         return time.perf_counter() - start, max(blocked)
 
 
-def blocked_per_call_1m_values() -> float:
+def time_raw(array: np.ndarray, records: int, fsync: bool) -> float:
+    """The floor: the same bytes with one `os.write` per record into one file (and an fsync at the end)."""
+    with tempfile.TemporaryDirectory() as logdir:
+        start = time.perf_counter()
+        fd = os.open(os.path.join(logdir, "raw"), os.O_WRONLY | os.O_CREAT)
+        view = memoryview(array.reshape(-1)).cast("B")
+        for _ in range(records):
+            os.write(fd, view)
+        if fsync:
+            os.fsync(fd)
+        os.close(fd)
+        return time.perf_counter() - start
+
+
+def blocked_per_call_1m_values() -> list[float]:
     values = np.random.default_rng(0).random(1_000_000, dtype=np.float32)
     with tempfile.TemporaryDirectory() as logdir, tbs.Writer(logdir) as writer:
         times = []
@@ -62,7 +82,7 @@ def blocked_per_call_1m_values() -> float:
             t0 = time.perf_counter()
             writer.write_record("tbs_bench", "values", step, {}, {"v": values}, content={})
             times.append(time.perf_counter() - t0)
-        return statistics.median(times)
+        return times
 
 
 def training_steps(seconds: float) -> float:
@@ -79,27 +99,41 @@ def training_steps(seconds: float) -> float:
 
 
 def throughput_while_draining(array: np.ndarray) -> float:
-    alone = training_steps(2.0)
+    """Training steps per second during the first second of a 140 MiB burst being drained."""
     with tempfile.TemporaryDirectory() as logdir:
         writer = tbs.Writer(logdir)
         for step in range(15):  # a burst: 15 attention records, 140 MiB
             writer.write_record("tbs_bench", "attention", step, {}, {"a": array}, content={})
         during = training_steps(1.0)
         writer.close()
-    return during / alone
+    return during
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mib", type=int, default=63)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
     array = np.random.default_rng(0).random(SHAPE, dtype=np.float32)
-    records = max(1, (TOTAL_MIB << 20) // array.nbytes)
+    records = max(1, (args.mib << 20) // array.nbytes)
     mib = records * array.nbytes / (1 << 20)
-    ours, max_blocked = time_ours(array, records)
-    theirs = time_torch(array, records)
-    print(f"writing {mib:.0f} MiB: torch SummaryWriter {theirs:.2f} s ({theirs / mib:.3f} s/MiB), "
-          f"tb-suite {ours:.2f} s ({ours / mib:.4f} s/MiB); ratio {theirs / ours:.1f}x (goal >= 50x)")
-    print(f"caller blocked per 9 MiB record: max {max_blocked * 1e3:.1f} ms")
-    print(f"caller blocked per call, 1M float32 values: median {blocked_per_call_1m_values() * 1e3:.2f} ms (goal <= 5 ms)")
-    print(f"training throughput while the writer drains a 140 MiB burst: {throughput_while_draining(array):.2f}x of alone (goal >= 0.9)")
+    # each contender times itself (setup of the temporary directory excluded)
+    timed = {"tb-suite": lambda: time_ours(array, records)[0], "torch SummaryWriter": lambda: time_torch(array, records),
+             "raw write": lambda: time_raw(array, records, fsync=False),
+             "raw write + fsync": lambda: time_raw(array, records, fsync=True)}
+    times = interleaved(timed, args.rounds, timer=lambda fn: fn())
+    print(f"writing {mib:.0f} MiB ({records} records of 9 MiB), {args.rounds} interleaved rounds, one thread:")
+    print_comparison(times, "torch SummaryWriter", "tb-suite", "raw write + fsync", "(goal >= 50x)")
+    print(f"  tb-suite / raw write without fsync (our writer does not fsync either): "
+          f"{spread(ratios(times['tb-suite'], times['raw write']), 'x', 2)}")
+    blocked = [t * 1e3 for t in blocked_per_call_1m_values()]
+    print(f"caller blocked per call, 1M float32 values, 20 calls: {spread(blocked, ' ms', 2)} (goal <= 5 ms)")
+    alone_during = interleaved({"alone": lambda: training_steps(1.0), "during": lambda: throughput_while_draining(array)},
+                               args.rounds, timer=lambda fn: fn())
+    print(f"training throughput while the writer drains a 140 MiB burst, relative to alone "
+          f"({args.rounds} interleaved pairs): {spread(ratios(alone_during['during'], alone_during['alone']), 'x', 2)} "
+          f"(goal >= 0.9)")
+    print(f"  {load_average()}")
 
 
 if __name__ == "__main__":
