@@ -9,7 +9,7 @@ import threading
 import numpy as np
 from tensorboard import plugin_util
 
-from tb_suite.core import schema
+from tb_suite.core import codec, schema
 from tb_suite.core.plugin import BadRequest, DamagedRecord, FamilyPlugin, NotFound, Query, json_response, wire_response
 from tb_suite.layers import analysis
 from tb_suite.layers import metadata as md
@@ -105,35 +105,71 @@ class LayersPlugin(FamilyPlugin):
             schema.check(first, _FIRST_NONFINITE)
 
     # --- reading --------------------------------------------------------------------------------
-    def _steps(self, request, run: str, tag: str) -> list[int]:
-        steps = sorted({d.step for d in self.read_series(request, run, tag)})
-        if not steps:
+    # A tab over a 1,000-layer run reads hundreds of record headers per route; each is parsed once and kept
+    # compact (layer names shared by every step), keyed by the record's wall time so a rewritten step is reread.
+    def _listing(self, request, run: str, tag: str) -> dict[int, float]:
+        """step -> wall time of every record of (run, tag), in step order."""
+        listing = {d.step: d.wall_time for d in sorted(self.read_series(request, run, tag), key=lambda d: d.step)}
+        if not listing:
             raise NotFound(f"no steps for run {run!r} and tag {tag!r}")
-        return steps
+        return listing
 
-    def _meta(self, request, run: str, tag: str, step: int) -> dict:
-        return self.read_header(request, run, tag, step)[0]["meta"]
-
-    def _row(self, request, run: str, tag: str, step: int, name: str) -> tuple[tuple, np.ndarray]:
-        """(layer names, values `[L]`) of stats row `name` of one record, reading only that row (and the
-        header once: rows are where `metadata.STATS` puts them unless the record says otherwise)."""
-        key = (plugin_util.experiment_id(request.environ), run, tag, step, name)
+    def _header(self, request, run: str, tag: str, step: int, stamp: float):
+        """(the checked header, with a compact meta, and the function reading its byte ranges) of one record."""
+        key = ("header", plugin_util.experiment_id(request.environ), run, tag, step, stamp)
         cached = self._columns.get(key)
         if cached is None:
-            meta, values = self.read_slice(request, run, tag, step, md.STATS_ARRAY, (md.STATS.index(name),))
-            if meta["stats"][md.STATS.index(name) : md.STATS.index(name) + 1] != [name]:
-                if name not in meta["stats"]:
-                    raise NotFound(f"step {step} has no statistic {name!r}")
-                _, values = self.read_slice(request, run, tag, step, md.STATS_ARRAY, (meta["stats"].index(name),))
+            header, read = self.read_header(request, run, tag, step)
+            meta = header["meta"]
+            compact = {
+                "layers": self._shared(("layers", run, tag), tuple(meta["layers"])),
+                "stats": self._shared(("stats", run, tag), tuple(meta["stats"])),
+                "first_nonfinite": meta.get("first_nonfinite"),
+                "feature_maps": meta.get("feature_maps", []),
+            }
+            cached = ({**header, "meta": compact}, read)
+            self._columns.put(key, cached)
+        return cached
+
+    def _shared(self, key: tuple, value: tuple) -> tuple:
+        """`value`, or the equal tuple an earlier step stored under `key` (one object for every step)."""
+        previous = self._columns.get(key)
+        if previous == value:
+            return previous
+        self._columns.put(key, value)
+        return value
+
+    def _slice(self, request, run: str, tag: str, step: int, stamp: float, name: str, index: tuple[int, ...] = ()):
+        """`array[index]` of array `name` of one record, reading only those bytes (as `read_slice`, from the
+        cached header)."""
+        header, read = self._header(request, run, tag, step, stamp)
+        try:
+            entry = codec.array_entry(header, name)
+        except KeyError:
+            raise NotFound(f"step {step} has no array {name!r}") from None
+        if entry["comp"] != "none":
+            return self.read_slice(request, run, tag, step, name, index)[1]
+        try:
+            spans = codec.slice_spans(header, header["data_offset"], name, index)
+        except IndexError as exc:
+            raise NotFound(f"step {step}: {exc}") from None
+        try:
+            return codec.decode_slice(header, name, index, read(spans))
+        except codec.CodecError as exc:
+            raise DamagedRecord(run, tag, step, str(exc)) from None
+
+    def _row(self, request, run: str, tag: str, step: int, stamp: float, name: str) -> tuple[tuple, np.ndarray]:
+        """(layer names, values `[L]`) of stats row `name` of one record, reading only that row."""
+        key = ("row", plugin_util.experiment_id(request.environ), run, tag, step, stamp, name)
+        cached = self._columns.get(key)
+        if cached is None:
+            meta = self._header(request, run, tag, step, stamp)[0]["meta"]
+            if name not in meta["stats"]:
+                raise NotFound(f"step {step} has no statistic {name!r}")
+            values = self._slice(request, run, tag, step, stamp, md.STATS_ARRAY, (meta["stats"].index(name),))
             if np.shape(values) != (len(meta["layers"]),):
                 raise DamagedRecord(run, tag, step, f"array {md.STATS_ARRAY!r} is not [stats, layers]")
-            names = tuple(meta["layers"])
-            previous = self._columns.get(("names", run, tag))
-            if previous == names:
-                names = previous  # one tuple shared by every step: cheap to compare and to keep
-            else:
-                self._columns.put(("names", run, tag), names)
-            cached = (names, np.asarray(values, np.float32))
+            cached = (meta["layers"], np.asarray(values, np.float32))
             self._columns.put(key, cached)
         return cached
 
@@ -148,8 +184,8 @@ class LayersPlugin(FamilyPlugin):
     def _series_route(self, request, query: Query):
         """One statistic of every layer at every step: `values` `[L, S]` (NaN where a step lacks the layer)."""
         run, tag, stat = query.string("run"), query.string("tag"), self._stat(query)
-        done, skipped = self.each_step(run, tag, self._steps(request, run, tag),
-                                       lambda step: self._row(request, run, tag, step, stat))
+        listing = self._listing(request, run, tag)
+        done, skipped = self.each_step(run, tag, listing, lambda step: self._row(request, run, tag, step, listing[step], stat))
         steps = [step for step, _ in done]
         rows = [row for _, row in done]
         first = rows[0][0]
@@ -181,18 +217,20 @@ class LayersPlugin(FamilyPlugin):
             raise BadRequest(f"parameter 'bins' must be <= {MAX_BINS}")
         lo_name, hi_name = md.HISTOGRAM_RANGES[kind]
 
+        listing = self._listing(request, run, tag)
+
         def read(step: int):
-            names, lo = self._row(request, run, tag, step, lo_name)
-            _, hi = self._row(request, run, tag, step, hi_name)
+            names, lo = self._row(request, run, tag, step, listing[step], lo_name)
+            _, hi = self._row(request, run, tag, step, listing[step], hi_name)
             if layer not in names:
                 return None, np.nan, np.nan
             index = names.index(layer)
-            hist = np.asarray(self.read_slice(request, run, tag, step, md.HISTOGRAMS[kind], (index,))[1], np.float64)
+            hist = np.asarray(self._slice(request, run, tag, step, listing[step], md.HISTOGRAMS[kind], (index,)), np.float64)
             if hist.ndim != 1:
                 raise DamagedRecord(run, tag, step, f"array {md.HISTOGRAMS[kind]!r} is not [layers, bins]")
             return hist, float(lo[index]), float(hi[index])
 
-        done, skipped = self.each_step(run, tag, self._steps(request, run, tag), read)
+        done, skipped = self.each_step(run, tag, listing, read)
         steps = [step for step, _ in done]
         hists = [hist for _, (hist, _, _) in done]
         los = [lo for _, (_, lo, _) in done]
@@ -222,14 +260,17 @@ class LayersPlugin(FamilyPlugin):
         """Every flag of every logged step, merged per (kind, layer), and the first NaN/Inf: JSON."""
         run, tag = query.string("run"), query.string("tag")
 
+        listing = self._listing(request, run, tag)
+
         def read(step: int):
-            meta, rows = self.read_slice(request, run, tag, step, md.DIAGNOSES_ARRAY)
+            meta = self._header(request, run, tag, step, listing[step])[0]["meta"]
+            rows = self._slice(request, run, tag, step, listing[step], md.DIAGNOSES_ARRAY)
             try:
                 return meta, analysis.decode(rows, meta["layers"], step)
             except ValueError as exc:
                 raise DamagedRecord(run, tag, step, str(exc)) from None
 
-        done, skipped = self.each_step(run, tag, self._steps(request, run, tag), read)
+        done, skipped = self.each_step(run, tag, listing, read)
         first = None
         for _, (meta, _) in done:
             candidate = meta.get("first_nonfinite")
@@ -243,11 +284,14 @@ class LayersPlugin(FamilyPlugin):
         """The feature maps `[C, H, W]` one module stored at one step."""
         run, tag, step = query.string("run"), query.string("tag"), query.integer("step")
         layer = query.string("layer")
-        meta = self._meta(request, run, tag, step)
-        entry = next((f for f in meta.get("feature_maps", []) if f["layer"] == layer), None)
+        listing = self._listing(request, run, tag)
+        if step not in listing:
+            raise NotFound(f"no step {step} for run {run!r} and tag {tag!r}")
+        meta = self._header(request, run, tag, step, listing[step])[0]["meta"]
+        entry = next((f for f in meta["feature_maps"] if f["layer"] == layer), None)
         if entry is None:
             raise NotFound(f"no feature maps of module {layer!r} at step {step}")
-        _, maps = self.read_slice(request, run, tag, step, entry["array"])
+        maps = self._slice(request, run, tag, step, listing[step], entry["array"])
         if np.ndim(maps) != 3:
             raise DamagedRecord(run, tag, step, f"array {entry['array']!r} is not [channels, height, width]")
         return wire_response(request, {"layer": layer, "step": step}, {"maps": np.asarray(maps, np.float32)})
