@@ -1,13 +1,17 @@
-"""`tbs.landscape.plane` vs `loss-landscapes` 3.0.6 `random_plane`, one thread (issue 4's benchmarks).
+"""`tbs.landscape.plane` vs `loss-landscapes` 3.0.6 `random_plane`, one thread (issues 4 and 15).
 
-    .venv/bin/python benchmarks/bench_landscape.py [--grid 25] [--cnn-grid 25] [--repeats 2] [--skip-cnn]
+    .venv/bin/python benchmarks/bench_landscape.py [--grid 25] [--cnn-grid 25] [--rounds 5] [--cnn-rounds 5]
+                                                   [--skip-cnn] [--skip-ranks]
 
-- MLP 784-128-64-10, batch 1,024: time ratio ours / random_plane (goal <= 0.2) and max |difference| at the
-  points random_plane evaluates, with its own directions (goal <= 1e-5).
-- CNN (2 conv + linear), 256 images 1x28x28: same (goal ratio <= 1.0).
-- Two gloo ranks (one thread each) vs one on the MLP plane: speed-up (goal >= 1.7x).
+Interleaved rounds (random_plane, ours, floor), median and min-max:
+- MLP 784-128-64-10, batch 1,024: time ratio ours / random_plane (goal <= 0.1) and max |difference| at the
+  points random_plane evaluates, with its own directions (goal <= 1e-6).
+- CNN (2 conv + linear), 256 images 1x28x28: same (goal ratio <= 0.15).
+- The floor: grid x grid forwards of the layers after the first (and the loss) on the first layer's output
+  computed once, one point at a time: what evaluating the plane costs with the first layer shortcut but
+  without batching points; ours / floor.
+- Two gloo ranks (one thread each) vs one on the MLP plane, interleaved spawns: speed-up (goal >= 1.8x).
 - Filter-normalizing one direction on the MLP: the package's loop vs ours (vectorized per tensor): ratio.
-Baseline numbers measured for the issue: random_plane 2.4 s (MLP) and 26.6 s (CNN), one thread.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -31,6 +36,7 @@ from loss_landscapes.model_interface.model_parameters import orthogonal_to, rand
 from loss_landscapes.model_interface.model_wrapper import wrap_model
 
 from tb_suite.landscape import compute
+from timing import interleaved, load_average, print_comparison, ratios, spread
 
 
 def mlp() -> nn.Module:
@@ -50,15 +56,6 @@ def batch(n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.randn(n, 1, 28, 28, generator=g), torch.randint(0, 10, (n,), generator=g)
 
 
-def timed(fn, repeats: int = 1) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
-
-
 def package_directions(model: nn.Module, steps: int, seed: int) -> list[dict]:
     """The per-step directions random_plane draws after torch.manual_seed(seed), built with its own code."""
     torch.manual_seed(seed)
@@ -72,28 +69,45 @@ def package_directions(model: nn.Module, steps: int, seed: int) -> list[dict]:
     return [dict(zip(names, (t.clone() for t in d.parameters))) for d in (one, two)]
 
 
-def plane_vs_package(name: str, model: nn.Module, data, grid: int, goal: float, repeats: int) -> None:
+def after_first_layer(model: nn.Module, x: torch.Tensor, y: torch.Tensor, first: int, points: int) -> Callable[[], None]:
+    """The floor: `points` forwards of model[first + 1:] and the loss on model[:first + 1](x), computed once
+    (channels-last activations for a CNN, as ours uses)."""
+    rest = model[first + 1:]
+    with torch.no_grad():
+        z = model[:first + 1](x)
+        if z.dim() == 4:
+            z = z.contiguous(memory_format=torch.channels_last)
+
+    def run() -> None:
+        with torch.no_grad():
+            for _ in range(points):
+                F.cross_entropy(rest(z), y)
+
+    return run
+
+
+def plane_vs_package(name: str, model: nn.Module, data, first: int, grid: int, goal: float, rounds: int) -> None:
     x, y = data
     seed = 0
+    their_values = []
 
     def theirs():
         torch.manual_seed(seed)
-        return loss_landscapes.random_plane(model, Loss(F.cross_entropy, x, y), distance=1, steps=grid,
-                                            normalization="filter", deepcopy_model=True)
+        their_values[:] = [loss_landscapes.random_plane(model, Loss(F.cross_entropy, x, y), distance=1, steps=grid,
+                                                        normalization="filter", deepcopy_model=True)]
 
-    # interleaved, best of each: the machine's load changes over a run
-    t_theirs, t_ours = float("inf"), float("inf")
-    for _ in range(repeats):
-        seconds, their_values = timed(theirs)
-        t_theirs = min(t_theirs, seconds)
-        t_ours = min(t_ours, timed(lambda: compute.plane(model, F.cross_entropy, (x, y), grid=grid))[0])
+    times = interleaved({"random_plane": theirs,
+                         "tbs plane": lambda: compute.plane(model, F.cross_entropy, (x, y), grid=grid),
+                         "layers after the first": after_first_layer(model, x, y, first, grid * grid)}, rounds)
     # values: our plane through the package's directions at the points it evaluates (even rows shifted)
     d1, d2 = package_directions(model, grid, seed)
     ours = compute.plane(model, F.cross_entropy, (x, y), grid=grid + 1, span=(-grid / 2, grid / 2),
                          directions=(d1, d2), normalization="none").losses
-    diff = max(abs(ours[j + 1 if i % 2 == 0 else j, i] - their_values[i, j]) for i in range(grid) for j in range(grid))
-    print(f"{name}: plane(grid={grid}) {t_ours:.3f} s vs random_plane {t_theirs:.3f} s -> ratio "
-          f"{t_ours / t_theirs:.3f} (goal <= {goal}); max |diff| {diff:.2e} (goal <= 1e-5)", flush=True)
+    values = their_values[0]
+    diff = max(abs(ours[j + 1 if i % 2 == 0 else j, i] - values[i, j]) for i in range(grid) for j in range(grid))
+    print(f"{name}: plane(grid={grid}), {rounds} interleaved rounds, one thread")
+    print_comparison(times, "random_plane", "tbs plane", "layers after the first", f"(goal <= {goal})", time_ratio=True)
+    print(f"  max |diff| vs random_plane {diff:.2e} (goal <= 1e-6)", flush=True)
 
 
 def _rank(rank: int, world: int, init: str, grid: int, out: str) -> None:
@@ -102,29 +116,35 @@ def _rank(rank: int, world: int, init: str, grid: int, out: str) -> None:
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{init}", rank=rank, world_size=world)
     model, data = mlp(), batch(1024)
-    compute.plane(model, F.cross_entropy, data, grid=3)  # warm-up
-    best = float("inf")
-    for _ in range(3):  # best of 3, as for the single-process timings: the first run pays page faults
-        dist.barrier()
-        start = time.perf_counter()
-        compute.plane(model, F.cross_entropy, data, grid=grid)
-        dist.barrier()
-        best = min(best, time.perf_counter() - start)
+    compute.plane(model, F.cross_entropy, data, grid=grid)  # warm-up: the first run pays page faults
+    dist.barrier()
+    start = time.perf_counter()
+    compute.plane(model, F.cross_entropy, data, grid=grid)
+    dist.barrier()
     if rank == 0:
         with open(out, "w") as f:
-            f.write(str(best))
+            f.write(str(time.perf_counter() - start))
     dist.destroy_process_group()
 
 
-def ranks(grid: int) -> None:
+def ranks(grid: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        seconds = {}
-        for world in (1, 2):
-            out = os.path.join(tmp, f"t{world}")
-            mp.spawn(_rank, args=(world, os.path.join(tmp, f"init{world}"), grid, out), nprocs=world, join=True)
-            seconds[world] = float(open(out).read())
-    print(f"MLP plane(grid={grid}) on 1 rank {seconds[1]:.3f} s, on 2 gloo ranks {seconds[2]:.3f} s -> "
-          f"speed-up {seconds[1] / seconds[2]:.2f}x (goal >= 1.7x)", flush=True)
+        runs = iter(range(10**9))
+
+        def spawn(world: int) -> float:
+            run = next(runs)
+            out = os.path.join(tmp, f"t{run}")
+            mp.spawn(_rank, args=(world, os.path.join(tmp, f"init{run}"), grid, out), nprocs=world, join=True)
+            return float(open(out).read())
+
+        # each spawn times one plane after a warm-up one; the timer returns that time (not the spawn's)
+        times = interleaved({"1 rank": lambda: spawn(1), "2 gloo ranks": lambda: spawn(2)}, rounds,
+                            timer=lambda fn: fn())
+    print(f"MLP plane(grid={grid}) on 1 rank vs 2 gloo ranks (one thread each), {rounds} interleaved spawns:")
+    for name, values in times.items():
+        print(f"  {name:<12}  {spread(values)}")
+    print(f"  speed-up: {spread(ratios(times['1 rank'], times['2 gloo ranks']), 'x', 2)} (goal >= 1.8x)")
+    print(f"  {load_average()}", flush=True)
 
 
 def filter_normalization() -> None:
@@ -154,14 +174,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--grid", type=int, default=25)
     parser.add_argument("--cnn-grid", type=int, default=25)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cnn-rounds", type=int, default=5)
     parser.add_argument("--skip-cnn", action="store_true")
+    parser.add_argument("--skip-ranks", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    plane_vs_package("MLP 784-128-64-10, batch 1024", mlp(), batch(1024), args.grid, 0.2, args.repeats)
+    plane_vs_package("MLP 784-128-64-10, batch 1024", mlp(), batch(1024), 1, args.grid, 0.1, args.rounds)
     if not args.skip_cnn:
-        plane_vs_package("CNN 2 conv + linear, 256 x 1x28x28", cnn(), batch(256), args.cnn_grid, 1.0, args.repeats)
-    ranks(args.grid)
+        plane_vs_package("CNN 2 conv + linear, 256 x 1x28x28", cnn(), batch(256), 0, args.cnn_grid, 0.15,
+                         args.cnn_rounds)
+    if not args.skip_ranks:
+        ranks(args.grid, args.rounds)
     filter_normalization()
 
 
