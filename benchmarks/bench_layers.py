@@ -167,6 +167,10 @@ def big_run(logdir: Path, layers: int, steps: int, bins: int = 16) -> None:
     rng = np.random.default_rng(0)
     names = [f"blocks.{i // 4}.{['fc1', 'act', 'fc2', 'norm'][i % 4]}" for i in range(layers)]
     types = [["Linear", "GELU", "Linear", "LayerNorm"][i % 4] for i in range(layers)]
+    # as a monitor writes them: weight and bias of every layer but the activations
+    param_layer = np.repeat([i for i in range(layers) if types[i] != "GELU"], 2).astype(np.int32)
+    param_names = md.join_names(["weight", "bias"] * (len(param_layer) // 2))
+    order = np.arange(layers, dtype=np.int32)
     with tbs.Writer(str(logdir)) as writer:
         for s in range(steps):
             stats = {name: rng.random(layers).astype(np.float32) for name in md.STATS}
@@ -175,7 +179,10 @@ def big_run(logdir: Path, layers: int, steps: int, bins: int = 16) -> None:
             stats["grad_nonfinite"][:] = 0
             hists = {kind: rng.dirichlet(np.ones(bins), layers).astype(np.float32) for kind in md.KINDS}
             write_layer_record(writer, "layers", s * 10, names=names, types=types, bins=bins, stats=stats, hists=hists,
-                               diagnoses=analysis.diagnose(stats, names, s * 10, analysis.Thresholds()))
+                               diagnoses=analysis.diagnose(stats, names, s * 10, analysis.Thresholds()),
+                               extra_meta={"every": 10, "thresholds": analysis.Thresholds().as_dict(), "feature_maps": []},
+                               extra_arrays={md.ORDER: order, md.PARAM_LAYER: param_layer, md.PARAM_NAMES: param_names,
+                                             md.PARAM_UPDATE_RATIO: rng.random(len(param_layer)).astype(np.float32)})
 
 
 def thousand_layers(skip_browser: bool, layers: int = 1000, steps: int = 500) -> None:

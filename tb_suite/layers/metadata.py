@@ -25,6 +25,19 @@ HISTOGRAM_RANGES = {"activations": ("act_min", "act_max"), "gradients": ("grad_m
                     "weights": ("weight_min", "weight_max")}
 PARAM_UPDATE_RATIO = "param_update_ratio"  # float32 [P]: ||delta w|| / ||w|| per parameter
 PARAM_LAYER = "param_layer"  # int32 [P]: the layer each parameter belongs to
+PARAM_NAMES = "param_names"  # uint8: each parameter's name inside its layer, UTF-8, joined by newlines
+ORDER = "order"  # int32: layer indices in forward execution order (arrays keep 1,000-layer headers small)
+
+
+def join_names(names) -> "np.ndarray":
+    import numpy as np
+
+    return np.frombuffer("\n".join(names).encode(), dtype=np.uint8).copy()
+
+
+def split_names(codes) -> list[str]:
+    text = bytes(codes).decode()
+    return text.split("\n") if text else []
 
 MAX_FEATURE_MAPS = 16  # modules per monitor
 MAX_CHANNELS = 64

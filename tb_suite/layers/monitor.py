@@ -367,8 +367,8 @@ class LayerMonitor:
             else:
                 rows[kind][index] = values
         extra_arrays: dict[str, np.ndarray] = {}
-        extra_meta: dict[str, Any] = {"every": self.every, "thresholds": self.thresholds.as_dict(),
-                                      "order": list(self._order) if with_activations else []}
+        extra_meta: dict[str, Any] = {"every": self.every, "thresholds": self.thresholds.as_dict()}
+        extra_arrays[md.ORDER] = np.asarray(list(self._order) if with_activations else [], np.int32)
         update_ratio = None
         if update_norms is not None:
             update_ratio = self._update_ratios(update_norms, extra_arrays, extra_meta)
@@ -404,7 +404,7 @@ class LayerMonitor:
             ratio = np.sqrt(delta) / np.sqrt(weight)
         has = np.bincount(layer_of, minlength=len(self.names)) > 0
         arrays[md.PARAM_LAYER] = layer_of.astype(np.int32)
-        meta["param_names"] = [local for _, local, _ in self._params]
+        arrays[md.PARAM_NAMES] = md.join_names(local for _, local, _ in self._params)
         return np.where(has, ratio, np.nan).astype(np.float32)
 
 

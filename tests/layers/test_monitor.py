@@ -72,7 +72,7 @@ def test_statistics_match_numpy(tmp_path):
         np.testing.assert_allclose(_row(meta, arrays, "weight_norm")[i], np.linalg.norm(w), rtol=1e-5)
         np.testing.assert_allclose(_row(meta, arrays, "weight_std")[i], w.std(), rtol=1e-5)
         np.testing.assert_allclose(_row(meta, arrays, "update_ratio")[i], np.linalg.norm(w - w0) / np.linalg.norm(w), rtol=1e-4)
-    ratios = dict(zip([f"{meta['layers'][l]}.{n}" for l, n in zip(arrays[md.PARAM_LAYER], meta["param_names"])],
+    ratios = dict(zip([f"{meta['layers'][l]}.{n}" for l, n in zip(arrays[md.PARAM_LAYER], md.split_names(arrays[md.PARAM_NAMES]))],
                       arrays[md.PARAM_UPDATE_RATIO]))
     for name, p in params.items():
         delta = (p.detach() - before[name]).numpy().astype(np.float64)
