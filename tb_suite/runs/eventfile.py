@@ -8,6 +8,7 @@ TFRecord framing as in `tb_suite.core.events`.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import struct
 import time
@@ -106,7 +107,9 @@ def encode_rows(tags: Sequence[str], steps: np.ndarray, wall_times: np.ndarray, 
 
 
 def event_file_name() -> str:
-    return "events.out.tfevents.%010d.%s.%s.tbs-import" % (time.time(), socket.gethostname(), os.getpid())
+    # Without core.events.NAME_MARKER: these files hold only classic scalars (no plugin metadata), so the
+    # core writer's scan of tb-suite event files for tag owners has nothing to find in them.
+    return "events.out.tfevents.%010d.%s.%s.import-%s" % (time.time(), socket.gethostname(), os.getpid(), secrets.token_hex(4))
 
 
 class ScalarFile:
@@ -142,7 +145,7 @@ class FollowFile:
 
     def __init__(self, run_dir: str):
         os.makedirs(run_dir, exist_ok=True)
-        self.path = os.path.join(run_dir, event_file_name() + "-follow")
+        self.path = os.path.join(run_dir, event_file_name())
         self._file = open(self.path, "ab")
         first = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
         self._file.write(frame_record(first.SerializeToString()))
