@@ -38,6 +38,13 @@ def logdir(tmp_path_factory):
         tbs.log_config(writer, {"lr": 0.5, "model": "bert", "seed": 1})
         for step in range(4):
             tbs.log_scalars(writer, {"loss": 4.0 - step, "acc": step / 4}, step=step)
+    # Longer than TensorBoard's default 1000-point scalar sample: summaries must see every point.
+    from tb_suite.runs.eventfile import ScalarFile
+
+    steps = np.arange(5000)
+    long = ScalarFile(str(root / "long"))
+    long.write(["loss"], steps, 1.7e9 + steps.astype(np.float64), (np.cos(steps / 700.0) + steps / 5000)[:, None])
+    long.commit()
     source = tmp_path_factory.mktemp("src")
     _experiment(source / "exp_folder", lr=0.2)
     import_paths([source / "exp_folder"], root)
@@ -70,16 +77,18 @@ def _oracle(run_dir, tag, direction, last_n=10):
 def test_runs_table(tensorboard_server, logdir, load_fast):
     tb = tensorboard_server(logdir, load_fast=load_fast)
     assert tb.get_json("/data/plugins_listing")[PLUGIN]["tab_name"] == "Runs"
-    answer = wait_for(lambda: (r := _runs(tb)) and len(r["runs"]) == 7 and r)
+    answer = wait_for(lambda: (r := _runs(tb)) and len(r["runs"]) == 8 and r)
     rows = {row["run"]: row for row in answer["runs"]}
-    assert set(rows) == {"lr0.1_seed0", "lr0.1_seed1", "lr0.01_seed0", "lr0.01_seed1", "lightning/v0", "mine", "exp_folder"}
+    assert set(rows) == {"lr0.1_seed0", "lr0.1_seed1", "lr0.01_seed0", "lr0.01_seed1", "lightning/v0", "mine", "exp_folder",
+                         "long"}
+    assert rows["long"]["metrics"]["loss"]["count"] == 5000  # every point, not a 1000-point sample
     assert rows["lr0.1_seed0"]["config"] == {"lr": 0.1, "seed": 0, "optimizer": "sgd"}  # add_hparams child folded in
     assert rows["lightning/v0"]["config"] == {"lr": 0.003, "model/width": 16}  # Lightning flattens with "/"
     assert rows["mine"]["config"] == {"lr": 0.5, "model": "bert", "seed": 1}
     assert rows["exp_folder"]["config"]["optimizer.lr"] == 0.2
     assert rows["exp_folder"]["files"] == [{"path": "checkpoints/best.pt", "bytes": 10}]
     for run, tag, direction in [("lr0.1_seed0", "train/loss", "min"), ("lr0.01_seed1", "val/accuracy", "max"),
-                                ("mine", "acc", "max"), ("exp_folder", "val_loss", "min")]:
+                                ("mine", "acc", "max"), ("exp_folder", "val_loss", "min"), ("long", "loss", "min")]:
         got = rows[run]["metrics"][tag]
         expected = _oracle(logdir / run, tag, direction)
         assert got["direction"] == direction
@@ -112,7 +121,7 @@ def test_curves_compare_and_live(tensorboard_server, logdir, tmp_path, load_fast
     import tb_suite as tbs
 
     tb = tensorboard_server(logdir, load_fast=load_fast)
-    wait_for(lambda: len(_runs(tb)["runs"]) == 7)
+    wait_for(lambda: len(_runs(tb)["runs"]) == 8)
     runs = json.dumps(["lr0.1_seed0", "lr0.01_seed0", "nope"])
     status, body, _ = tb.get(tb.plugin(PLUGIN, "scalars") + "?" + urllib.parse.urlencode({"tag": "train/loss", "runs": runs}))
     assert status == 200
