@@ -69,7 +69,7 @@ def test_one_colour_per_run_matching_tensorboard(page, tensorboard_server, colou
     assert predictions == expected
     assert landscape == expected
     # The line chart draws each run in its colour: its legend swatches carry the same colours.
-    legend = page.get_by_test_id("line-view").locator(".tbs-legend .tbs-swatch")
-    legend.first.wait_for(timeout=15000)
-    drawn = {c for c in legend.evaluate_all("(els) => els.map((e) => getComputedStyle(e).backgroundColor)")}
+    legend = page.get_by_test_id("line-view").locator(".tbs-legend .tbs-legend-swatch line")
+    legend.first.wait_for(state="attached", timeout=15000)
+    drawn = {c for c in legend.evaluate_all("(els) => els.map((e) => getComputedStyle(e).stroke)")}
     assert set(expected.values()) <= drawn

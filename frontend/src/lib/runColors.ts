@@ -59,6 +59,15 @@ function runOrder(runs: readonly string[]): Promise<string[] | null> {
   return pending;
 }
 
+/**
+ * TensorBoard's run list as far as this page knows it (null before the first fetch); asks for it when
+ * `runs` holds a run it lacks. For synchronous callers (`theme.runColors`); hooks use `useRunColors`.
+ */
+export function knownRunOrder(runs: readonly string[] = []): string[] | null {
+  void runOrder(runs);
+  return known;
+}
+
 /** `runs` coloured as TensorBoard colours them (see the module comment), following the theme. */
 export function useRunColors(runs: readonly string[]): Map<string, string> {
   const dark = useDarkMode();

@@ -4,7 +4,7 @@
  * keeps in step with TensorBoard's own theme menu (or `prefers-color-scheme` outside TensorBoard).
  */
 import uplotCss from "uplot/dist/uPlot.min.css?inline";
-import { colorsFromOrder, paletteColor } from "./runColors";
+import { colorsFromOrder, knownRunOrder, paletteColor } from "./runColors";
 
 const BASE_CSS = `
 :root {
@@ -106,10 +106,11 @@ export function cssVar(name: string, fallback: string): string {
 const RUN_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
 /**
- * A colour per run, TensorBoard's way (`runColors.ts`): by position in `order` (TensorBoard's run
- * list; without it, name order). Tabs use `useRunColors`, which fetches that list and follows the theme.
+ * A colour per run, TensorBoard's way (`runColors.ts`): by position in `order` (default: TensorBoard's
+ * run list as far as the page has fetched it, else name order). Prefer `useRunColors`, which re-renders
+ * when that list arrives and follows the theme.
  */
-export function runColors(runs: readonly string[], order: readonly string[] | null = null, dark = false): Map<string, string> {
+export function runColors(runs: readonly string[], order: readonly string[] | null = knownRunOrder(runs), dark = false): Map<string, string> {
   return colorsFromOrder(runs, order, dark);
 }
 
@@ -118,9 +119,15 @@ export function runColor(colors: Map<string, string>, run: string): string {
   return colors.get(run) ?? paletteColor(0);
 }
 
-/** Distinct colours for series within a chart (classes), cycling a qualitative palette. */
+/** Category10, then its light variants (tab20's): 20 distinct series colours before any repeats. */
+const SERIES_PALETTE = [
+  ...RUN_PALETTE,
+  "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+];
+
+/** Distinct colours for series within a chart (classes, layers, heads), cycling a 20-colour palette. */
 export function seriesColor(index: number): string {
-  return RUN_PALETTE[index % RUN_PALETTE.length];
+  return SERIES_PALETTE[index % SERIES_PALETTE.length];
 }
 
 /** The system's `prefers-color-scheme: dark` query (the theme outside TensorBoard; see `themeSync.ts`). */

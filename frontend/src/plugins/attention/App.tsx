@@ -2,7 +2,7 @@
  * every head as a grid of thumbnails, head statistics over training, a step scrubber with play and a
  * difference-from-previous-step mode. Tokens are only ever drawn on the canvas or set as text. */
 import { useEffect, useMemo, useState } from "react";
-import { COLORMAPS, type ColormapName } from "../../lib/colormaps";
+import { COLORMAPS, cssGradient, type ColormapName } from "../../lib/colormaps";
 import { safeFilename } from "../../lib/exportPng";
 import { Heatmap } from "../../lib/Heatmap";
 import { ErrorBox, Field, NumberSelect, Select, StepSlider, indices } from "../../lib/pickers";
@@ -306,6 +306,11 @@ export function AttentionApp() {
           {grid.data && (
             <div className="tbs-panel">
               <h3>All heads (click to open)</h3>
+              <div className="tbs-colorbar" data-testid="grid-color-bar">
+                <span>0</span>
+                <span className="tbs-colorbar-ramp" style={{ background: cssGradient(colormap) }} />
+                <span className="tbs-muted">each head's own maximum</span>
+              </div>
               <HeadGrid
                 shape={grid.data.shape}
                 values={grid.data.values}
