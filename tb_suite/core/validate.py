@@ -102,8 +102,8 @@ def check_positive_int(value: Any, name: str, *, optional: bool = False) -> int 
 
 def _torch_scalar(value: Any) -> Any:
     """The Python number in a one-element torch tensor (not a bool one); other values as they are."""
-    if is_torch_tensor(value) and value.numel() == 1 and str(value.dtype) != "torch.bool" and not value.dtype.is_complex:
-        return value.item()
+    if is_torch_tensor(value) and value.numel() == 1 and str(value.dtype) != "torch.bool":
+        return value.item()  # a complex one gives a complex number, refused by the callers
     return value
 
 

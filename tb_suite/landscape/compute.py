@@ -538,7 +538,8 @@ def _aligned(value: Any, names: Sequence[str], like: Tensors, what: str) -> dict
 
 def _as_tensors(value: Any, names: Sequence[str], like: Tensors, what: str) -> Tensors:
     """A state dict / module / sequence aligned with `names` -> {name: tensor on the model's device}."""
-    return {n: t.detach().to(device=like[n].device, dtype=like[n].dtype) for n, t in _aligned(value, names, like, what).items()}
+    aligned = _aligned(value, names, like, what)
+    return {n: t.detach().to(device=like[n].device, dtype=like[n].dtype) for n, t in aligned.items()}
 
 
 def _checkpoints(value: Any, names: Sequence[str], like: Tensors, what: str) -> list:
@@ -786,7 +787,8 @@ def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 
     if directions is None:
         dirs = random_directions(model, seed=seed, normalization=normalization, ignore=ignore)
     else:
-        if isinstance(directions, (str, bytes, Mapping)) or not isinstance(directions, Sequence) or len(directions) != 2:
+        pair = isinstance(directions, Sequence) and not isinstance(directions, (str, bytes)) and len(directions) == 2
+        if not pair:
             raise ValueError(f"directions must be a pair (d1, d2) of state dicts or tensor sequences, got "
                              f"{type(directions).__name__}")
         dirs = []
