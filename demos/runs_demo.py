@@ -117,6 +117,11 @@ def _experiment_folders(root: str) -> list[str]:
 def run(logdir: str) -> None:
     from tb_suite.runs.importers import import_paths
 
-    _sweep(os.path.join(logdir, "runs", "sweep"))
-    with tempfile.TemporaryDirectory() as tmp:
-        import_paths(_experiment_folders(tmp), os.path.join(logdir, "runs", "imported"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # models this small only lose from more threads (they spin on a busy machine)
+    try:
+        _sweep(os.path.join(logdir, "runs", "sweep"))
+        with tempfile.TemporaryDirectory() as tmp:
+            import_paths(_experiment_folders(tmp), os.path.join(logdir, "runs", "imported"))
+    finally:
+        torch.set_num_threads(threads)
