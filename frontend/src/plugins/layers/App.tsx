@@ -33,7 +33,9 @@ export function LayersApp() {
   const firstRecord = specs.length ? records.data?.byRun.get(specs[0].run) : undefined;
   const layers = firstRecord?.meta.layers ?? [];
   const layer = pickedLayer !== null && layers.includes(pickedLayer) ? pickedLayer : (layers[0] ?? null);
-  const distributions = useDistributions(tag, runsWithTag, layer, kind, generation);
+  // Only the runs whose record has the layer (runs may watch different models).
+  const runsWithLayer = runsWithTag.filter((run) => layer !== null && records.data?.byRun.get(run)?.meta.layers.includes(layer));
+  const distributions = useDistributions(tag, runsWithLayer, layer, kind, generation);
 
   const fmapRun = specs.find((s) => records.data?.byRun.get(s.run)?.meta.feature_maps?.length);
   const fmapModules = (fmapRun && records.data?.byRun.get(fmapRun.run)?.meta.feature_maps?.map((f) => f.layer)) || [];

@@ -8,7 +8,7 @@ import { ExportPngButton } from "../../lib/ExportPngButton";
 import { formatValue } from "../../lib/format";
 import { cssVar } from "../../lib/theme";
 import { useDarkMode } from "../../lib/useDarkMode";
-import { logTicks, positiveExtent, SEVERITY_COLORS } from "./record";
+import { anyDrawable, logTicks, positiveExtent, SEVERITY_COLORS } from "./record";
 
 export interface BarSeries {
   label: string;
@@ -189,6 +189,9 @@ export function BarChart(props: BarChartProps) {
         <div className="tbs-tooltip" data-testid="bar-tooltip" style={{ left: hover.x + 12, top: hover.y + 12, transform: hover.x > width / 2 ? "translateX(calc(-100% - 24px))" : undefined }}>
           {[`layer ${hover.index}: ${props.labels[hover.index]}`, ...props.series.map((s) => `${s.label}: ${formatValue(s.values[hover.index])}`)].join("\n")}
         </div>
+      )}
+      {!anyDrawable(props.series.map((s) => s.values), props.log) && (
+        <div className="tbs-muted" data-testid="no-values">no finite values at this step (NaN/Inf, or none recorded)</div>
       )}
       <div className="tbs-row">
         <div className="tbs-legend">

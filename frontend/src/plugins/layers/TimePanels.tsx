@@ -7,7 +7,7 @@ import { LineChart, type LineSeries } from "../../lib/LineChart";
 import { Swatch } from "../../lib/pickers";
 import { runColor } from "../../lib/theme";
 import type { Distribution, Series } from "./data";
-import { binCenters, flipRows, log10Values, RANGE, type Kind, type LayersRecord } from "./record";
+import { binCenters, finiteValues, flipRows, log10Values, RANGE, type Kind, type LayersRecord } from "./record";
 
 export function LayerStepHeatmap(props: {
   series: Series;
@@ -22,7 +22,7 @@ export function LayerStepHeatmap(props: {
   const { series, log } = props;
   const rows = series.layers.length;
   const cols = series.steps.length;
-  const values = useMemo(() => (log ? log10Values(series.values) : series.values), [series, log]);
+  const values = useMemo(() => (log ? log10Values(series.values) : finiteValues(series.values)), [series, log]);
   const colLabels = useMemo(() => Array.from(series.steps, String), [series]);
   const canvas = useRef<HTMLCanvasElement | null>(null);
   const reported = useRef(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { binCenters, decodeFlags, flipRows, gridShape, layerSeverity, log10Values, logTicks, positiveExtent, toLayersRecord, type LayersMeta } from "./record";
+import { anyDrawable, binCenters, decodeFlags, finiteValues, flipRows, gridShape, layerSeverity, log10Values, logTicks, positiveExtent, toLayersRecord, type LayersMeta } from "./record";
 import type { WireRecord } from "../../lib/wire";
 
 describe("layers record", () => {
@@ -20,7 +20,10 @@ describe("layers record", () => {
     ]);
   });
   it("log10 drops non-positive values, flipRows reverses rows", () => {
-    expect(Array.from(log10Values([100, 0, -1, 0.001]))).toEqual([2, NaN, NaN, -3]);
+    expect(Array.from(log10Values([100, 0, -1, 0.001, Infinity]))).toEqual([2, NaN, NaN, -3, NaN]);
+    expect(Array.from(finiteValues([1, Infinity, -Infinity, NaN]))).toEqual([1, NaN, NaN, NaN]);
+    expect(anyDrawable([[NaN, 0]], true)).toBe(false);
+    expect(anyDrawable([[NaN, 0]], false)).toBe(true);
     expect(Array.from(flipRows([1, 2, 3, 4, 5, 6], 3, 2))).toEqual([5, 6, 3, 4, 1, 2]);
   });
   it("log ticks, extents, bins and grids", () => {

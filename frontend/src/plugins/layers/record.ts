@@ -111,11 +111,24 @@ export const HEATMAP_STATS: { value: string; label: string; log: boolean }[] = [
   { value: "grad_nonfinite", label: "NaN/Inf gradients", log: false },
 ];
 
-/** log10 of each value; NaN for values <= 0 or NaN (drawn as missing on a log scale). */
+/** log10 of each value; NaN for values <= 0, NaN or Inf (drawn as missing on a log scale). */
 export function log10Values(values: ArrayLike<number>): Float32Array {
   const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[i] > 0 ? Math.log10(values[i]) : NaN;
+  for (let i = 0; i < values.length; i++) out[i] = values[i] > 0 && Number.isFinite(values[i]) ? Math.log10(values[i]) : NaN;
   return out;
+}
+
+/** The values with Inf as NaN, so an infinite value (an exploded run) does not flatten the colour scale. */
+export function finiteValues(values: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = Number.isFinite(values[i]) ? values[i] : NaN;
+  return out;
+}
+
+/** Whether any value is finite (and, for a log axis, positive). */
+export function anyDrawable(series: readonly ArrayLike<number>[], log: boolean): boolean {
+  for (const s of series) for (let i = 0; i < s.length; i++) if (Number.isFinite(s[i]) && (!log || s[i] > 0)) return true;
+  return false;
 }
 
 /** The rows of a row-major `[rows, cols]` grid in reverse order (so the highest value bin is drawn on top). */
