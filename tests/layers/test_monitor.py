@@ -278,3 +278,28 @@ def test_model_without_parameters_is_refused(tmp_path):
     with pytest.raises(TypeError, match="model"):
         tbs.LayerMonitor("not a model", tbs.Writer(tmp_path))
     assert not list(tmp_path.iterdir())
+
+
+def test_gradients_are_the_accumulated_ones(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with tbs.Writer(tmp_path) as writer, tbs.LayerMonitor(model, writer, every=5) as monitor:
+        for _ in range(3):  # three micro-batches, one optimizer step
+            model(torch.randn(2, 4)).sum().backward()
+        accumulated = torch.cat([p.grad.ravel() for p in model.parameters()]).double().norm().item()
+        optimizer.step()
+        monitor.step(0)
+    meta, arrays = _records(tmp_path)[0]
+    np.testing.assert_allclose(_row(meta, arrays, "grad_norm")[0], accumulated, rtol=1e-6)
+
+
+def test_a_model_of_a_thousand_layers(tmp_path):
+    model = torch.nn.Sequential(*[torch.nn.Linear(2, 2) for _ in range(1000)])
+    with tbs.Writer(tmp_path) as writer, tbs.LayerMonitor(model, writer, every=10) as monitor:
+        model(torch.randn(3, 2)).sum().backward()
+        monitor.step(0)
+    meta, arrays = _records(tmp_path)[0]
+    assert len(meta["layers"]) == 1000 and arrays[md.STATS_ARRAY].shape == (len(md.STATS), 1000)
+    assert np.isfinite(_row(meta, arrays, "weight_norm")).all() and np.isfinite(_row(meta, arrays, "act_std")).all()
+    assert _all_hooks(model) == 0
