@@ -161,11 +161,11 @@ def flatten_config(config: Any, prefix: str = "") -> dict[str, Any]:
         if isinstance(value, Mapping):
             flat.update(flatten_config(value, name + "."))
         else:
-            flat[name] = config_value(value, name)
+            flat[name] = config_value(value)
     return flat
 
 
-def config_value(value: Any, name: str) -> Any:
+def config_value(value: Any) -> Any:
     """A config value as stored: bool/int/float/str/None kept (non-finite floats become text), numpy
     scalars unwrapped, sequences as JSON text, anything else as its str()."""
     if isinstance(value, np.generic):

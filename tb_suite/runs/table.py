@@ -53,7 +53,7 @@ def _hparam_value(value) -> Any:
     kind = value.WhichOneof("kind")
     if kind == "number_value":
         number = value.number_value
-        return int(number) if number.is_integer() and abs(number) < 2**53 else config_value(number, "")
+        return int(number) if number.is_integer() and abs(number) < 2**53 else config_value(number)
     if kind in ("string_value", "bool_value"):
         return getattr(value, kind)
     return None

@@ -45,10 +45,26 @@ def logdir(tmp_path_factory):
     long = ScalarFile(str(root / "long"))
     long.write(["loss"], steps, 1.7e9 + steps.astype(np.float64), (np.cos(steps / 700.0) + steps / 5000)[:, None])
     long.commit()
+    _damaged_config(root / "damaged")
     source = tmp_path_factory.mktemp("src")
     _experiment(source / "exp_folder", lr=0.2)
     import_paths([source / "exp_folder"], root)
     return root
+
+
+def _damaged_config(run_dir) -> None:
+    """A tbs_runs config record whose payload is not a record (a damaged file)."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
+
+    from tb_suite.core.events import EventFileWriter
+    from tb_suite.core.metadata import create_summary_metadata
+
+    value = summary_pb2.Summary.Value(
+        tag="config", metadata=create_summary_metadata(PLUGIN, {"kind": "config"}),
+        tensor=tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[b"\x00not a record"]))
+    writer = EventFileWriter(str(run_dir))
+    writer.add_event(event_pb2.Event(step=0, wall_time=1.0, summary=summary_pb2.Summary(value=[value])))
+    writer.close()
 
 
 def _runs(tb, **params):
@@ -79,6 +95,7 @@ def test_runs_table(tensorboard_server, logdir, load_fast):
     assert tb.get_json("/data/plugins_listing")[PLUGIN]["tab_name"] == "Runs"
     answer = wait_for(lambda: (r := _runs(tb)) and len(r["runs"]) == 8 and r)
     rows = {row["run"]: row for row in answer["runs"]}
+    assert [e for e in answer["errors"] if e.startswith("damaged: config record unreadable")], answer["errors"]
     assert set(rows) == {"lr0.1_seed0", "lr0.1_seed1", "lr0.01_seed0", "lr0.01_seed1", "lightning/v0", "mine", "exp_folder",
                          "long"}
     assert rows["long"]["metrics"]["loss"]["count"] == 5000  # every point, not a 1000-point sample

@@ -37,11 +37,19 @@ def _rows(page) -> list[str]:
 def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page):
     logdir = tmp_path / "logs"
     runs = write_torch_sweep(logdir, lrs=(0.1, 0.03, 0.01), seeds=(0, 1))
+    import tb_suite as tbs
+    from tests.browser.browser_helpers import XSS_NAME
+
+    with tbs.Writer(str(logdir / "lr0.1_seed0")) as writer:
+        tbs.log_config(writer, {"note": XSS_NAME})  # config text renders as text (the page fails on a dialog)
     tb = tensorboard_server(logdir)
     wait_for(lambda: len(tb.get_json("/data/plugin/tbs_runs/runs")["runs"]) == 6, timeout=60)
     page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_runs")
     page.get_by_test_id("runs-table").wait_for(timeout=30000)
     assert sorted(_rows(page)) == sorted(runs)
+    header = page.eval_on_selector_all("[data-testid=runs-table] th", "(els) => els.map((e) => e.textContent)")
+    note = page.locator("[data-testid=run-row][data-run=lr0\\.1_seed0] td").nth(header.index("note")).inner_text()
+    assert note == XSS_NAME and page.locator("img[src=x]").count() == 0
 
     # Sorting by the final train/loss matches the oracle's order; the cell shows the oracle's number.
     finals = {run: _final(logdir / run) for run in runs}
