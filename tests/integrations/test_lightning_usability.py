@@ -5,6 +5,7 @@ probes of modules whose forward takes no mask (2), the Hugging Face model found 
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -179,10 +180,12 @@ def test_callbacks_preset_for_a_wrapped_bert_classifier(tmp_path, caplog):
     assert "+ PredictionsCallback: BertForSequenceClassification is a classifier" in caplog.text
     assert "- TokenPredictionsCallback: BertForSequenceClassification is not a causal language model" in caplog.text
     assert "tb-suite callbacks took" in caplog.text  # the budget's figure at the end of training
-    # a grid-21 plane (441 evaluations) does not fit the default budget of a 2-step run: skipped, and said so
-    assert "LandscapeCallback('landscape'): 0 runs" in caplog.text and "1 skipped over budget" in caplog.text
+    # a grid-21 plane (441 evaluations) is due once; on a 2-step run it rarely fits the default budget:
+    # logged or skipped, the report says which
     tags = _tags(trainer.logger.log_dir)
-    assert tags["tbs_predictions"] == ["val"] and tags["tbs_landscape"] == []
+    skipped = re.search(r"LandscapeCallback\('landscape'\): 0 runs [\d.]+ s, 1 skipped over budget", caplog.text)
+    assert skipped or "LandscapeCallback('landscape'): 1 run " in caplog.text
+    assert tags["tbs_predictions"] == ["val"] and tags["tbs_landscape"] == ([] if skipped else ["landscape/plane"])
     assert tags["tbs_layers"] == ["layers"] and "+ LayerMonitorCallback: every model has layers" in caplog.text
     assert "attention" in tags["tbs_attention"]
 
