@@ -31,7 +31,7 @@ def stats_from_rows(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """`metadata.STATS` rows `[L]` and histograms `[L, bins]` per kind from host copies of
     `compute.tensor_row` rows (activations: followed by `compute.activation_extras`)."""
-    from tb_suite.layers import compute as c  # torch-free names only: the column indices
+    from tb_suite.layers import compute as c  # imports torch: writer side only
 
     stats = {name: np.full(num_layers, np.nan, np.float32) for name in md.STATS}
     hists = {kind: np.full((num_layers, bins), np.nan, np.float32) for kind in md.KINDS}
