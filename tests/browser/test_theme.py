@@ -57,6 +57,23 @@ def test_tab_follows_tensorboards_theme_menu(page, tensorboard_server, small_log
     page.evaluate("() => document.body.classList.add('dark-mode')")
     _wait_theme(frame, "dark")
 
+    # The menu wins over the system: a dark system with TensorBoard set to Light gives a light tab (a tab that
+    # followed only prefers-color-scheme stayed dark here).
+    page.evaluate("() => document.body.classList.remove('dark-mode')")
+    page.emulate_media(color_scheme="dark")
+    try:
+        _choose(page, "Dark")
+        _wait_theme(frame, "dark")
+        _choose(page, "Light")
+        assert not page.evaluate("() => document.body.classList.contains('dark-mode')")
+        _wait_theme(frame, "light")
+        page.wait_for_timeout(300)
+        assert _theme(frame) == ["light", LIGHT_BG]
+        assert min(canvas.evaluate(CORNER_JS)) > 200
+        screenshot(page, "theme_system_dark_tensorboard_light")
+    finally:
+        page.emulate_media(color_scheme="light")
+
 
 def test_plugin_page_alone_follows_the_system_theme(page, tensorboard_server, small_logdir):
     tb = tensorboard_server(small_logdir)
