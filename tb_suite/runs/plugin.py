@@ -58,7 +58,10 @@ class RunsPlugin(FamilyPlugin):
         ctx, eid = self._context(request)
         last_n = query.integer("last", DEFAULT_LAST_N, minimum=1)
         directions = _directions(query.string("direction", ""))
-        rows, errors = build_rows(self._provider, ctx, eid, self._logdir, self._summaries, last_n=last_n, directions=directions)
+        read = query.string("summaries", "1") != "0"
+        rows, errors = build_rows(
+            self._provider, ctx, eid, self._logdir, self._summaries, last_n=last_n, directions=directions, read=read
+        )
         total = len(rows)
         pattern = query.string("regex", "")
         if pattern:
@@ -79,6 +82,7 @@ class RunsPlugin(FamilyPlugin):
             "config_keys": sorted({key for row in rows for key in row["config"]}),
             "last": last_n,
             "errors": errors,
+            "pending": sum(1 for row in rows for summary in row["metrics"].values() if summary.get("pending")),
         }
         if keys:
             out["groups"] = group_rows(rows, keys)

@@ -236,8 +236,11 @@ def build_rows(
     *,
     last_n: int = DEFAULT_LAST_N,
     directions: Mapping[str, str] | None = None,
+    read: bool = True,
 ) -> tuple[list[dict], list[str]]:
-    """(rows, errors): one row per run, `{"run", "config", "sources", "files", "metrics": {tag: summary}}`."""
+    """(rows, errors): one row per run, `{"run", "config", "sources", "files", "metrics": {tag: summary}}`.
+    With `read=False` no scalar values are read: a summary not in the cache is `{"pending": true, ...}`
+    (the table can show names and configs at once, before the first read of every point)."""
     directions = directions or {}
     scalars = data_provider.list_scalars(ctx, experiment_id=experiment_id, plugin_name=md.SCALARS_PLUGIN)
     hparams = read_hparams(data_provider, ctx, experiment_id)
@@ -268,6 +271,11 @@ def build_rows(
                 sizes[(run, tag)] = series.max_step + 1
             elif tag not in rows[owner]["metrics"] or owner == run:
                 rows[owner]["metrics"][tag] = summary
+    if not read:
+        for run, tag in missing:
+            owner = folded.get(run, run)
+            rows[owner]["metrics"].setdefault(tag, {"pending": True, "direction": versions[(run, tag)][3]})
+        missing = []
     for (run, tag), (steps, values, _) in read_series(data_provider, ctx, experiment_id, missing, sizes).items():
         version = versions[(run, tag)]
         summary = summarize(steps, values, direction=version[3], last_n=last_n)

@@ -93,7 +93,12 @@ def _oracle(run_dir, tag, direction, last_n=10):
 def test_runs_table(tensorboard_server, logdir, load_fast):
     tb = tensorboard_server(logdir, load_fast=load_fast)
     assert tb.get_json("/data/plugins_listing")[PLUGIN]["tab_name"] == "Runs"
+    # The quick answer (no scalar values read) lists every run and config at once, summaries pending.
+    quick = wait_for(lambda: (r := _runs(tb, summaries=0)) and len(r["runs"]) == 8 and r)
+    assert all(m.get("pending") for row in quick["runs"] for m in row["metrics"].values())
+    assert quick["pending"] == sum(len(row["metrics"]) for row in quick["runs"]) > 0
     answer = wait_for(lambda: (r := _runs(tb)) and len(r["runs"]) == 8 and r)
+    assert answer["pending"] == 0 and _runs(tb, summaries=0)["pending"] == 0  # now cached
     rows = {row["run"]: row for row in answer["runs"]}
     assert [e for e in answer["errors"] if e.startswith("damaged: config record unreadable")], answer["errors"]
     assert set(rows) == {"lr0.1_seed0", "lr0.1_seed1", "lr0.01_seed0", "lr0.01_seed1", "lightning/v0", "mine", "exp_folder",

@@ -125,8 +125,8 @@ function RunsTable(props: {
               {answer.tags.map((t) => {
                 const summary = row.metrics[t];
                 return (
-                  <td key={t} title={summary ? `${summary.direction} over ${summary.count} points` : ""}>
-                    {summary ? text(summary[stat]) : "–"}
+                  <td key={t} title={summary && !summary.pending ? `${summary.direction} over ${summary.count} points` : ""}>
+                    {summary?.pending ? "…" : summary ? text(summary[stat]) : "–"}
                   </td>
                 );
               })}
@@ -401,11 +401,19 @@ export function RunsApp() {
   const groupKeys = group ? [group] : [];
   const query = { regex, filter, group: groupKeys, last };
   const runs = useFetch<RunsAnswer>(JSON.stringify([query, version]), (signal) => loadRuns(query, signal));
+  // Until the first full answer (which reads every point once), a quick one shows names and configs.
+  const [hadFull, setHadFull] = useState(false);
+  const quick = useFetch<RunsAnswer>(hadFull ? null : JSON.stringify([query, version, "quick"]), (signal) =>
+    loadRuns(query, signal, false),
+  );
   // Keep the last good answer while a new one loads or a bad filter is shown.
   const [answer, setAnswer] = useState<RunsAnswer | null>(null);
   useEffect(() => {
-    if (runs.data) setAnswer(runs.data);
-  }, [runs.data]);
+    if (runs.data) {
+      setAnswer(runs.data);
+      setHadFull(true);
+    } else if (quick.data && !hadFull) setAnswer(quick.data);
+  }, [runs.data, quick.data, hadFull]);
 
   const [tag, setTag] = useState("");
   const tags = answer?.tags ?? [];
@@ -465,6 +473,7 @@ export function RunsApp() {
       {answer && (
         <div className="tbs-muted" data-testid="runs-count">
           {visible.length} of {answer.total} runs · {selected.length} selected
+          {answer.pending > 0 && <span data-testid="pending"> · reading the points of {answer.pending} series…</span>}
           {Object.keys(brushes).length > 0 && (
             <>
               {" "}· brushed on {Object.keys(brushes).length} axes{" "}

@@ -4,6 +4,8 @@ import { getJson, getRecord } from "../../lib/api";
 export type ConfigValue = number | string | boolean | null;
 
 export interface Summary {
+  /** Not read yet (an answer with `summaries=0`): only `direction` is set. */
+  pending?: boolean;
   final: number | null;
   best: number | null;
   best_step: number | null;
@@ -41,6 +43,8 @@ export interface RunsAnswer {
   last: number;
   errors: string[];
   groups?: Group[];
+  /** Series whose summary is not computed yet (answers with `summaries=0`). */
+  pending: number;
 }
 
 export interface Curve {
@@ -58,8 +62,10 @@ export interface RunsQuery {
   last: number;
 }
 
-export function loadRuns(q: RunsQuery, signal: AbortSignal): Promise<RunsAnswer> {
-  return getJson<RunsAnswer>("runs", { regex: q.regex, filter: q.filter, group: q.group.join(","), last: q.last }, signal);
+/** `summaries: false` answers at once with the names and configs (summaries not yet cached are pending). */
+export function loadRuns(q: RunsQuery, signal: AbortSignal, summaries = true): Promise<RunsAnswer> {
+  const params = { regex: q.regex, filter: q.filter, group: q.group.join(","), last: q.last, summaries: summaries ? 1 : 0 };
+  return getJson<RunsAnswer>("runs", params, signal);
 }
 
 export async function loadCurves(tag: string, runs: readonly string[], signal: AbortSignal): Promise<Curve[]> {
