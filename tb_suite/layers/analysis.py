@@ -121,13 +121,15 @@ def diagnose(
 def first_nonfinite(stats: Mapping[str, np.ndarray], names: Sequence[str], order: Sequence[int], step: int) -> dict | None:
     """Where a NaN/Inf first appears in one logged step: the first module in forward execution `order` with a
     non-finite output, else the first in backward order (the reverse) with non-finite gradients."""
-    for i in order:
-        if stats["act_nonfinite"][i] > 0:
-            return {"step": int(step), "layer": int(i), "name": names[i], "pass": "forward"}
-    backward = list(reversed(order)) + [i for i in range(len(names)) if i not in set(order)]
-    for i in backward:
-        if stats["grad_nonfinite"][i] > 0:
-            return {"step": int(step), "layer": int(i), "name": names[i], "pass": "backward"}
+    if (stats["act_nonfinite"] > 0).any():
+        for i in order:
+            if stats["act_nonfinite"][i] > 0:
+                return {"step": int(step), "layer": int(i), "name": names[i], "pass": "forward"}
+    if (stats["grad_nonfinite"] > 0).any():
+        seen = set(order)
+        for i in list(reversed(order)) + [i for i in range(len(names)) if i not in seen]:
+            if stats["grad_nonfinite"][i] > 0:
+                return {"step": int(step), "layer": int(i), "name": names[i], "pass": "backward"}
     return None
 
 

@@ -207,7 +207,7 @@ class LayerMonitor:
             for layer, _, p in self._params:
                 if p.grad is not None:
                     grouped.setdefault(layer, []).append(p.grad)
-            self._grad_rows = {layer: compute.tensor_row(compute.flat_cat(g), self.bins) for layer, g in grouped.items()}
+            self._grad_rows = dict(zip(grouped, compute.group_rows(list(grouped.values()), self.bins)))
         if self.check_nonfinite and self._first_nonfinite is None:
             with_grad = [(layer, p.grad) for layer, _, p in self._params if p.grad is not None]
             if with_grad:
@@ -345,7 +345,8 @@ class LayerMonitor:
                 grouped: dict[int, list[torch.Tensor]] = {}
                 for layer, _, p in self._params:
                     grouped.setdefault(layer, []).append(p)
-                parts += [("weight", i, compute.tensor_row(compute.flat_cat(ps), self.bins)) for i, ps in grouped.items()]
+                rows = compute.group_rows(list(grouped.values()), self.bins)
+                parts += [("weight", i, row) for i, row in zip(grouped, rows)]
             if self._snapshot is not None:
                 current = [p.detach() for _, _, p in self._params]
                 deltas = torch._foreach_sub(current, self._snapshot)  # fused over parameters, as clip_grad_norm_

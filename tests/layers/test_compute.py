@@ -118,3 +118,26 @@ def test_activation_extras_count_nan_as_nonzero(masked):
     y = torch.tensor([[0.0, float("nan")], [0.0, 0.0]])
     zero, dead, _ = compute.activation_extras(y, "ReLU", masked=masked).numpy()
     np.testing.assert_allclose([zero, dead], [0.75, 0.5])
+
+
+def test_group_rows_match_tensor_row():
+    rng = np.random.default_rng(6)
+    groups = [[torch.from_numpy(rng.standard_normal(shape).astype(np.float32)) for shape in shapes]
+              for shapes in [[(3, 4), (4,)], [(7,)], [(2, 2)]]]
+    groups.append([torch.full((5,), 0.25)])  # constant: the +-0.5 edges
+    groups.append([torch.from_numpy((1 + 1e-3 * rng.standard_normal(300)).astype(np.float32))])  # two-pass variance
+    groups.append([torch.from_numpy(rng.standard_normal(compute.HISTOGRAM_SAMPLE + 5).astype(np.float32))])  # alone
+    rows = compute.group_rows(groups, 16)
+    for group, row in zip(groups, rows):
+        expected = compute.tensor_row(compute.flat_cat(group), 16).numpy()
+        got = row.numpy()
+        np.testing.assert_allclose(got[: compute.TENSOR_COLUMNS], expected[: compute.TENSOR_COLUMNS], rtol=2e-5, atol=1e-7)
+        count = expected[compute.COUNT]
+        assert np.abs(got[compute.TENSOR_COLUMNS:] - expected[compute.TENSOR_COLUMNS:]).sum() * count <= 2
+
+
+def test_group_rows_with_nonfinite_values_fall_back():
+    groups = [[torch.tensor([1.0, float("nan"), 3.0])], [torch.tensor([2.0, 4.0])]]
+    rows = compute.group_rows(groups, 4)
+    assert rows[0][compute.NONFINITE] == 1 and rows[0][compute.COUNT] == 2
+    np.testing.assert_allclose(rows[1][compute.MEAN], 3.0)
