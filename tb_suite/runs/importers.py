@@ -58,7 +58,8 @@ class PlannedRun:
 def read_csv(path: str) -> Table:
     """A CSV file with a header row: a `step` (or `global_step`) column, else the row index, is the step; a
     `wall_time`/`time`/`timestamp` column (seconds or ISO 8601) the wall time; every other column is a scalar
-    tag (`epoch` included: it marks epoch boundaries). Empty cells are not logged."""
+    tag (`epoch` included: it marks epoch boundaries). Empty and NaN cells are not logged (a row logs the
+    tags it has a value for, as loggers that write train and validation rows separately expect)."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
             text = f.read()

@@ -45,7 +45,8 @@ class RunsPlugin(FamilyPlugin):
         return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
 
     def _scalar_tags(self, request, query: Query):
-        """{run: {tag: {"steps": [max step], "meta": {}}}}: changes whenever a series gets new data."""
+        """{run: {tag: {"steps": [max step], "meta": {"wall_time": max wall time}}}}: changes whenever a series
+        gets new data (what the tab's live refresh watches)."""
         ctx, eid = self._context(request)
         listing = self._provider.list_scalars(ctx, experiment_id=eid, plugin_name=md.SCALARS_PLUGIN)
         return json_response(

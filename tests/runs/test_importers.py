@@ -272,3 +272,37 @@ def test_follow_imports_appended_rows(tmp_path):
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+@pytest.mark.parametrize("tags", [3, 60])  # one integer key per layout up to 56 columns, byte keys above
+def test_encoded_events_parse_as_protobuf(tags):
+    import struct
+
+    from tensorboard.compat.proto import event_pb2
+
+    from tb_suite.core.events import masked_crc32c
+    from tb_suite.runs.eventfile import encode_rows
+
+    rng = np.random.default_rng(tags)
+    rows = 200
+    values = rng.normal(size=(rows, tags)).astype(np.float32)
+    values[rng.random((rows, tags)) < 0.3] = np.nan
+    values[5] = np.nan  # a row without cells is skipped
+    steps = np.sort(rng.choice(1 << 40, rows, replace=False))  # varints of several widths
+    names = [f"tag/{i}" for i in range(tags)]
+    blob = encode_rows(names, steps, 1.7e9 + np.arange(rows) / 7, values)
+    pos, seen = 0, []
+    while pos < len(blob):
+        header = blob[pos : pos + 8]
+        (length,) = struct.unpack("<Q", header)
+        assert struct.unpack("<I", blob[pos + 8 : pos + 12])[0] == masked_crc32c(header)
+        data = blob[pos + 12 : pos + 12 + length]
+        assert struct.unpack("<I", blob[pos + 12 + length : pos + 16 + length])[0] == masked_crc32c(data)
+        seen.append(event_pb2.Event.FromString(data))
+        pos += 16 + length
+    expected_rows = [i for i in range(rows) if not np.isnan(values[i]).all()]
+    assert [e.step for e in seen] == [int(steps[i]) for i in expected_rows]
+    for event, i in zip(seen, expected_rows):
+        assert event.wall_time == 1.7e9 + i / 7
+        got = {v.tag: v.simple_value for v in event.summary.value}
+        assert got == {names[c]: float(values[i, c]) for c in range(tags) if not np.isnan(values[i, c])}

@@ -34,7 +34,8 @@ def _rows(page) -> list[str]:
     return page.eval_on_selector_all("[data-testid=run-row]", "(els) => els.map((e) => e.dataset.run)")
 
 
-def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page):
+@pytest.mark.parametrize("load_fast", [True, False])
+def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page, load_fast):
     logdir = tmp_path / "logs"
     runs = write_torch_sweep(logdir, lrs=(0.1, 0.03, 0.01), seeds=(0, 1))
     import tb_suite as tbs
@@ -42,7 +43,7 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page)
 
     with tbs.Writer(str(logdir / "lr0.1_seed0")) as writer:
         tbs.log_config(writer, {"note": XSS_NAME})  # config text renders as text (the page fails on a dialog)
-    tb = tensorboard_server(logdir)
+    tb = tensorboard_server(logdir, load_fast=load_fast)
     wait_for(lambda: len(tb.get_json("/data/plugin/tbs_runs/runs")["runs"]) == 6, timeout=60)
     page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_runs")
     page.get_by_test_id("runs-table").wait_for(timeout=30000)
