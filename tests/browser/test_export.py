@@ -101,11 +101,20 @@ def test_attention_and_landscape_charts_export(page, tensorboard_server, mixed_l
     page.wait_for_function("() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.layout", timeout=30000)
     page.get_by_test_id("thumb-0-0").wait_for(timeout=30000)  # the page is laid out: the map keeps its size
     page.get_by_test_id("stats-panel").wait_for(timeout=30000)
-    page.wait_for_timeout(300)
-    layout = canvas.evaluate("(c) => JSON.parse(c.dataset.layout)")
+    layout = None
+    for _ in range(50):  # the map keeps its size once the page is laid out
+        page.wait_for_timeout(200)
+        now = canvas.evaluate("(c) => JSON.parse(c.dataset.layout)")
+        if now == layout:
+            break
+        layout = now
     figure = download_png(page, page.get_by_test_id("export-png"))
     check_figure(figure, LIGHT, TEXT_LIGHT_THEME, name="attention-map")
     check_color_bar(figure, layout)
+    figure = download_png(page, page.get_by_test_id("export-png-head-grid"))
+    check_figure(figure, LIGHT, TEXT_LIGHT_THEME, name="attention-head-grid")
+    figure = download_png(page, page.get_by_test_id("export-png-stat-entropy"))
+    check_figure(figure, LIGHT, TEXT_LIGHT_THEME, name="attention-stat-grid")
     curve = page.get_by_test_id("curve-entropy")
     curve.locator("canvas").first.wait_for(timeout=15000)
     figure = download_png(page, page.get_by_test_id("export-png-curve-entropy"))

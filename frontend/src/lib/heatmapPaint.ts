@@ -5,7 +5,7 @@
 import { colormapLut, cssColor, lutIndex, textColorOn, LUT_SIZE, type ColormapName } from "./colormaps";
 import type { FigureColors } from "./exportPng";
 import { formatNumber } from "./format";
-import { thinLabels, type HeatmapLayout, type HeatmapView } from "./heatmapMath";
+import { FULL_VIEW, fillCellPixels, finiteRange, packLut, packRgba, thinLabels, type HeatmapLayout, type HeatmapView } from "./heatmapMath";
 
 export const FONT = "11px sans-serif";
 const LABEL_GAP = 14;
@@ -235,4 +235,38 @@ export function paintHeatmap(el: HTMLCanvasElement, cells: HTMLCanvasElement, p:
     drawColorBar(ctx, { x: left + plotW, top, height: plotH, colormap: p.colormap, lo, hi, spec: p.colorBar, colors });
   }
   return { left, top, cellW: cell, cellH: cell, rows, cols, row0: view.row0, col0: view.col0, plotW, plotH };
+}
+
+/**
+ * A heatmap drawn on its own canvas (no component), for exporting grids that are shown otherwise
+ * (tables, thumbnails): cells, labels, colour bar, at `dpr` device pixels per CSS pixel.
+ */
+export function renderHeatmapCanvas(
+  p: Omit<HeatmapPaint, "lo" | "hi" | "view" | "maxSize" | "width" | "formatCell" | "dpr" | "pooled"> & {
+    domain?: [number, number];
+    formatCell?: (value: number) => string;
+    cellSize?: number;
+    dpr: number;
+  },
+): HTMLCanvasElement {
+  const [lo, hi] = p.domain ?? finiteRange(p.values);
+  const cells = document.createElement("canvas");
+  cells.width = p.cols;
+  cells.height = p.rows;
+  const cctx = cells.getContext("2d")!;
+  const image = cctx.createImageData(p.cols, p.rows);
+  fillCellPixels(p.values, packLut(colormapLut(p.colormap)), lo, hi, new Uint32Array(image.data.buffer), packRgba(200, 200, 200, 255));
+  cctx.putImageData(image, 0, 0);
+  const cell = p.cellSize ?? Math.max(40, 240 / Math.max(p.rows, p.cols));
+  const out = document.createElement("canvas");
+  paintHeatmap(out, cells, {
+    ...p,
+    lo,
+    hi,
+    view: FULL_VIEW,
+    maxSize: cell * Math.max(p.rows, p.cols),
+    width: cell * Math.max(p.rows, p.cols) + 400,
+    formatCell: p.formatCell ?? formatNumber,
+  });
+  return out;
 }

@@ -317,6 +317,7 @@ export function AttentionApp() {
                 colormap={colormap}
                 selected={safeView === "head" ? { layer: safeLayer, head: safeHead } : null}
                 onOpen={openHead}
+                exportTitle={`${run} · ${tag} · all heads · step ${step}`}
               />
             </div>
           )}

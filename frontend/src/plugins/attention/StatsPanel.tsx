@@ -2,6 +2,9 @@
  * current step, and each layer's mean over training. */
 import { useMemo, useState } from "react";
 import { Select, indices } from "../../lib/pickers";
+import { ExportPngButton } from "../../lib/ExportPngButton";
+import { EXPORT_SCALE, safeFilename } from "../../lib/exportPng";
+import { renderHeatmapCanvas } from "../../lib/heatmapPaint";
 import { colormapLut, cssColor, cssGradient, lutIndex, textColorOn } from "../../lib/colormaps";
 import { formatValue } from "../../lib/format";
 import { LineChart, type LineSeries } from "../../lib/LineChart";
@@ -28,7 +31,14 @@ export function ColorBar({ title, lo, hi }: { title: string; lo: number; hi: num
   );
 }
 
-function StatGrid(props: { title: string; values: Float32Array; mask: Float32Array | null; layers: number; heads: number }) {
+/** "L1 H0, L2 H3": the masked heads. */
+function maskedList(mask: Float32Array, heads: number): string {
+  const out: string[] = [];
+  mask.forEach((m, i) => m > 0 && out.push(`L${Math.floor(i / heads)} H${i % heads}`));
+  return out.join(", ");
+}
+
+function StatGrid(props: { title: string; values: Float32Array; mask: Float32Array | null; layers: number; heads: number; source: string; step: number }) {
   const { values, layers, heads } = props;
   const lut = colormapLut("viridis");
   let lo = Infinity;
@@ -36,7 +46,30 @@ function StatGrid(props: { title: string; values: Float32Array; mask: Float32Arr
   for (const v of values) if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
   return (
     <div className="tbs-field" data-testid={`stat-${props.title}`}>
-      <span className="tbs-label">{props.title}</span>
+      <span className="tbs-row" style={{ justifyContent: "space-between" }}>
+        <span className="tbs-label">{props.title}</span>
+        <ExportPngButton
+          render={(colors) =>
+            renderHeatmapCanvas({
+              rows: layers,
+              cols: heads,
+              values,
+              rowLabels: indices(layers).map((l) => `L${l}`),
+              colLabels: indices(heads).map((h) => `H${h}`),
+              rowTitle: "layer",
+              colTitle: "head",
+              colormap: "viridis",
+              colorBar: { title: STAT_MEANING[props.title] ?? props.title },
+              caption: props.mask && props.mask.some((m) => m > 0) ? `masked: ${maskedList(props.mask, heads)}` : undefined,
+              colors,
+              dpr: EXPORT_SCALE,
+            })
+          }
+          title={`${props.source}${props.title} per head at step ${props.step}`}
+          filename={safeFilename(props.source, props.title, String(props.step))}
+          testId={`export-png-stat-${props.title}`}
+        />
+      </span>
       <ColorBar title={STAT_MEANING[props.title] ?? props.title} lo={lo} hi={hi} />
       <table className="tbs-table" style={{ width: "auto" }}>
         <thead>
@@ -120,9 +153,9 @@ export function StatsPanel({ data, step, source = "" }: { data: HeadStats; step:
       <div className="tbs-row" style={{ alignItems: "flex-start", gap: 24 }}>
         {["entropy", "importance"].map((name) => {
           const values = at(name);
-          return values && <StatGrid key={name} title={name} values={values} mask={mask} layers={layers} heads={heads} />;
+          return values && <StatGrid key={name} title={name} values={values} mask={mask} layers={layers} heads={heads} source={source} step={steps[index]} />;
         })}
-        {!at("entropy") && !at("importance") && mask && <StatGrid title="mask" values={mask} mask={mask} layers={layers} heads={heads} />}
+        {!at("entropy") && !at("importance") && mask && <StatGrid title="mask" values={mask} mask={mask} layers={layers} heads={heads} source={source} step={steps[index]} />}
       </div>
       {Object.keys(curves).length > 0 && (
         <div className="tbs-toolbar">
