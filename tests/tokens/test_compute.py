@@ -94,3 +94,14 @@ def test_parallel_blocks_match_serial():
     assert torch.get_num_threads() == 2
     for name in ("topk_ids", "topk_probs", "entropy", "loss", "rank", "finite"):
         assert torch.equal(getattr(parallel, name), getattr(serial, name)), name
+
+
+def test_rank_counts_match_with_float_and_integer_counting(monkeypatch):
+    from tb_suite.tokens import compute
+
+    logits = torch.randint(-3, 4, (9, 40)).float()  # many ties
+    targets = torch.randint(0, 40, (9,))
+    expected = torch.tensor([1 + int((row > row[t]).sum()) for row, t in zip(logits, targets)])
+    assert torch.equal(token_stats(logits, targets, 3).rank, expected)
+    monkeypatch.setattr(compute, "_FLOAT_COUNT_LIMIT", 40)  # the path of vocabularies of 2**24 and more
+    assert torch.equal(token_stats(logits, targets, 3).rank, expected)
