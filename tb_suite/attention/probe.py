@@ -12,6 +12,7 @@ from torch import nn
 from tb_suite.attention.compute import head_entropy
 from tb_suite.attention.heads import head_importance
 from tb_suite.attention.summary import log_attention, log_head_stats
+from tb_suite.core.tensors import to_device
 
 
 @contextlib.contextmanager
@@ -52,16 +53,6 @@ def _multihead_attentions(model: nn.Module, run: Callable[[], Any]) -> list[torc
         for handle in handles:
             handle.remove()
     return [weights.detach() for weights in captured]
-
-
-def _to_device(inputs: Any, device: torch.device) -> Any:
-    if isinstance(inputs, torch.Tensor):
-        return inputs.to(device)
-    if isinstance(inputs, Mapping):
-        return {key: _to_device(value, device) for key, value in inputs.items()}
-    if isinstance(inputs, (tuple, list)):
-        return type(inputs)(_to_device(value, device) for value in inputs)
-    return inputs
 
 
 class AttentionProbe:
@@ -138,7 +129,7 @@ class AttentionProbe:
 
     def _inputs_on(self, model: nn.Module) -> Any:
         parameter = next(model.parameters(), None)
-        return _to_device(self.inputs, parameter.device) if parameter is not None else self.inputs
+        return to_device(self.inputs, parameter.device) if parameter is not None else self.inputs
 
     def attentions(self, model: nn.Module) -> list[torch.Tensor]:
         """The probe inputs' attention, one `[B, H, Q, K]` tensor per layer."""

@@ -29,6 +29,8 @@ import google_crc32c
 
 from tensorboard.compat.proto import event_pb2
 
+from tb_suite.core.paths import is_remote, join
+
 # Our event file names carry this marker and a random part: torch's and TensorBoard's writers name theirs
 # events.out.tfevents.<time>.<host>.<pid>.<counter from 0> and open them truncating, so a name of that form
 # could be taken over by their next file in the same second.
@@ -50,10 +52,6 @@ def frame_record(data: bytes) -> bytes:
     return b"".join(
         (header, struct.pack("<I", masked_crc32c(header)), data, struct.pack("<I", masked_crc32c(data)))
     )
-
-
-def is_remote(path: str) -> bool:
-    return "://" in path
 
 
 def open_for_append(path: str):
@@ -131,10 +129,6 @@ def make_dirs(path: str) -> None:
         os.makedirs(path, exist_ok=True)
 
 
-def join(base: str, *parts: str) -> str:
-    return "/".join([base.rstrip("/"), *parts]) if is_remote(base) else os.path.join(base, *parts)
-
-
 class WriterClosedError(RuntimeError):
     """Raised by a call on an `EventFileWriter` after its `close()`."""
 
@@ -149,7 +143,7 @@ class _Sidecar:
 
     def append(self, data: bytes) -> int:
         if self._file is None:
-            make_dirs(os.path.dirname(self.path) if not is_remote(self.path) else self.path.rsplit("/", 1)[0])
+            make_dirs(self.path.rsplit("/", 1)[0] if is_remote(self.path) else os.path.dirname(self.path))
             self._file = open_for_append(self.path)
         offset = self.size
         self._file.write(data)

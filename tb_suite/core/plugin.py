@@ -14,7 +14,6 @@ import collections
 import importlib.resources
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -29,7 +28,7 @@ from tensorboard.backend import http_util
 from tensorboard.data import provider
 from tensorboard.plugins import base_plugin
 
-from tb_suite.core import codec, sidecar
+from tb_suite.core import codec, paths, sidecar
 from tb_suite.core.metadata import parse_plugin_content
 
 logger = logging.getLogger(__name__)
@@ -368,9 +367,7 @@ class FamilyPlugin(base_plugin.TBPlugin):
         return wire_response(request, meta, arrays)
 
     def _sidecar_path(self, run: str, file: str) -> str:
-        if "://" in self._logdir:
-            return "/".join([self._logdir.rstrip("/"), run, "plugins", self.plugin_name, file])
-        return os.path.join(self._logdir, run, "plugins", self.plugin_name, file)
+        return paths.join(self._logdir, run, "plugins", self.plugin_name, file)
 
     def _route(self, handler: Callable):
         @wrappers.Request.application

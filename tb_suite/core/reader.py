@@ -11,7 +11,7 @@ import numpy as np
 from tensorboard.backend.event_processing import event_accumulator
 
 from tb_suite.core import codec
-from tb_suite.core.events import join
+from tb_suite.core.paths import join
 from tb_suite.core.sidecar import read_ranges
 
 

@@ -20,7 +20,7 @@ from typing import Callable
 from google.protobuf.message import DecodeError
 from tensorboard.compat.proto import event_pb2
 
-from tb_suite.core import events
+from tb_suite.core import events, paths
 
 
 class StepOrderWarning(UserWarning):
@@ -129,7 +129,7 @@ _states_lock = threading.Lock()
 
 def run_state(logdir: str) -> RunState:
     """The one `RunState` of `logdir` in this process."""
-    key = logdir.rstrip("/") if events.is_remote(logdir) else os.path.realpath(logdir)
+    key = logdir.rstrip("/") if paths.is_remote(logdir) else os.path.realpath(logdir)
     with _states_lock:
         state = _states.get(key)
         if state is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from tb_suite.core.paths import is_remote
+
 
 class SidecarError(OSError):
     """A sidecar file that is missing, unreadable or shorter than a reference says."""
@@ -11,12 +13,12 @@ class SidecarError(OSError):
 
 def read_ranges(path: str, ranges: list[tuple[int, int]]) -> list[bytes]:
     """The bytes of each (offset, length) range of one file, opened once."""
-    if "://" not in path:
-        opener = open
-    else:
+    if is_remote(path):
         from tensorboard.compat import tf
 
         opener = tf.io.gfile.GFile
+    else:
+        opener = open
     chunks = []
     try:
         with opener(path, "rb") as f:

@@ -90,16 +90,6 @@ def check_names(names: Any, name: str, count: int) -> list[str] | None:
     return names
 
 
-def check_positive_int(value: Any, name: str, *, optional: bool = False) -> int | None:
-    """`value` as an int >= 1 (or None when `optional`); otherwise a ValueError naming `name`."""
-    if optional and value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        expected = "None or an int >= 1" if optional else "an int >= 1"
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return int(value)
-
-
 def _torch_scalar(value: Any) -> Any:
     """The Python number in a one-element torch tensor (not a bool one); other values as they are."""
     if is_torch_tensor(value) and value.numel() == 1 and str(value.dtype) != "torch.bool":
@@ -119,6 +109,24 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}{hint}, got {value}")
     return int(value)
+
+
+def check_positive_int(value: Any, name: str, *, optional: bool = False) -> int | None:
+    """`check_int(value, name, minimum=1)`, or None when `optional` and `value` is None; anything else is a
+    ValueError saying what is expected (callback settings)."""
+    if optional and value is None:
+        return None
+    try:
+        return check_int(value, name, minimum=1)
+    except (TypeError, ValueError):
+        expected = "None or an int >= 1" if optional else "an int >= 1"
+        raise ValueError(f"{name} must be {expected}, got {value!r}") from None
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """`value` as a float when it is finite, else None: a number a JSON meta field may hold (JSON has no
+    NaN). Compare `check_finite` and `check_real`, which refuse non-finite input."""
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def check_real(value: Any, name: str, *, allow_nan: bool = False) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from typing import Any, Callable, Mapping
@@ -14,19 +13,13 @@ from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
 from tb_suite.core import codec, events
+from tb_suite.core.dist import rank_and_world_size
 from tb_suite.core.metadata import create_summary_metadata
 from tb_suite.core.run_state import run_state
 from tb_suite.core.validate import check_step, check_tag
 
 # Larger records go to a sidecar file: /tags reads every stored value, so inline ones stay small.
 INLINE_LIMIT = 4 << 10
-
-
-def _process_rank() -> int:
-    dist = sys.modules.get("torch.distributed")
-    if dist is not None and dist.is_available() and dist.is_initialized():
-        return dist.get_rank()
-    return int(os.environ.get("RANK", "0"))
 
 
 def _logdir_of(target: Any) -> str:
@@ -82,7 +75,7 @@ class Writer:
 
     def __init__(self, target: Any, *, max_queue_bytes: int = 256 << 20, flush_secs: float = 1.0):
         self.logdir = _logdir_of(target)
-        self.enabled = _process_rank() == 0
+        self.enabled = rank_and_world_size(launcher=True)[0] == 0
         self._max_queue_bytes = max_queue_bytes
         self._flush_secs = flush_secs
         self._run = run_state(self.logdir)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from tb_suite.core.tensors import as_tensor
+
 CURVE_POINTS = 256
 EXAMPLES_PER_CELL = 8
 _SUM_TOLERANCE = 1e-3
@@ -56,13 +58,6 @@ class PredictionMetrics:
     pr_offsets: np.ndarray | None = None
 
 
-def as_tensor(value) -> torch.Tensor:
-    """A torch tensor from a tensor (kept on its device) or a numpy array (shared, not copied)."""
-    if isinstance(value, torch.Tensor):
-        return value.detach()
-    return torch.from_numpy(np.ascontiguousarray(value))
-
-
 def _float(scores: torch.Tensor) -> torch.Tensor:
     if not scores.is_floating_point():
         return scores.double()
@@ -81,7 +76,7 @@ def is_logits(scores: torch.Tensor) -> bool:
 def prepare_scores(scores) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(ranking [N, C], predicted class [N], the predicted class's probability [N]) from scores
     `[N, C]` or binary `[N]`, probabilities or logits. ranking orders samples for each class's curves."""
-    scores = _float(as_tensor(scores))
+    scores = _float(as_tensor(scores, "scores"))
     logits = is_logits(scores)
     if scores.ndim == 1:
         pred = scores > (0.0 if logits else 0.5)
@@ -359,7 +354,7 @@ def label_metrics(preds, targets, num_classes: int, *, examples_per_cell: int = 
         >>> m.confusion.tolist()
         [[1, 1], [0, 1]]
     """
-    pred, target = as_tensor(preds), as_tensor(targets)
+    pred, target = as_tensor(preds, "preds"), as_tensor(targets, "targets")
     target = target.to(pred.device).long()
     ones = torch.ones(len(pred), device=pred.device)
     return _label_metrics(pred.long(), target, num_classes, ones, examples_per_cell)
@@ -376,10 +371,10 @@ def prediction_metrics(
         >>> m.accuracy, m.macro_auc
         (1.0, 1.0)
     """
-    scores = as_tensor(scores)
+    scores = as_tensor(scores, "scores")
     binary = scores.ndim == 1
     ranking, pred, pred_score = prepare_scores(scores)
-    target = as_tensor(targets).to(ranking.device).long()
+    target = as_tensor(targets, "targets").to(ranking.device).long()
     metrics = _label_metrics(pred, target, ranking.shape[1], pred_score, examples_per_cell)
     micro = None if binary else _Micro(ranking, target)
     auc, ap, curves = _per_class(ranking, target, curve_points, micro)

@@ -11,9 +11,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from tb_suite.core.validate import (
-    check_int, check_names, check_rank, check_step, check_tag, is_torch_tensor, to_numpy,
-)
+from tb_suite.core.tensors import as_tensor
+from tb_suite.core.validate import check_int, check_names, check_rank, check_step, check_tag, finite_or_none
 from tb_suite.core.writer import as_writer
 from tb_suite.predictions import compute
 from tb_suite.predictions.metadata import PLUGIN_NAME, plugin_content
@@ -26,18 +25,6 @@ MAX_EXAMPLES_PER_CELL = 64
 _LIMITS = " (the documented limit, docs/limits.md)"
 
 
-def _tensor(value: Any, name: str) -> torch.Tensor:
-    """A torch tensor (kept on its device) from a tensor, numpy array or sequence; numeric dtypes only."""
-    if not is_torch_tensor(value):
-        array = to_numpy(value, name)
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
-        return torch.from_numpy(np.ascontiguousarray(array))
-    if value.is_complex():
-        raise TypeError(f"{name} must be real, got dtype {value.dtype}")
-    return value.detach()
-
-
 def _check_finite(tensor: torch.Tensor, name: str) -> None:
     if tensor.is_floating_point() and not bool(torch.isfinite(torch.stack(torch.aminmax(tensor))).all()):
         bad = int((~torch.isfinite(tensor)).sum())  # min and max propagate NaN and hold any Inf
@@ -45,7 +32,7 @@ def _check_finite(tensor: torch.Tensor, name: str) -> None:
 
 
 def _scores(value: Any) -> torch.Tensor:
-    scores = _tensor(value, "scores")
+    scores = as_tensor(value, "scores")
     check_rank(scores, "scores", (1, 2))
     if scores.dtype == torch.bool:
         raise TypeError("scores must be probabilities or logits, got dtype bool")
@@ -62,7 +49,7 @@ def _scores(value: Any) -> torch.Tensor:
 def _labels(value: Any, name: str, count: int | None, num_classes: int | None, bound: str = "") -> torch.Tensor:
     """Integer class labels [N] in [0, num_classes) as int64 (num_classes None: any label >= 0);
     `bound` says where num_classes came from, for the error message."""
-    labels = _tensor(value, name)
+    labels = as_tensor(value, name)
     check_rank(labels, name, (1,))
     if labels.numel() == 0:
         raise ValueError(f"{name} is empty")
@@ -83,7 +70,7 @@ def _labels(value: Any, name: str, count: int | None, num_classes: int | None, b
 def _images(value: Any, count: int) -> torch.Tensor:
     """Images as [N, C, H, W] (a view) from [N, C, H, W], [N, H, W, C] (C = 1 or 3) or [N, H, W];
     uint8, or float in [0, 1]."""
-    images = _tensor(value, "images")
+    images = as_tensor(value, "images")
     check_rank(images, "images", (3, 4))
     if len(images) != count:
         raise ValueError(f"images has {len(images)} entries, expected {count} (one per sample)")
@@ -129,10 +116,6 @@ def _flag(value: Any, name: str) -> bool:
     return value
 
 
-def _finite_or_none(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 def _write(writer, tag: str, step: int, kind: str, metrics: compute.PredictionMetrics,
            class_names: list[str] | None, per_cell: int, thumbnails: np.ndarray | None, scalars: bool) -> None:
     meta = {
@@ -153,7 +136,7 @@ def _write(writer, tag: str, step: int, kind: str, metrics: compute.PredictionMe
     }
     if kind == "scores":
         for name in ("micro_auc", "macro_auc", "micro_ap", "macro_ap"):
-            meta[name] = _finite_or_none(getattr(metrics, name))
+            meta[name] = finite_or_none(getattr(metrics, name))
         for name in ("auc", "ap", "roc_fpr", "roc_tpr", "roc_offsets", "pr_recall", "pr_precision", "pr_offsets"):
             arrays[name] = getattr(metrics, name)
     for name in ("example_true", "example_pred", "example_index", "example_score"):

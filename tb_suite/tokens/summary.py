@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tb_suite.core.validate import check_step, check_tag, is_torch_tensor
+from tb_suite.core.validate import check_int, check_step, check_tag, finite_or_none
 from tb_suite.core.writer import as_writer
 from tb_suite.tokens import metadata as md
 
@@ -42,11 +42,12 @@ def log_token_predictions(
     """
     import torch
 
+    from tb_suite.core.tensors import as_tensor
     from tb_suite.tokens import compute
 
     writer = as_writer(writer)
     tag, step = check_tag(tag), check_step(step)
-    logits = _as_tensor(logits, "logits")
+    logits = as_tensor(logits, "logits", sequences=False)
     if not logits.dtype.is_floating_point:
         raise TypeError(f"logits must be floating point, got dtype {logits.dtype}")
     if logits.ndim not in (2, 3):
@@ -124,7 +125,7 @@ def write_token_record(
     has_loss = np.isfinite(token_loss)
     counts = has_loss.sum(axis=1)
     sums = np.where(has_loss, token_loss, 0.0).sum(axis=1)
-    seq_loss = [_finite(s / c) if c else None for s, c in zip(sums, counts)]
+    seq_loss = [finite_or_none(s / c) if c else None for s, c in zip(sums, counts)]
     if loss is None and has_loss.any():
         loss = float(sums.sum() / counts.sum())
     batch, length, k = arrays[md.TOPK_IDS].shape
@@ -134,7 +135,7 @@ def write_token_record(
         "k": k,
         "vocab_size": int(vocab_size),
         "num_targets": int((arrays[md.TARGETS] >= 0).sum()),
-        "loss": _finite(loss),
+        "loss": finite_or_none(loss),
         "perplexity": _perplexity(loss),
         "seq_loss": seq_loss,
         "seq_perplexity": [_perplexity(v) for v in seq_loss],
@@ -177,22 +178,15 @@ def _referenced_ids(arrays: dict[str, np.ndarray]) -> np.ndarray:
     return np.unique(ids[ids >= 0]).astype(np.int32)
 
 
-def _finite(value: float | None) -> float | None:
-    return float(value) if value is not None and math.isfinite(value) else None
-
-
 def _perplexity(loss: float | None) -> float | None:
     return None if loss is None or not math.isfinite(loss) or loss > 700 else math.exp(loss)
 
 
 def _check_k(k: Any, vocab_size: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an int, got {type(k).__name__}")
-    if not 1 <= k <= vocab_size:
+    k = check_int(k, "k", minimum=1)
+    if k > vocab_size:
         raise ValueError(f"k must be between 1 and the vocabulary size {vocab_size}, got {k}")
-    if k > MAX_K:
-        raise ValueError(f"k must be <= {MAX_K} (the documented limit, docs/limits.md), got {k}")
-    return int(k)
+    return check_int(k, "k", maximum=MAX_K, hint=" (the documented limit, docs/limits.md)")
 
 
 def _check_tokenizer(tokenizer: Any) -> None:
@@ -204,22 +198,12 @@ def _check_tokenizer(tokenizer: Any) -> None:
                         f"or None, got {type(tokenizer).__name__} without {' and '.join(missing)}")
 
 
-def _as_tensor(value: Any, name: str):
-    import torch
-
-    if is_torch_tensor(value):
-        return value
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "iufb":
-            raise TypeError(f"{name} must be numeric, got dtype {value.dtype}")
-        return torch.from_numpy(np.ascontiguousarray(value))
-    raise TypeError(f"{name} must be a torch tensor or a numpy array, got {type(value).__name__}")
-
-
 def _ids(value: Any, name: str, shape: tuple[int, int], single: bool, device):
     import torch
 
-    tensor = _as_tensor(value, name)
+    from tb_suite.core.tensors import as_tensor
+
+    tensor = as_tensor(value, name, sequences=False)
     if tensor.dtype.is_floating_point or tensor.dtype.is_complex:
         raise TypeError(f"{name} must hold integers, got dtype {tensor.dtype}")
     if single and tensor.ndim == 1:
