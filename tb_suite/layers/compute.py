@@ -201,6 +201,47 @@ def activation_extras(output: torch.Tensor, module_type: str, *, masked: bool | 
     return torch.stack([zero_frac.float(), dead_frac.float(), saturated.float()])
 
 
+SMALL_ACTIVATION = 4096  # outputs up to this size are copied in the hook and reduced together at the step
+
+
+def activation_rows(items: list[tuple[torch.Tensor, str]], bins: int) -> list[torch.Tensor]:
+    """`tensor_row` + `activation_extras` of each (output, module type), with few torch calls for many
+    small outputs: statistics by `group_rows`, extras over the outputs of one shape and type stacked."""
+    stats = group_rows([[y] for y, _ in items], bins)
+    extras: list[torch.Tensor | None] = [None] * len(items)
+    same: dict[tuple, list[int]] = {}
+    for i, (y, module_type) in enumerate(items):
+        same.setdefault((tuple(y.shape), module_type, y.device), []).append(i)
+    for (shape, module_type, _), indices in same.items():
+        if len(indices) == 1 or not shape or 0 in shape:
+            for i in indices:
+                extras[i] = activation_extras(items[i][0], module_type)
+            continue
+        for i, row in zip(indices, _stacked_extras(torch.stack([items[i][0] for i in indices]).float(), module_type)):
+            extras[i] = row
+    return [torch.cat([row, extra.to(row.device)]) for row, extra in zip(stats, extras)]
+
+
+def _stacked_extras(ys: torch.Tensor, module_type: str) -> torch.Tensor:
+    """`activation_extras` of each of `ys[0], ys[1], ...` (outputs of one shape): `[G, 3]`."""
+    flat = ys.reshape(ys.shape[0], -1)
+    zero_frac = 1.0 - (flat != 0).sum(1) / flat.shape[1]  # NaN != 0: NaN counts as non-zero
+    axis = unit_dims(ys.ndim - 1)
+    if axis is None:
+        dead_frac = ((flat != 0).sum(1) == 0).float()
+    else:
+        others = tuple(d for d in range(1, ys.ndim) if d != axis + 1)
+        alive = (ys.amax(dim=others) != 0) | (ys.amin(dim=others) != 0)
+        dead_frac = 1.0 - alive.float().mean(1)
+    if module_type in _SIGMOID_LIKE:
+        saturated = ((flat < 1 - SATURATION) | (flat > SATURATION)).float().mean(1)
+    elif module_type in _TANH_LIKE:
+        saturated = (flat.abs() > SATURATION).float().mean(1)
+    else:
+        saturated = torch.full_like(zero_frac, float("nan"))
+    return torch.stack([zero_frac.float(), dead_frac.float(), saturated.float()], 1)
+
+
 def _saturated(y: torch.Tensor, module_type: str) -> torch.Tensor | None:
     total = max(y.numel(), 1)
     if module_type in _SIGMOID_LIKE:

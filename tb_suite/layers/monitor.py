@@ -259,6 +259,7 @@ class LayerMonitor:
 
     def _reset_iteration(self) -> None:
         self._act_rows: dict[int, torch.Tensor] = {}
+        self._small_acts: dict[int, tuple[torch.Tensor, str]] = {}
         self._grad_rows: dict[int, torch.Tensor] = {}
         self._fmaps: dict[int, torch.Tensor] = {}
         self._order: dict[int, None] = {}
@@ -289,9 +290,13 @@ class LayerMonitor:
             self._order.setdefault(index)
             with torch.no_grad():
                 if self._capture and self.kinds["activations"]:
-                    self._act_rows[index] = torch.cat(
-                        [compute.tensor_row(y, self.bins), compute.activation_extras(y, module_type)]
-                    )
+                    if y.device.type == "cpu" and y.numel() <= compute.SMALL_ACTIVATION:
+                        # a copy (later in-place ops may change y), reduced with the others at the step
+                        self._small_acts[index] = (y.detach().to(torch.float32, copy=True), module_type)
+                    else:
+                        self._act_rows[index] = torch.cat(
+                            [compute.tensor_row(y, self.bins), compute.activation_extras(y, module_type)]
+                        )
                 elif self.check_nonfinite and self._first_nonfinite is None:
                     self._forward_flags.append((index, torch.isfinite(y).all()))
 
@@ -336,6 +341,9 @@ class LayerMonitor:
     def _log(self, step: int, *, with_activations: bool) -> None:
         parts: list[tuple[str, Any, torch.Tensor]] = []
         if with_activations:
+            if self._small_acts:
+                small = compute.activation_rows(list(self._small_acts.values()), self.bins)
+                self._act_rows.update(zip(self._small_acts, small))
             parts += [("act", i, row) for i, row in self._act_rows.items()]
             parts += [("fmap", i, fmap) for i, fmap in self._fmaps.items()]
         if self.kinds["gradients"]:

@@ -141,3 +141,16 @@ def test_group_rows_with_nonfinite_values_fall_back():
     rows = compute.group_rows(groups, 4)
     assert rows[0][compute.NONFINITE] == 1 and rows[0][compute.COUNT] == 2
     np.testing.assert_allclose(rows[1][compute.MEAN], 3.0)
+
+
+def test_activation_rows_match_one_by_one():
+    rng = np.random.default_rng(7)
+    relu = [torch.relu(torch.from_numpy(rng.standard_normal((4, 3, 2, 2)).astype(np.float32))) for _ in range(3)]
+    relu[1][:, 2] = 0  # a dead channel
+    items = [(y, "ReLU") for y in relu]
+    items += [(torch.sigmoid(torch.from_numpy(rng.standard_normal((5, 6)).astype(np.float32) * 5)), "Sigmoid") for _ in range(2)]
+    items += [(torch.from_numpy(rng.standard_normal((7,)).astype(np.float32)), "Linear")]  # [N]: one unit
+    items += [(torch.tensor([[0.0, float("nan")], [0.0, 0.0]]), "ReLU")]
+    for (y, module_type), row in zip(items, compute.activation_rows(items, 8)):
+        expected = torch.cat([compute.tensor_row(y, 8), compute.activation_extras(y, module_type)]).numpy()
+        np.testing.assert_allclose(row.numpy(), expected, rtol=2e-5, atol=1e-6, equal_nan=True)
