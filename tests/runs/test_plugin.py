@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tb_suite.core.codec import decode_wire
+from tb_suite.core.wire import decode_wire
 from tests.conftest import wait_for
 from tests.helpers import accumulator
 from tests.runs.helpers import write_torch_sweep
@@ -178,6 +178,6 @@ def test_curves_compare_and_live(tensorboard_server, logdir, tmp_path, load_fast
 
     # Live: new steps of a run show up (the cached summary is replaced).
     with tbs.Writer(str(logdir / "mine")) as writer:
-        tbs.log_scalars(writer, {"loss": -1.0}, step=10 + int(load_fast))
+        tbs.log_scalars(writer, {"loss": -1.0}, step=10 if load_fast else 20)  # increasing across the two runs
     row = wait_for(lambda: next(r for r in _runs(tb)["runs"] if r["run"] == "mine")["metrics"]["loss"]["final"] == -1.0, timeout=60)
     assert row

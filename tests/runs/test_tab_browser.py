@@ -75,7 +75,7 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page,
     assert sorted(_rows(page)) == ["lr0.01_seed0", "lr0.03_seed0"]
     page.get_by_test_id("filter-input").fill("lr <")
     page.get_by_test_id("filter-input").press("Enter")
-    page.get_by_role("alert").wait_for(timeout=10000)
+    page.get_by_role("alert").wait_for(timeout=30000)
     assert "column 5" in page.get_by_role("alert").inner_text()
     page.get_by_test_id("filter-input").fill("")
     page.get_by_test_id("filter-input").press("Enter")
@@ -97,16 +97,16 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page,
     # Colour by lr: a continuous legend, and the curves drawn.
     page.get_by_test_id("color-select").select_option("lr")
     legend = page.get_by_test_id("color-legend")
-    legend.wait_for(timeout=10000)
+    legend.wait_for(timeout=30000)
     assert "viridis" in legend.inner_text() and "0.01" in legend.inner_text()
-    page.get_by_test_id("curve-panel").locator("canvas").first.wait_for(timeout=10000)
+    page.get_by_test_id("curve-panel").locator("canvas").first.wait_for(timeout=30000)
     swatches = page.eval_on_selector_all("[data-testid=run-row] .tbs-swatch", "(els) => els.map((e) => e.style.background)")
     assert len(set(swatches)) == 3  # one colour per lr, shared by its seeds
 
     # Parallel coordinates: brushing the top half of the lr axis keeps the lr=0.1 runs in the table.
     page.get_by_test_id("view-parallel").click()
     brush = page.get_by_test_id("pc-brush-lr")
-    brush.wait_for(timeout=10000)
+    brush.wait_for(timeout=30000)
     box = brush.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 2)
     page.mouse.down()
@@ -122,13 +122,13 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page,
     page.locator("[data-testid=run-row][data-run=lr0\\.1_seed0] input").check()
     page.get_by_test_id("view-dashboard").click()
     dashboard = page.get_by_test_id("dashboard")
-    dashboard.wait_for(timeout=10000)
+    dashboard.wait_for(timeout=30000)
     assert dashboard.count() == 1 and dashboard.get_attribute("data-run") == "lr0.1_seed0"
     config = page.get_by_test_id("dashboard-config").inner_text()
     assert "lr" in config and "0.1" in config and "sgd" in config
     summary = page.get_by_test_id("dashboard-summary").inner_text()
     assert _shown(finals["lr0.1_seed0"]) in summary
-    page.get_by_test_id("dashboard-chart").locator("canvas").first.wait_for(timeout=10000)
+    page.get_by_test_id("dashboard-chart").locator("canvas").first.wait_for(timeout=30000)
     # Per-epoch box plots of train/loss: one box per epoch, medians as pandas computes them.
     page.wait_for_function("() => document.querySelectorAll('[data-testid=box]').length === 4")
     events = accumulator(logdir / "lr0.1_seed0").Scalars("train/loss")
