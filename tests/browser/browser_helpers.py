@@ -96,7 +96,9 @@ def open_tab(page, base_url: str):
 
 def cell_center(page, row: int, col: int) -> dict:
     """Centre of a heatmap cell in CSS pixels relative to the canvas (from its `data-layout`)."""
-    layout = page.get_by_test_id("heatmap-canvas").evaluate("(c) => JSON.parse(c.dataset.layout)")
+    # A new record may remount the canvas: wait until the shown one has been drawn.
+    page.wait_for_function("() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.layout")
+    layout = page.get_by_test_id("heatmap-canvas").first.evaluate("(c) => JSON.parse(c.dataset.layout)")
     return {
         "x": layout["left"] + (col + 0.5 - layout["col0"]) * layout["cellW"],
         "y": layout["top"] + (row + 0.5 - layout["row0"]) * layout["cellH"],
