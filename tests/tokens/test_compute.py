@@ -105,3 +105,28 @@ def test_rank_counts_match_with_float_and_integer_counting(monkeypatch):
     assert torch.equal(token_stats(logits, targets, 3).rank, expected)
     monkeypatch.setattr(compute, "_FLOAT_COUNT_LIMIT", 40)  # the path of vocabularies of 2**24 and more
     assert torch.equal(token_stats(logits, targets, 3).rank, expected)
+
+
+def test_grouped_top_k_and_counted_rank_on_a_large_vocabulary():
+    """Vocabularies large enough for the candidate top-k (groups of columns) and the rank counted as a
+    matrix-vector product: ids, probabilities and ranks equal torch's on the full rows, also for rows
+    with ties, NaN, +-inf and masked (-inf) halves, which take torch.topk itself."""
+    torch.manual_seed(2)
+    vocab, k = 6007, 5  # not a multiple of the group size: the last columns are always candidates
+    logits = torch.randn(64, vocab) * 4
+    logits[1] = 0.0  # all tied
+    logits[2, 100:110] = 30.0  # ties at the top
+    logits[3, 17] = float("nan")
+    logits[4, 5] = float("inf")
+    logits[5, : vocab // 2] = float("-inf")
+    logits[6, -3:] = 40.0 + torch.arange(3.0)  # the top in the columns after the last whole group
+    targets = torch.randint(0, vocab, (64,))
+    targets[7] = int(logits[7].argmax())
+    stats = token_stats(logits, targets, k, chunk_rows=7)
+    expected_values, expected_ids = torch.topk(logits, k, dim=1)
+    assert torch.equal(stats.topk_ids, expected_ids)
+    top_probs, _, _, _, rank = _oracle(logits[7:], targets[7:], k)
+    torch.testing.assert_close(stats.topk_probs[7:].double(), top_probs, atol=1e-6, rtol=1e-5)
+    assert torch.equal(stats.rank[7:], rank)
+    assert stats.rank[1] == 1 and stats.rank[7] == 1
+    assert [stats.finite[i].item() for i in (0, 1, 2, 3, 4, 6, 7)] == [True, True, True, False, False, True, True]
