@@ -432,7 +432,8 @@ export function RunsApp() {
   const [view, setView] = useState<"curves" | "dashboard" | "compare" | "parallel">("curves");
 
   const byRun = useMemo(() => new Map((answer?.runs ?? []).map((r) => [r.run, r])), [answer]);
-  const palette = useMemo(() => runColors(visible), [visible.join("\0")]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Colours by position among every run with scalars (as the other tabs), so filtering does not repaint runs.
+  const palette = useMemo(() => runColors(Object.keys(live.tags ?? {})), [live.tags]);
   const scale = useMemo(
     () => (colorBy ? colorScale((answer?.runs ?? []).map((r) => r.config[colorBy])) : null),
     [answer, colorBy],
