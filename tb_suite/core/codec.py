@@ -1,9 +1,9 @@
-"""Records (a JSON-able meta dict plus named arrays) <-> compact versioned payloads, and the wire format.
+"""Records (a JSON-able meta dict plus named arrays) <-> the compact versioned payloads stored in event
+files and sidecars (docs/storage.md); what the routes send the browser is `tb_suite.core.wire`.
 
-Formats are described in docs/storage.md (payloads) and docs/http_api.md (wire). Every payload is checked
-before it is trusted: the header against the format (types, keys, allowed values, sizes), and, since
-format 2, the header and each 16 KiB chunk of array data against their CRC32C. Anything damaged raises
-`CodecError`.
+Every payload is checked before it is trusted: the header against the format (types, keys, allowed values,
+sizes), and, since format 2, the header and each 16 KiB chunk of array data against their CRC32C. Anything
+damaged raises `CodecError`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ _ENTRY_KEYS = {1: {"name", "dtype", "shape", "enc", "comp", "nbytes"}, 2: {"name
 _MAX_RANK = 32
 _MAX_ARRAY_BYTES = 1 << 40
 _HEX = re.compile(r"[0-9a-f]*")
-_WIRE_DTYPES = {"float32", "float64", "int8", "uint8", "int16", "uint16", "int32", "uint32"}
 
 
 class CodecError(ValueError):
@@ -149,9 +148,9 @@ def encode_record(
     return b"".join([prefix, struct.pack("<I", google_crc32c.value(prefix)), *chunks])
 
 
-def header_size(prefix: bytes, total: int | None = None) -> int:
-    """Bytes from the payload's start to its first array's data; needs the first 8 bytes. `total`, the
-    payload's length when known, bounds it."""
+def _layout(prefix: bytes, total: int | None) -> tuple[int, int]:
+    """(format version, bytes from the payload's start to its first array's data) from the first 8 bytes
+    of a payload; `total`, the payload's length when known, bounds the size."""
     if len(prefix) < 8:
         raise CodecError("truncated payload")
     magic = bytes(prefix[:4])
@@ -159,10 +158,17 @@ def header_size(prefix: bytes, total: int | None = None) -> int:
         if magic[:3] == b"TBS" and magic[3:].isdigit() and int(magic[3:]) > VERSION:
             raise CodecError(f"payload format {magic[3:].decode()} is newer than this tb-suite ({VERSION}); upgrade")
         raise CodecError("not a tb-suite payload")
-    size = 8 + struct.unpack_from("<I", prefix, 4)[0] + (4 if magic == MAGIC else 0)
+    version = 2 if magic == MAGIC else 1
+    size = 8 + struct.unpack_from("<I", prefix, 4)[0] + (4 if version == 2 else 0)
     if total is not None and size > total:
         raise CodecError("truncated payload header")
-    return size
+    return version, size
+
+
+def header_size(prefix: bytes, total: int | None = None) -> int:
+    """Bytes from the payload's start to its first array's data; needs the first 8 bytes. `total`, the
+    payload's length when known, bounds it."""
+    return _layout(prefix, total)[1]
 
 
 def parse_header(prefix: bytes, total: int | None = None) -> tuple[dict, int] | None:
@@ -170,10 +176,9 @@ def parse_header(prefix: bytes, total: int | None = None) -> tuple[dict, int] | 
     too short to hold the whole header (`header_size(prefix)` says how many bytes it needs). The header is
     checked whole (checksum, keys, types, values, sizes); with `total`, the payload's length, the arrays'
     sizes must add up to it."""
-    needed = header_size(prefix, total)
+    version, needed = _layout(prefix, total)
     if len(prefix) < needed:
         return None
-    version = 2 if prefix[:4] == MAGIC else 1
     end = needed - 4 if version == 2 else needed
     if version == 2 and google_crc32c.value(bytes(prefix[:end])) != struct.unpack_from("<I", prefix, end)[0]:
         raise CodecError("payload header is damaged (checksum mismatch)")
@@ -374,53 +379,3 @@ def decode_reference(value: bytes) -> dict | None:
     ):
         raise CodecError("corrupt sidecar reference")
     return ref
-
-
-def _wire_array(array: np.ndarray) -> np.ndarray:
-    array = np.asarray(array)
-    if array.dtype.kind in "iu" and array.dtype.itemsize == 8:
-        return array.astype("<f8")
-    if array.dtype == np.float16:
-        return array.astype("<f4")
-    if array.dtype == np.bool_:
-        return array.astype(np.uint8)
-    if array.dtype.name not in _WIRE_DTYPES:
-        raise TypeError(f"array of dtype {array.dtype} cannot be sent to the browser")
-    return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-
-
-def encode_wire(meta: Mapping, arrays: Mapping[str, np.ndarray]) -> bytes:
-    """The browser format: uint32 header length, JSON header, arrays at 8-aligned absolute offsets."""
-    wire = {name: _wire_array(a) for name, a in arrays.items()}
-    entries: dict[str, dict] = {}
-    # Offsets depend on the header length, which depends on the offsets: fix the header size first.
-    for _ in range(10):
-        header = json.dumps({"meta": meta, "arrays": entries}, separators=(",", ":")).encode()
-        start = -(-(4 + len(header)) // 8) * 8
-        offset, new_entries = start, {}
-        for name, a in wire.items():
-            new_entries[name] = {"dtype": a.dtype.name, "shape": list(a.shape), "offset": offset, "length": a.size}
-            offset += -(-a.nbytes // 8) * 8
-        if new_entries == entries:
-            break
-        entries = new_entries
-    header = json.dumps({"meta": meta, "arrays": entries}, separators=(",", ":")).encode()
-    header += b" " * (start - 4 - len(header))
-    out = bytearray(offset)
-    out[:4] = struct.pack("<I", len(header))
-    out[4 : 4 + len(header)] = header
-    for name, a in wire.items():
-        pos = entries[name]["offset"]
-        out[pos : pos + a.nbytes] = a.tobytes()
-    return bytes(out)
-
-
-def decode_wire(body: bytes) -> tuple[dict, dict[str, np.ndarray]]:
-    """(meta, arrays) of a wire-format answer: what a Python client of the plugin routes reads."""
-    (header_len,) = struct.unpack_from("<I", body)
-    header = json.loads(body[4 : 4 + header_len])
-    arrays = {
-        name: np.frombuffer(body, entry["dtype"], entry["length"], entry["offset"]).reshape(entry["shape"])
-        for name, entry in header["arrays"].items()
-    }
-    return header["meta"], arrays

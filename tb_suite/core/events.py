@@ -23,7 +23,8 @@ import sys
 import threading
 import time
 import weakref
-from typing import BinaryIO, Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Callable, Iterator, Union
 
 import google_crc32c
 
@@ -157,6 +158,44 @@ class _Sidecar:
             self._file = None
 
 
+@dataclass(frozen=True)
+class EventItem:
+    """A serialized `Event`, appended to the event file."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class SidecarItem:
+    """`data`, appended to sidecar `sidecar_name` (a path relative to the logdir) and flushed, then the event
+    `make_event(sidecar_name, offset, length)` that points at it."""
+
+    sidecar_name: str
+    data: bytes
+    make_event: Callable[[str, int, int], event_pb2.Event]
+
+
+Item = Union[EventItem, SidecarItem]
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    """`make()` runs on the writer thread; the item it returns is written."""
+
+    make: Callable[[], Item]
+
+
+@dataclass(frozen=True)
+class _Flush:
+    """Flush the event file, then set `done`."""
+
+    done: threading.Event
+
+
+class _Stop:
+    """The queue's last item: the thread closes the files and ends."""
+
+
 class EventFileWriter:
     """Writes `Event` protos to one event file in `logdir` on a background thread.
 
@@ -209,27 +248,30 @@ class EventFileWriter:
 
     # --- caller side -------------------------------------------------------------------------
     def add_event(self, event: event_pb2.Event) -> None:
-        data = event.SerializeToString()
-        self._submit(data, len(data))
+        self.add(EventItem(event.SerializeToString()))
 
     def add_event_with_sidecar(
         self, sidecar_name: str, data: bytes, make_event: Callable[[str, int, int], event_pb2.Event]
     ) -> None:
         """Append `data` to sidecar `sidecar_name` (a path relative to the logdir), then write the event
         `make_event(sidecar_name, offset, length)`; the data is flushed before the event is written."""
-        self._submit((sidecar_name, data, make_event), len(data))
+        self.add(SidecarItem(sidecar_name, data, make_event))
 
-    def add_deferred(self, make_item: Callable[[], "bytes | tuple"], nbytes: int) -> None:
-        """Call `make_item()` on the writer thread and write what it returns: a serialized `Event`, or a
-        `(sidecar_name, data, make_event)` tuple as `add_event_with_sidecar` takes. `nbytes` estimates the
-        memory the pending item holds (for back-pressure). An exception surfaces on the next call."""
-        self._submit(make_item, nbytes)
+    def add(self, item: Item) -> None:
+        """Queue an `EventItem` or a `SidecarItem`."""
+        self._submit(item, len(item.data))
+
+    def add_deferred(self, make_item: Callable[[], Item], nbytes: int) -> None:
+        """Call `make_item()` on the writer thread and write the `EventItem` or `SidecarItem` it returns.
+        `nbytes` estimates the memory the pending item holds (for back-pressure). An exception surfaces on
+        the next call."""
+        self._submit(_Deferred(make_item), nbytes)
 
     def flush(self) -> None:
         """Return once everything queued before it is written to the OS (no fsync)."""
         done = threading.Event()
         try:
-            self._submit(done, 0)
+            self._submit(_Flush(done), 0)
         except WriterClosedError:  # a close writes everything queued before it: wait for that instead
             self._thread.join()
             self._raise_if_failed()
@@ -245,15 +287,15 @@ class EventFileWriter:
             if self._closed:
                 return
             self._closed = True  # under the lock: nothing can be queued behind the sentinel
-            self._queue.put((threading.Event(), 0))
-            self._queue.put(None)
+            self._queue.put((_Flush(threading.Event()), 0))
+            self._queue.put((_Stop(), 0))
         self._thread.join()
         with _registry_lock:
             _open_writers.discard(self)
         self._raise_if_failed()
 
     # --- internals ----------------------------------------------------------------------------
-    def _submit(self, item, nbytes: int) -> None:
+    def _submit(self, item: "Item | _Deferred | _Flush", nbytes: int) -> None:
         if self._forked:  # checked before the lock: another thread may have held it at the fork
             raise RuntimeError(
                 f"this tb-suite event writer for {self.logdir} belongs to process {self._pid}, which forked "
@@ -285,12 +327,12 @@ class EventFileWriter:
             try:
                 entry = self._queue.get(timeout=self._flush_secs)
             except queue.Empty:
-                entry = ()
-            if entry is None:
+                entry = None  # no item: only the periodic flush below
+            if entry is not None and isinstance(entry[0], _Stop):
                 break
             with self._busy:
                 try:
-                    if entry:
+                    if entry is not None:
                         dirty = self._handle(*entry) or dirty
                     if dirty and time.monotonic() - last_flush >= self._flush_secs:
                         self._file.flush()
@@ -305,17 +347,17 @@ class EventFileWriter:
         except BaseException as exc:
             self._fail(exc)
 
-    def _handle(self, item, nbytes: int) -> bool:
+    def _handle(self, item: "Item | _Deferred | _Flush", nbytes: int) -> bool:
         """Process one queued item; True when it wrote something not yet flushed."""
         try:
-            if isinstance(item, threading.Event):
+            if isinstance(item, _Flush):
                 try:
                     if self._error is None:
                         self._file.flush()
                 except BaseException as exc:
                     self._fail(exc)  # before the waiting caller wakes, so it sees the error
                 finally:
-                    item.set()
+                    item.done.set()
                 return False
             if self._error is None:
                 self._write(item)
@@ -332,18 +374,21 @@ class EventFileWriter:
                 self._error = exc
             self._cond.notify_all()
 
-    def _write(self, item) -> None:
-        if callable(item):
-            item = item()
-        if isinstance(item, bytes):
-            self._file.write(frame_record(item))
+    def _write(self, item: "Item | _Deferred") -> None:
+        if isinstance(item, _Deferred):
+            item = item.make()
+        if isinstance(item, EventItem):
+            self._file.write(frame_record(item.data))
             return
-        sidecar_name, data, make_event = item
-        sidecar = self._sidecars.get(sidecar_name)
+        if not isinstance(item, SidecarItem):
+            raise TypeError(f"the writer got {type(item).__name__}, not an EventItem or a SidecarItem")
+        sidecar = self._sidecars.get(item.sidecar_name)
         if sidecar is None:
-            sidecar = self._sidecars[sidecar_name] = _Sidecar(join(self.logdir, *sidecar_name.split("/")))
-        offset = sidecar.append(data)
-        self._file.write(frame_record(make_event(sidecar_name, offset, len(data)).SerializeToString()))
+            path = join(self.logdir, *item.sidecar_name.split("/"))
+            sidecar = self._sidecars[item.sidecar_name] = _Sidecar(path)
+        offset = sidecar.append(item.data)
+        event = item.make_event(item.sidecar_name, offset, len(item.data))
+        self._file.write(frame_record(event.SerializeToString()))
 
     def _abandon_in_child(self) -> None:
         """In a forked child: refuse further use, and point the inherited file descriptors at /dev/null so

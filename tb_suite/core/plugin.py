@@ -28,7 +28,7 @@ from tensorboard.backend import http_util
 from tensorboard.data import provider
 from tensorboard.plugins import base_plugin
 
-from tb_suite.core import codec, paths, sidecar
+from tb_suite.core import codec, paths, sidecar, wire
 from tb_suite.core.metadata import parse_plugin_content
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def _json_default(value):
 
 
 def wire_response(request, meta: Mapping, arrays: Mapping[str, np.ndarray]):
-    return http_util.Respond(request, codec.encode_wire(meta, arrays), "application/octet-stream")
+    return http_util.Respond(request, wire.encode_wire(meta, arrays), "application/octet-stream")
 
 
 class Query:

@@ -121,11 +121,8 @@ class Writer:
         with self._run.lock:  # the checks and the queueing in one step: the file order is the checked one
             self._run.claim(plugin_name, tag, step)
             event_writer = self._open()
-            item = self._record_item(plugin_name, tag, step, content, description, event_writer.sidecar_stem)(payload)
-            if isinstance(item, event_pb2.Event):
-                event_writer.add_event(item)
-            else:
-                event_writer.add_event_with_sidecar(*item)
+            make_item = self._record_item(plugin_name, tag, step, content, description, event_writer.sidecar_stem)
+            event_writer.add(make_item(payload))
 
     def write_record_later(
         self,
@@ -152,10 +149,9 @@ class Writer:
             event_writer = self._open()
             make_item = self._record_item(plugin_name, tag, step, content, description, event_writer.sidecar_stem)
 
-            def build():
+            def build() -> events.Item:
                 meta, arrays = make_record()
-                item = make_item(codec.encode_record(meta, arrays, encodings=encodings, compress=compress))
-                return item.SerializeToString() if isinstance(item, event_pb2.Event) else item
+                return make_item(codec.encode_record(meta, arrays, encodings=encodings, compress=compress))
 
             event_writer.add_deferred(build, nbytes)
 
@@ -163,7 +159,7 @@ class Writer:
         self, plugin_name: str, tag: str, step: int, content: Mapping, description: str, sidecar_stem: str
     ):
         """A function of the payload giving what the event writer writes: the event holding the payload,
-        or a (sidecar, data, make_event) tuple when the payload is large."""
+        or, when the payload is large, a `SidecarItem` whose event references it."""
         # Every event carries its (small) metadata: readers keep the first they see per tag, and events
         # from several threads may reach the file in any order.
         metadata = create_summary_metadata(plugin_name, dict(content), description)
@@ -174,10 +170,10 @@ class Writer:
             summary_value = summary_pb2.Summary.Value(tag=tag, tensor=_string_tensor(value), metadata=metadata)
             return event_pb2.Event(wall_time=wall_time, step=step, summary=summary_pb2.Summary(value=[summary_value]))
 
-        def make_item(payload: bytes):
+        def make_item(payload: bytes) -> events.Item:
             if len(payload) <= INLINE_LIMIT:
-                return make_event(payload)
-            return (
+                return events.EventItem(make_event(payload).SerializeToString())
+            return events.SidecarItem(
                 sidecar,
                 payload,
                 lambda name, offset, length: make_event(

@@ -4,7 +4,7 @@ import struct
 import numpy as np
 import pytest
 
-from tb_suite.core import codec
+from tb_suite.core import codec, wire
 from tests.core.damage import v1_from_header, v1_payload
 
 
@@ -221,8 +221,8 @@ def test_malformed_references_raise_codec_error(text):
 
 
 def _parse_wire(body: bytes):
-    """`codec.decode_wire`, checking that every array starts past the header on an 8-byte boundary."""
-    meta, arrays = codec.decode_wire(body)
+    """`wire.decode_wire`, checking that every array starts past the header on an 8-byte boundary."""
+    meta, arrays = wire.decode_wire(body)
     (header_length,) = struct.unpack_from("<I", body)
     start = np.frombuffer(body, np.uint8).ctypes.data
     for name, array in arrays.items():
@@ -239,7 +239,7 @@ def test_wire_format_aligns_arrays_and_converts_types_javascript_lacks():
         "b": np.array([True, False]),
         "f32": np.arange(7, dtype=np.float32),
     }
-    meta, decoded = _parse_wire(codec.encode_wire({"name": "<b>x</b>"}, arrays))
+    meta, decoded = _parse_wire(wire.encode_wire({"name": "<b>x</b>"}, arrays))
     assert meta == {"name": "<b>x</b>"}
     assert decoded["i64"].dtype == np.float64 and decoded["f16"].dtype == np.float32
     assert decoded["b"].dtype == np.uint8
@@ -249,5 +249,5 @@ def test_wire_format_aligns_arrays_and_converts_types_javascript_lacks():
 
 def test_wire_format_header_growth_keeps_offsets_valid():
     arrays = {f"array_{i}": np.arange(i + 1, dtype=np.float32) for i in range(200)}
-    _, decoded = _parse_wire(codec.encode_wire({}, arrays))
+    _, decoded = _parse_wire(wire.encode_wire({}, arrays))
     assert all(np.array_equal(decoded[k], v) for k, v in arrays.items())

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tb_suite.core import codec
+from tb_suite.core import codec, wire
 from tests.conftest import wait_for
 from tests.core import damage
 
@@ -113,7 +113,7 @@ def test_one_damaged_step_does_not_hide_the_others(tmp_path, tag, plugin, route,
         assert [row["step"] for row in rows] == [0, 1, 2, 3] and "min" in rows[1] and set(rows[2]) == {"step", "error"}
         skipped = [rows[2]]
     else:
-        meta, arrays = codec.decode_wire(body)
+        meta, arrays = wire.decode_wire(body)
         assert arrays["steps"].tolist() == [0, 1, 3]
         skipped = meta["skipped"]
     assert [s["step"] for s in skipped] == [2] and "damaged" in skipped[0]["error"]
@@ -130,7 +130,7 @@ def test_format_1_records_are_still_served(tmp_path, tag):
     routes = damage.Routes(tmp_path / "logs")
     status, body = routes.get("tbs_landscape", "record", run=RUN, tag=tag, step=0)
     assert status == 200, body[:300]
-    served_meta, served = codec.decode_wire(body)
+    served_meta, served = wire.decode_wire(body)
     assert served_meta == meta and all((served[name] == array).all() for name, array in arrays.items())
     assert routes.get_json("tbs_landscape", "steps", run=RUN, tag=tag) == [
         {"step": 0, **{k: meta[k] for k in ("type", "min", "max", "center_loss") if k in meta}}
@@ -153,7 +153,7 @@ def check_answer(status: int, body: bytes, step: int | None, route: str) -> None
         if route in ("example", "steps", "tags"):
             json.loads(body)
         else:
-            codec.decode_wire(body)
+            wire.decode_wire(body)
         return
     error = json.loads(body)
     assert isinstance(error["error"], str), (route, step, error)
@@ -185,7 +185,7 @@ def serve_and_check(get, layout: dict) -> dict:
                 served = [row["step"] for row in rows if "error" not in row]
                 skipped = [row for row in rows if "error" in row]
             else:
-                meta, arrays = codec.decode_wire(body)
+                meta, arrays = wire.decode_wire(body)
                 served, skipped = arrays["steps"].astype(int).tolist(), meta["skipped"]
             assert all(isinstance(s["error"], str) and s["error"] for s in skipped)
             assert sorted(served + [s["step"] for s in skipped]) == list(steps), (tag, route)

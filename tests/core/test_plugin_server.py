@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tb_suite as tbs
-from tb_suite.core.codec import decode_wire
+from tb_suite.core.wire import decode_wire
 from tb_suite.core.writer import INLINE_LIMIT
 from tests.conftest import wait_for
 

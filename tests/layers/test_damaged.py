@@ -9,7 +9,7 @@ import werkzeug.test
 from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
 from tensorboard.plugins import base_plugin
 
-from tb_suite.core import codec
+from tb_suite.core import codec, wire
 from tb_suite.layers import metadata as md
 from tb_suite.layers.plugin import LayersPlugin
 from tests.core import damage
@@ -52,7 +52,7 @@ def test_one_damaged_step_does_not_hide_the_others(base, tmp_path):
     for route, params in [("series", {"stat": "grad_norm"}), ("distribution", {"layer": "0", "kind": "weights"})]:
         status, body = get(route, run=RUN, tag="layers", **params)
         assert status == 200, body[:300]
-        meta, arrays = codec.decode_wire(body)
+        meta, arrays = wire.decode_wire(body)
         assert arrays["steps"].tolist() == [0, 1, 3] and [s["step"] for s in meta["skipped"]] == [2]
     # diagnoses reads only its own array, whose bytes (and checksum chunks) the flipped bit does not touch
     answer = json.loads(get("diagnoses", run=RUN, tag="layers")[1])
@@ -83,6 +83,6 @@ def test_bad_meta_and_flipped_bits_are_4xx(base, tmp_path):
     for route, params in [("series", {"stat": "act_mean"}), ("distribution", {"layer": "3"}), ("diagnoses", {})]:
         status, body = get(route, run=RUN, tag="layers", **params)
         assert status == 200, (route, body[:200])  # step 0 is intact; every other step is skipped
-        skipped = (json.loads(body) if route == "diagnoses" else codec.decode_wire(body)[0])["skipped"]
+        skipped = (json.loads(body) if route == "diagnoses" else wire.decode_wire(body)[0])["skipped"]
         assert len(skipped) == len(payloads)
-    assert np.isfinite(codec.decode_wire(get("series", run=RUN, tag="layers", stat="weight_norm")[1])[1]["values"]).any()
+    assert np.isfinite(wire.decode_wire(get("series", run=RUN, tag="layers", stat="weight_norm")[1])[1]["values"]).any()

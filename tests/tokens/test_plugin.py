@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tb_suite.core.codec import decode_wire
+from tb_suite.core.wire import decode_wire
 from tb_suite.core.reader import read_records
 from tests.tokens.helpers import write_lm_run
 
