@@ -9,6 +9,9 @@ from typing import Mapping
 
 import numpy as np
 
+# Raised when the layout changes; the browser refuses answers of any other version (a tab loaded before a
+# tb-suite upgrade asks for a reload instead of misreading them).
+VERSION = 1
 _WIRE_DTYPES = {"float32", "float64", "int8", "uint8", "int16", "uint16", "int32", "uint32"}
 
 
@@ -32,7 +35,7 @@ def encode_wire(meta: Mapping, arrays: Mapping[str, np.ndarray]) -> bytes:
     entries: dict[str, dict] = {}
     # Offsets depend on the header length, which depends on the offsets: fix the header size first.
     for _ in range(10):
-        header = json.dumps({"meta": meta, "arrays": entries}, separators=(",", ":")).encode()
+        header = json.dumps({"v": VERSION, "meta": meta, "arrays": entries}, separators=(",", ":")).encode()
         start = -(-(4 + len(header)) // 8) * 8
         offset, new_entries = start, {}
         for name, a in wire.items():
@@ -41,7 +44,7 @@ def encode_wire(meta: Mapping, arrays: Mapping[str, np.ndarray]) -> bytes:
         if new_entries == entries:
             break
         entries = new_entries
-    header = json.dumps({"meta": meta, "arrays": entries}, separators=(",", ":")).encode()
+    header = json.dumps({"v": VERSION, "meta": meta, "arrays": entries}, separators=(",", ":")).encode()
     header += b" " * (start - 4 - len(header))
     out = bytearray(offset)
     out[:4] = struct.pack("<I", len(header))
@@ -56,6 +59,8 @@ def decode_wire(body: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     """(meta, arrays) of a wire-format answer: what a Python client of the plugin routes reads."""
     (header_len,) = struct.unpack_from("<I", body)
     header = json.loads(body[4 : 4 + header_len])
+    if header.get("v") != VERSION:
+        raise ValueError(f"wire format version {header.get('v')!r}, this tb-suite reads {VERSION}")
     arrays = {
         name: np.frombuffer(body, entry["dtype"], entry["length"], entry["offset"]).reshape(entry["shape"])
         for name, entry in header["arrays"].items()

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { decodeWire, floatValues, WireFormatError } from "./wire";
+import { decodeWire, WIRE_VERSION, WireFormatError } from "./wire";
 
-/** Encodes like the server: header, zero padding to 8, each array 8-aligned. */
-function encode(meta: unknown, arrays: Record<string, { dtype: string; shape: number[]; data: ArrayBufferView }>, extra: Record<string, unknown> = {}) {
+/** Encodes like the server: versioned header, space-padded to 8, each array 8-aligned. */
+function encode(meta: unknown, arrays: Record<string, { dtype: string; shape: number[]; data: ArrayBufferView }>, version: unknown = WIRE_VERSION) {
   const entries = Object.entries(arrays);
   let headerJson = "";
   let base = 0;
@@ -10,10 +10,10 @@ function encode(meta: unknown, arrays: Record<string, { dtype: string; shape: nu
     let off = base;
     const hdr: Record<string, unknown> = {};
     for (const [name, a] of entries) {
-      hdr[name] = { dtype: a.dtype, shape: a.shape, offset: off, length: a.data.byteLength, ...(extra[name] as object) };
+      hdr[name] = { dtype: a.dtype, shape: a.shape, offset: off, length: a.data.byteLength };
       off += Math.ceil(a.data.byteLength / 8) * 8;
     }
-    headerJson = JSON.stringify({ meta, arrays: hdr });
+    headerJson = JSON.stringify({ v: version, meta, arrays: hdr });
     base = Math.ceil((4 + new TextEncoder().encode(headerJson).length) / 8) * 8;
   }
   const header = new TextEncoder().encode(headerJson);
@@ -68,16 +68,9 @@ describe("decodeWire", () => {
     expect(() => decodeWire(new ArrayBuffer(2))).toThrow(WireFormatError);
   });
 
-  it("dequantizes u8q arrays per row of the last axis", () => {
-    const buf = encode(
-      {},
-      {
-        q: { dtype: "uint8", shape: [2, 2], data: new Uint8Array([0, 255, 0, 255]) },
-        lo: { dtype: "float32", shape: [2], data: new Float32Array([0, -1]) },
-        hi: { dtype: "float32", shape: [2], data: new Float32Array([1, 3]) },
-      },
-      { q: { quant: { lo: "lo", hi: "hi" } } },
-    );
-    expect(Array.from(floatValues(decodeWire(buf), "q"))).toEqual([0, 1, -1, 3]);
+  it("refuses an answer of another wire version", () => {
+    const array = { a: { dtype: "float64", shape: [1], data: new Float64Array([1]) } };
+    expect(() => decodeWire(encode({}, array, WIRE_VERSION + 1))).toThrow(/version 2.*reload/);
+    expect(() => decodeWire(encode({}, array, null))).toThrow(WireFormatError);
   });
 });

@@ -1,6 +1,5 @@
 /** Records of the landscape family, as the views use them (docs/http_api.md, tbs_landscape). */
 import { getJson, getRecord } from "../../lib/api";
-import { floatValues } from "../../lib/wire";
 
 export type SliceType = "linear" | "axis" | "plane";
 
@@ -32,7 +31,7 @@ export interface StepRow {
 export async function loadSlice(run: string, tag: string, step: number, signal: AbortSignal): Promise<Slice> {
   const record = await getRecord<SliceMeta>("record", { run, tag, step }, signal);
   const arrays: Record<string, ArrayLike<number>> = {};
-  for (const name of Object.keys(record.arrays)) arrays[name] = floatValues(record, name);
+  for (const [name, array] of Object.entries(record.arrays)) arrays[name] = array.data;
   return { meta: record.meta, arrays };
 }
 
