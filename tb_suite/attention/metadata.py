@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 PLUGIN_NAME = "tbs_attention"
+CONTENT_VERSION = 1
 
 # A tag holds one kind of record: attention maps (one record per step with every example's
 # [layers, heads, queries, keys] weights) or head statistics ([layers, heads] matrices).
@@ -27,5 +28,6 @@ def thumbnail_array(example: int) -> str:
     return f"thumbs.{example}"
 
 
-def content(kind: str) -> dict:
-    return {"kind": kind}
+def create_content(kind: str) -> dict:
+    """Tag-level plugin content: the tag's kind of record."""
+    return {"version": CONTENT_VERSION, "kind": kind}

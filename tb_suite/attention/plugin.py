@@ -29,6 +29,7 @@ _HEAD_STATS_META = {"layers": schema.integer(minimum=1), "heads": schema.integer
 
 class AttentionPlugin(FamilyPlugin):
     plugin_name = metadata.PLUGIN_NAME
+    content_version = metadata.CONTENT_VERSION
     tab_name = "Attention"
     frontend = "attention"
 

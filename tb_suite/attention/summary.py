@@ -220,7 +220,7 @@ def log_attention(
         tag,
         step,
         make_record,
-        content=metadata.content(metadata.KIND_ATTENTION),
+        content=metadata.create_content(metadata.KIND_ATTENTION),
         encodings=encodings,
         nbytes=sum(layer.nbytes for layer in layers),
     )
@@ -251,7 +251,7 @@ def log_head_stats(
         ...                    importance=head_importance(model, [batch]))
     """
     tag, step = check_tag(tag), check_step(step)
-    given = {name: value for name, value in (("entropy", entropy), ("importance", importance), ("mask", mask)) if value is not None}
+    given = {name: value for name, value in zip(metadata.HEAD_STATS, (entropy, importance, mask)) if value is not None}
     if not given:
         raise ValueError("log_head_stats needs at least one of entropy, importance, mask")
     arrays, shape = {}, None
@@ -271,5 +271,5 @@ def log_head_stats(
         step,
         {"layers": shape[0], "heads": shape[1]},
         arrays,
-        content=metadata.content(metadata.KIND_HEAD_STATS),
+        content=metadata.create_content(metadata.KIND_HEAD_STATS),
     )

@@ -29,7 +29,7 @@ from tensorboard.data import provider
 from tensorboard.plugins import base_plugin
 
 from tb_suite.core import codec, paths, sidecar, wire
-from tb_suite.core.metadata import parse_plugin_content
+from tb_suite.core.metadata import CONTENT_VERSION, parse_plugin_content
 
 logger = logging.getLogger(__name__)
 
@@ -154,12 +154,14 @@ class FamilyPlugin(base_plugin.TBPlugin):
     tab_name: str = ""
     frontend: str = ""  # folder under tb_suite/_frontend holding this tab's index.js
     heavy_arrays: frozenset = frozenset()  # left out of /record unless the query names them
+    content_version: int = CONTENT_VERSION  # the family's metadata.CONTENT_VERSION
 
     def __init__(self, context: base_plugin.TBContext):
         self._provider = context.data_provider
         self._logdir = context.logdir or ""
         self._cache = _PayloadCache(_CACHE_BYTES)
         self._series: dict[tuple, tuple[float, dict]] = {}
+        self._unreadable_tags: set[tuple[str, str]] = set()  # warned about once each
 
     # --- TensorBoard interface ---------------------------------------------------------------
     def get_plugin_apps(self):
@@ -201,6 +203,11 @@ class FamilyPlugin(base_plugin.TBPlugin):
         if series is None:
             raise NotFound(f"no data for run {run!r} and tag {tag!r}")
         return series
+
+    def migrate_content(self, content: dict, version: int) -> dict:
+        """A tag's plugin content written at an older content `version`, as this family's version reads it:
+        the hook a family overrides when it raises its `CONTENT_VERSION`."""
+        return content
 
     def check_meta(self, meta: dict) -> None:
         """Raise `codec.CodecError` when a record's meta lacks a field, or has one of a type or value, that
@@ -352,9 +359,12 @@ class FamilyPlugin(base_plugin.TBPlugin):
             ).get(run, {})
             for tag, series in tags.items():
                 try:
-                    content = parse_plugin_content(series.plugin_content)
-                except ValueError as exc:
-                    content = {"error": str(exc)}
+                    content = parse_plugin_content(series.plugin_content, self.content_version, self.migrate_content)
+                except ValueError as exc:  # newer or damaged content: no tab could read the tag
+                    if (run, tag) not in self._unreadable_tags:
+                        self._unreadable_tags.add((run, tag))
+                        logger.warning("tb-suite %s: run %r, tag %r left out: %s", self.plugin_name, run, tag, exc)
+                    continue
                 steps = sorted({d.step for d in data.get(tag, [])})
                 result.setdefault(run, {})[tag] = {"steps": steps, "meta": content}
         return json_response(request, result)

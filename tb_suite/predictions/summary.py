@@ -15,7 +15,7 @@ from tb_suite.core.tensors import as_tensor
 from tb_suite.core.validate import check_int, check_names, check_rank, check_step, check_tag, finite_or_none
 from tb_suite.core.writer import as_writer
 from tb_suite.predictions import compute
-from tb_suite.predictions.metadata import PLUGIN_NAME, plugin_content
+from tb_suite.predictions import metadata as md
 
 THUMBNAIL_SIZE = 64
 # Documented limits (docs/limits.md): the confusion matrix has C x C cells, so C is checked before it exists.
@@ -127,23 +127,17 @@ def _write(writer, tag: str, step: int, kind: str, metrics: compute.PredictionMe
         "examples_per_cell": per_cell,
         "has_images": thumbnails is not None,
     }
-    arrays = {
-        "confusion": metrics.confusion,
-        "precision": metrics.precision,
-        "recall": metrics.recall,
-        "f1": metrics.f1,
-        "support": metrics.support,
-    }
+    arrays = {name: getattr(metrics, name) for name in md.CLASS_ARRAYS}
     if kind == "scores":
         for name in ("micro_auc", "macro_auc", "micro_ap", "macro_ap"):
             meta[name] = finite_or_none(getattr(metrics, name))
-        for name in ("auc", "ap", "roc_fpr", "roc_tpr", "roc_offsets", "pr_recall", "pr_precision", "pr_offsets"):
+        for name in md.SCORE_ARRAYS:
             arrays[name] = getattr(metrics, name)
-    for name in ("example_true", "example_pred", "example_index", "example_score"):
+    for name in md.EXAMPLE_ARRAYS:
         arrays[name] = getattr(metrics, name)
     if thumbnails is not None:
-        arrays["thumbnails"] = thumbnails
-    writer.write_record(PLUGIN_NAME, tag, step, meta, arrays, content=plugin_content(kind), compress=True)
+        arrays[md.THUMBNAILS] = thumbnails
+    writer.write_record(md.PLUGIN_NAME, tag, step, meta, arrays, content=md.create_content(kind), compress=True)
     if not scalars:
         return
     writer.write_scalar(f"{tag}/accuracy", metrics.accuracy, step)

@@ -28,6 +28,7 @@ _META = {
 
 class TokensPlugin(FamilyPlugin):
     plugin_name = md.PLUGIN_NAME
+    content_version = md.CONTENT_VERSION
     tab_name = "Tokens"
     frontend = "tokens"
 

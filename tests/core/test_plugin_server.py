@@ -118,3 +118,40 @@ def test_a_step_logged_while_tensorboard_runs_appears_within_10_seconds(tmp_path
         latencies.append(time.monotonic() - start)
     writer.close()
     assert max(latencies) <= 10.0 and sorted(latencies)[2] <= 5.0, latencies
+
+
+@pytest.mark.parametrize("load_fast", [True, False])
+def test_a_tag_written_by_a_newer_tb_suite_is_left_out_with_one_warning(tmp_path, tensorboard_server, load_fast):
+    meta, arrays = _record(0, 3)
+    with tbs.Writer(tmp_path / "run") as writer:
+        writer.write_record(PLUGIN, "val", 0, meta, arrays, content={"kind": "labels"})
+        writer.write_record(PLUGIN, "future", 0, meta, arrays, content={"version": 99, "kind": "labels"})
+    tb = tensorboard_server(tmp_path, load_fast=load_fast)
+    wait_for(lambda: tb.get_json(tb.plugin(PLUGIN, "tags")).get("run"))
+    for _ in range(3):
+        assert tb.get_json(tb.plugin(PLUGIN, "tags")) == {"run": {"val": {"steps": [0], "meta": {"version": 1, "kind": "labels"}}}}
+    assert tb.log().count("tag 'future' left out: data written by a newer tb-suite (content version 99") == 1
+    assert tb.get(tb.plugin(PLUGIN, "record?run=run&tag=val&step=0"))[0] == 200
+
+
+def test_plugin_content_versions():
+    from tb_suite.core.metadata import NewerContentError, create_summary_metadata, parse_plugin_content
+
+    def content(**fields) -> bytes:
+        return create_summary_metadata(PLUGIN, fields).plugin_data.content
+
+    assert json.loads(content(kind="labels")) == {"version": 1, "kind": "labels"}
+    assert parse_plugin_content(content(version=2, kind="x"), 2) == {"version": 2, "kind": "x"}
+    with pytest.raises(NewerContentError, match="content version 3, this one reads 2"):
+        parse_plugin_content(content(version=3), 2)
+    seen = []
+
+    def migrate(old: dict, version: int) -> dict:
+        seen.append(version)
+        return {"version": 2, "kind": old["type"]}
+
+    assert parse_plugin_content(content(type="a"), 2, migrate) == {"version": 2, "kind": "a"}
+    assert seen == [1]
+    for damaged in (b"\xff", b"[1]", b'{"version": "1"}', b"{"):
+        with pytest.raises(ValueError):
+            parse_plugin_content(damaged)

@@ -12,7 +12,8 @@ import tb_suite as tbs
 from tb_suite.core.reader import read_records
 from tb_suite.core.writer import as_writer
 from tb_suite.predictions import compute
-from tb_suite.predictions.metadata import PLUGIN_NAME, parse_content
+from tb_suite.core.metadata import parse_plugin_content
+from tb_suite.predictions.metadata import CONTENT_VERSION, PLUGIN_NAME
 from tests.helpers import accumulator, stored_inline
 
 
@@ -22,7 +23,7 @@ def _read(logdir, tag, step):
     plugin_data = acc.SummaryMetadata(tag).plugin_data
     assert plugin_data.plugin_name == PLUGIN_NAME
     meta, arrays = read_records(logdir, PLUGIN_NAME)[tag][step]
-    return parse_content(plugin_data.content), meta, arrays, stored_inline(acc, tag, step), acc
+    return parse_plugin_content(plugin_data.content, CONTENT_VERSION), meta, arrays, stored_inline(acc, tag, step), acc
 
 
 def _data(n=400, c=4, seed=0):

@@ -1,0 +1,65 @@
+"""Each family's record arrays are named once, in its metadata.py: docs/http_api.md and the tab's TypeScript
+record reader name the same arrays."""
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# family -> the TypeScript module that reads its records' arrays
+READERS = {"predictions": "frontend/src/plugins/predictions/record.ts", "tokens": "frontend/src/plugins/tokens/record.ts"}
+_TS_READS = [
+    re.compile(r"\barrays\.(\w+)"),  # rec.arrays.name
+    re.compile(r"\barrays\[\"(\w+)\"\]"),
+    re.compile(r"\b(?:need|a)\(\"(\w+)\"\)"),  # the readers' required-array helpers
+    re.compile(r"curveGetter\(rec, \"(\w+)\", \"(\w+)\", \"(\w+)\"\)"),
+]
+
+
+def documented_arrays(family: str) -> set[str]:
+    """The names in the first column of the array tables of the family's section of docs/http_api.md."""
+    text = (ROOT / "docs/http_api.md").read_text()
+    section = re.search(rf"^## tbs_{family}\n(.*?)(?=^## |\Z)", text, re.S | re.M).group(1)
+    names = set()
+    for row in re.findall(r"^\| `([^`|]+)` \|", section, re.M):
+        if not row.startswith("GET "):
+            names.update(row.split())
+    return names
+
+
+def ts_arrays(path: str) -> set[str]:
+    source = (ROOT / path).read_text()
+    return {name for pattern in _TS_READS for match in pattern.findall(source)
+            for name in ((match,) if isinstance(match, str) else match)}
+
+
+@pytest.mark.parametrize("family", sorted(READERS))
+def test_docs_and_typescript_name_the_arrays_of_metadata(family):
+    md = importlib.import_module(f"tb_suite.{family}.metadata")
+    arrays = set(md.ARRAYS)
+    assert len(arrays) == len(md.ARRAYS)
+    assert documented_arrays(family) == arrays
+    read = ts_arrays(READERS[family])
+    assert read and read <= arrays, f"{READERS[family]} reads arrays metadata.py does not name: {read - arrays}"
+
+
+def test_the_parsers_see_what_they_should():
+    assert {"confusion", "roc_offsets", "pr_offsets", "thumbnails"} <= documented_arrays("predictions")
+    assert {"confusion", "roc_fpr", "pr_offsets", "auc", "example_index", "thumbnails"} <= ts_arrays(READERS["predictions"])
+    assert ts_arrays(READERS["tokens"]) == set(importlib.import_module("tb_suite.tokens.metadata").ARRAYS)
+
+
+def test_entry_points_name_the_plugins_as_their_metadata():
+    """tb_suite/entry.py spells the plugin names itself (it imports nothing of the families, so a broken
+    family cannot stop TensorBoard): they must be the families' `metadata.PLUGIN_NAME`."""
+    import argparse
+
+    from tb_suite import entry
+
+    for family in ("predictions", "tokens", "landscape", "attention", "layers", "runs"):
+        loader = getattr(entry, f"{family.capitalize()}Loader")
+        flags = argparse.Namespace(samples_per_plugin={})
+        loader().fix_flags(flags)
+        assert importlib.import_module(f"tb_suite.{family}.metadata").PLUGIN_NAME in flags.samples_per_plugin, family
