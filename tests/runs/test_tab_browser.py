@@ -65,6 +65,16 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page,
     page.wait_for_function("(run) => document.querySelector('[data-testid=run-row]').dataset.run === run",
                            arg=max(finals, key=finals.get))
 
+    # "best" per column: min for a loss, flipped to max by the column's button (the route's direction).
+    page.get_by_test_id("stat-select").select_option("best")
+    values = [e.value for e in accumulator(logdir / "lr0.1_seed0").Scalars("train/loss")]
+    cell = page.locator("[data-testid=run-row][data-run=lr0\\.1_seed0] td").nth(column)
+    page.wait_for_function("([el, text]) => el.textContent === text", arg=[cell.element_handle(), _shown(min(values))])
+    page.get_by_test_id("direction-train/loss").click()
+    page.wait_for_function("([el, text]) => el.textContent === text", arg=[cell.element_handle(), _shown(max(values))])
+    page.get_by_test_id("direction-train/loss").click()
+    page.get_by_test_id("stat-select").select_option("final")
+
     # Regex on the name, then a config expression; a bad expression shows its error.
     page.get_by_test_id("regex-input").fill("seed1$")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 3")

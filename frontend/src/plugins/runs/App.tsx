@@ -65,8 +65,10 @@ function RunsTable(props: {
   selected: string[];
   setSelected: (runs: string[]) => void;
   colors: (run: string) => string;
+  /** Flips which end of `tag` is best (min <-> max). */
+  flipDirection: (tag: string, current: "min" | "max") => void;
 }) {
-  const { answer, stat, selected, setSelected, colors } = props;
+  const { answer, stat, selected, setSelected, colors, flipDirection } = props;
   const [sort, setSort] = useState<{ column: string; desc: boolean }>({ column: "run", desc: false });
   const value = (row: Row, column: string): unknown => {
     if (column === "run") return row.run;
@@ -107,7 +109,20 @@ function RunsTable(props: {
             </th>
             {header("run", "run")}
             {answer.config_keys.map((k) => header(`config:${k}`, k))}
-            {answer.tags.map((t) => header(`metric:${t}`, `${t} (${stat.replace("_", " ")})`))}
+            {answer.tags.map((t) => {
+              const direction = answer.runs.find((r) => r.metrics[t])?.metrics[t].direction ?? "min";
+              return (
+                <th key={t} data-testid={`sort-metric:${t}`} title={t}
+                  onClick={() => setSort((s) => ({ column: `metric:${t}`, desc: s.column === `metric:${t}` ? !s.desc : false }))}>
+                  {t} ({stat.replace("_", " ")})
+                  {sort.column === `metric:${t}` ? (sort.desc ? " ▼" : " ▲") : ""}{" "}
+                  <button type="button" data-testid={`direction-${t}`} title="which end is best: click to flip"
+                    onClick={(e) => (e.stopPropagation(), flipDirection(t, direction))}>
+                    best: {direction}
+                  </button>
+                </th>
+              );
+            })}
           </tr>
         </thead>
         <tbody>
@@ -398,8 +413,9 @@ export function RunsApp() {
   const [group, setGroup] = useState("");
   const [last, setLast] = useState(10);
   const [stat, setStat] = useState<Stat>("final");
+  const [directions, setDirections] = useState<Record<string, "min" | "max">>({});
   const groupKeys = group ? [group] : [];
-  const query = { regex, filter, group: groupKeys, last };
+  const query = { regex, filter, group: groupKeys, last, directions };
   const runs = useFetch<RunsAnswer>(JSON.stringify([query, version]), (signal) => loadRuns(query, signal));
   // Until the first full answer (which reads every point once), a quick one shows names and configs.
   const [hadFull, setHadFull] = useState(false);
@@ -487,7 +503,8 @@ export function RunsApp() {
       )}
       {answer?.groups && group && <GroupTable answer={answer} keys={groupKeys} />}
       {brushed && (
-        <RunsTable answer={brushed} stat={stat} selected={selected} setSelected={setPicked} colors={color} />
+        <RunsTable answer={brushed} stat={stat} selected={selected} setSelected={setPicked} colors={color}
+          flipDirection={(t, d) => setDirections({ ...directions, [t]: d === "min" ? "max" : "min" })} />
       )}
       <div className="tbs-toolbar">
         {(["curves", "dashboard", "compare", "parallel"] as const).map((v) => (

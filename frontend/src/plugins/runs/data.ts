@@ -60,11 +60,14 @@ export interface RunsQuery {
   filter: string;
   group: string[];
   last: number;
+  /** Per-tag overrides of which end is best. */
+  directions: Record<string, "min" | "max">;
 }
 
 /** `summaries: false` answers at once with the names and configs (summaries not yet cached are pending). */
 export function loadRuns(q: RunsQuery, signal: AbortSignal, summaries = true): Promise<RunsAnswer> {
-  const params = { regex: q.regex, filter: q.filter, group: q.group.join(","), last: q.last, summaries: summaries ? 1 : 0 };
+  const direction = Object.entries(q.directions).map(([tag, d]) => `${tag}:${d}`).join(",");
+  const params = { regex: q.regex, filter: q.filter, group: q.group.join(","), last: q.last, direction, summaries: summaries ? 1 : 0 };
   return getJson<RunsAnswer>("runs", params, signal);
 }
 
