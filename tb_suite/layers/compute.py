@@ -75,20 +75,72 @@ def tensor_row(values: torch.Tensor, bins: int, *, masked: bool | None = None) -
     return torch.cat([head, hist])
 
 
+SAME_SIZE_BATCH = 4  # groups of one size are reduced as the rows of a matrix from this many on
+
+
 def group_rows(groups: list[list[torch.Tensor]], bins: int) -> list[torch.Tensor]:
     """`tensor_row` of each group's tensors taken together (a layer's parameters or gradients), the small
-    all-finite groups on the CPU at once with segment reductions: a model of 1,000 small layers costs a
-    few dozen torch calls, not a few per layer. Other groups go through `tensor_row` one by one."""
+    all-finite groups on the CPU at once: groups of one size stacked into a matrix and reduced along its
+    rows, the other sizes with segment reductions. A model of 1,000 small layers costs a few dozen torch
+    calls, not a few per layer. Other groups go through `tensor_row` one by one."""
     rows: list[torch.Tensor | None] = [None] * len(groups)
+    sizes = [sum(t.numel() for t in g) for g in groups]
     batch = [i for i, g in enumerate(groups)
-             if g and all(t.device.type == "cpu" for t in g) and 0 < sum(t.numel() for t in g) <= HISTOGRAM_SAMPLE]
-    if len(batch) > 1:
-        flat = torch.cat([t.detach().reshape(-1).float() for i in batch for t in groups[i]])
-        lo_all, hi_all = (float(v) for v in torch.aminmax(flat))
-        if math.isfinite(lo_all) and math.isfinite(hi_all):
-            for i, row in zip(batch, _segment_rows(flat, [sum(t.numel() for t in groups[i]) for i in batch], bins)):
+             if g and 0 < sizes[i] <= HISTOGRAM_SAMPLE and all(t.device.type == "cpu" for t in g)]
+    by_size: dict[int, list[int]] = {}
+    for i in batch:
+        by_size.setdefault(sizes[i], []).append(i)
+    mixed = []
+    for size, members in by_size.items():
+        if len(members) < SAME_SIZE_BATCH:
+            mixed += members
+            continue
+        matrix = _flat([t for i in members for t in groups[i]]).view(len(members), size)
+        if _finite(matrix):
+            rows_of = _matrix_rows(matrix, bins)
+            for i, row in zip(members, rows_of):
+                rows[i] = row
+    if len(mixed) > 1:
+        flat = _flat([t for i in mixed for t in groups[i]])
+        if _finite(flat):
+            for i, row in zip(mixed, _segment_rows(flat, [sizes[i] for i in mixed], bins)):
                 rows[i] = row
     return [row if row is not None else tensor_row(flat_cat(g), bins) for row, g in zip(rows, groups)]
+
+
+
+def _flat(tensors: list[torch.Tensor]) -> torch.Tensor:
+    return torch.cat([t.detach().reshape(-1).float() for t in tensors])
+
+
+def _finite(x: torch.Tensor) -> bool:
+    lo, hi = (float(v) for v in torch.aminmax(x))
+    return math.isfinite(lo) and math.isfinite(hi)
+
+
+def _matrix_rows(m: torch.Tensor, bins: int) -> torch.Tensor:
+    """Rows as `tensor_row`'s of each row of the finite matrix `m` `[G, n]` (n <= `HISTOGRAM_SAMPLE`)."""
+    count, size = m.shape
+    lo, hi = torch.aminmax(m, dim=1)
+    n = torch.full((count,), float(size), dtype=torch.float64)
+    mean = m.sum(1).double() / n
+    squares = (m * m).sum(1).double()
+    var = (squares / n - mean * mean).clamp(min=0)
+    unsure = var * 100 < mean * mean  # one-pass variance loses digits there: two passes
+    if bool(unsure.any()):
+        centered = (m - mean.float()[:, None]).square_().sum(1).double() / n
+        var = torch.where(unsure, centered, var)
+    mean_abs = m.abs().sum(1).double() / n
+    degenerate = hi == lo
+    start = torch.where(degenerate, lo - 0.5, lo)
+    width = torch.where(degenerate, torch.ones_like(hi), hi - lo)
+    position = (m - start[:, None]).div_(width[:, None]).mul_(bins)  # a division: a tiny width times bins may overflow
+    index = position.floor_().nan_to_num_(0).clamp_(0, bins - 1).long()
+    index += torch.arange(count)[:, None] * bins
+    hist = torch.bincount(index.reshape(-1), minlength=count * bins).reshape(count, bins).double() / n[:, None]
+    head = torch.stack([n, mean, var.sqrt(), lo.double(), hi.double(), squares.sqrt(), mean_abs,
+                        torch.maximum(lo.abs(), hi.abs()).double(), torch.zeros_like(n)], 1)
+    return torch.cat([head, hist], 1).float()
 
 
 def _segment_rows(flat: torch.Tensor, sizes: list[int], bins: int) -> torch.Tensor:

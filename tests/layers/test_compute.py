@@ -154,3 +154,28 @@ def test_activation_rows_match_one_by_one():
     for (y, module_type), row in zip(items, compute.activation_rows(items, 8)):
         expected = torch.cat([compute.tensor_row(y, 8), compute.activation_extras(y, module_type)]).numpy()
         np.testing.assert_allclose(row.numpy(), expected, rtol=2e-5, atol=1e-6, equal_nan=True)
+
+
+def test_group_rows_of_one_size_match_tensor_row():
+    rng = np.random.default_rng(8)
+    groups = [[torch.from_numpy(rng.standard_normal((4, 5)).astype(np.float32)), torch.from_numpy(rng.standard_normal(4).astype(np.float32))]
+              for _ in range(compute.SAME_SIZE_BATCH + 2)]
+    groups[1] = [torch.full((24,), -1.5)]  # constant: the +-0.5 edges
+    groups[2] = [torch.from_numpy((1 + 1e-3 * rng.standard_normal(24)).astype(np.float32))]  # two-pass variance
+    groups[3] = [torch.relu(groups[3][0]), groups[3][1]]  # many exact zeros
+    groups.append([torch.tensor([1.0, 2.0])])  # another size, alone
+    for group, row in zip(groups, compute.group_rows(groups, 8)):
+        values = compute.flat_cat(group).double().numpy()
+        expected = compute.tensor_row(compute.flat_cat(group), 8).numpy()
+        np.testing.assert_allclose(row[: compute.TENSOR_COLUMNS].numpy(), expected[: compute.TENSOR_COLUMNS], rtol=2e-5, atol=1e-7)
+        np.testing.assert_allclose(row[compute.STD], values.std(), rtol=1e-4)
+        np.testing.assert_array_equal(row[compute.TENSOR_COLUMNS:].numpy() * values.size,
+                                      np.round(expected[compute.TENSOR_COLUMNS:] * values.size))
+
+
+def test_group_rows_of_one_size_with_a_nan_fall_back_alone():
+    groups = [[torch.arange(3.0) + i] for i in range(compute.SAME_SIZE_BATCH)]
+    groups[0] = [torch.tensor([1.0, float("nan"), 3.0])]
+    rows = compute.group_rows(groups, 4)
+    assert rows[0][compute.NONFINITE] == 1 and rows[0][compute.COUNT] == 2
+    np.testing.assert_allclose([float(r[compute.MEAN]) for r in rows[1:]], [2.0, 3.0, 4.0])
