@@ -15,6 +15,7 @@ _COMMANDS: list[tuple[str, str, list[str]]] = [
 # (command, help, "module:function" adding that command's arguments): commands without sub-subcommands
 _SINGLE_COMMANDS: list[tuple[str, str, str]] = [
     ("summary", "print the runs table of a logdir", "tb_suite.runs.cli:register_summary"),
+    ("export", "write a tab's selection as one offline HTML file or JSON", "tb_suite.export.cli:register"),
 ]
 # A command line naming no sub-subcommand gets this one: `tb-suite import PATH...` detects the format.
 _DEFAULT_SUBCOMMAND = {"import": "auto"}

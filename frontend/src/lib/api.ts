@@ -1,5 +1,6 @@
 /** Client for a plugin's routes (relative URLs: the iframe's <base> points at the plugin). */
 import { decodeWire, type WireRecord } from "./wire";
+import { embeddedResponse } from "./embedded";
 
 export type Params = Record<string, string | number>;
 
@@ -19,9 +20,10 @@ export function routeUrl(route: string, params: Params = {}): string {
 }
 
 async function request(route: string, params: Params, signal?: AbortSignal): Promise<Response> {
-  let response: Response;
+  // A standalone export (tb-suite export) answers from the data embedded in the page.
+  let response = embeddedResponse(route, params);
   try {
-    response = await fetch(routeUrl(route, params), { signal });
+    response ??= await fetch(routeUrl(route, params), { signal });
   } catch (e) {
     if ((e as Error).name === "AbortError") throw e;
     throw new ApiError(`${route}: network error (${(e as Error).message})`, 0);

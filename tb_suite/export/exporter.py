@@ -1,0 +1,150 @@
+"""`export()`: a family plugin's WSGI app over TensorBoard's data provider for a logdir, asked the routes its
+tab calls for a selection; the answers written as one HTML page or as JSON."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.resources
+import json
+from pathlib import Path
+
+import numpy as np
+import werkzeug.test
+from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+from tensorboard.plugins import base_plugin
+
+from tb_suite.core import wire
+from tb_suite.export import embed
+from tb_suite.export.plans import PLANS
+from tb_suite.export.selection import Selection
+
+DEFAULT_MAX_BYTES = 64 << 20
+# family -> (module, class) of its plugin
+FAMILIES = {
+    "attention": ("tb_suite.attention.plugin", "AttentionPlugin"),
+    "landscape": ("tb_suite.landscape.plugin", "LandscapePlugin"),
+    "layers": ("tb_suite.layers.plugin", "LayersPlugin"),
+    "predictions": ("tb_suite.predictions.plugin", "PredictionsPlugin"),
+    "runs": ("tb_suite.runs.plugin", "RunsPlugin"),
+    "tokens": ("tb_suite.tokens.plugin", "TokensPlugin"),
+}
+
+
+class ExportTooLarge(ValueError):
+    """The selection would make a file larger than the limit; nothing was written."""
+
+
+def _family(name: str) -> str:
+    family = name.removeprefix("tbs_")
+    if family not in FAMILIES:
+        raise ValueError(f"plugin: unknown {name!r}; one of {', '.join(sorted(FAMILIES))}")
+    return family
+
+
+class _Routes:
+    def __init__(self, logdir: str, family: str):
+        module, class_name = FAMILIES[family]
+        plugin_class = getattr(importlib.import_module(module), class_name)
+        multiplexer = plugin_event_multiplexer.EventMultiplexer(
+            size_guidance={"tensors": 0, "scalars": 0}, tensor_size_guidance={plugin_class.plugin_name: 0}
+        )
+        multiplexer.AddRunsFromDirectory(logdir)
+        multiplexer.Reload()
+        context = base_plugin.TBContext(data_provider=data_provider.MultiplexerDataProvider(multiplexer, logdir), logdir=logdir)
+        self.plugin = plugin_class(context)
+        self._apps = {path.lstrip("/"): werkzeug.test.Client(app) for path, app in self.plugin.get_plugin_apps().items()}
+
+    def get(self, route: str, params: dict) -> tuple[int, str, bytes]:
+        response = self._apps[route].get("/", query_string={k: str(v) for k, v in params.items()})
+        return response.status_code, response.content_type or "", response.get_data()
+
+
+def _tags(routes: _Routes, selection: Selection) -> dict:
+    status, _, body = routes.get("tags", {})
+    if status != 200:
+        raise ValueError(f"tags: HTTP {status}: {body[:200]!r}")
+    tags = selection.filter_tags(json.loads(body))
+    if not tags:
+        raise ValueError("the selection holds no steps (check --runs, --tags, --steps and the logdir)")
+    return tags
+
+
+def _json_array(array: np.ndarray) -> dict:
+    values = array.astype(np.float64) if array.dtype.kind == "f" else array
+    data = np.where(np.isfinite(values), values, None).tolist() if array.dtype.kind == "f" else values.tolist()
+    return {"dtype": array.dtype.name, "shape": list(array.shape), "data": data}
+
+
+def _check_size(size: int, max_bytes: int | None) -> None:
+    if max_bytes is not None and size > max_bytes:
+        raise ExportTooLarge(
+            f"the export would take {size / 2**20:.1f} MiB, over the limit of {max_bytes / 2**20:.1f} MiB: "
+            "select fewer runs, tags or steps, or raise the limit (--max-mib)"
+        )
+
+
+def export(logdir: str | Path, plugin: str, output: str | Path, *, selection: Selection = Selection(),
+           format: str = "html", max_bytes: int | None = DEFAULT_MAX_BYTES) -> dict:
+    """Writes the selection of `plugin`'s data in `logdir` to `output`; returns sizes in bytes
+    (`file`, `bundle`, `embedded_binary`, `embedded_json`).
+
+    Example:
+        >>> sizes = export("runs", "landscape", "report.html", selection=Selection(steps="0:100"))
+    """
+    if format not in ("html", "json"):
+        raise ValueError(f"format: {format!r} is not 'html' or 'json'")
+    family = _family(plugin)
+    if format == "html" and family not in PLANS:
+        raise ValueError(f"plugin: the {family} tab has no HTML export yet (HTML: {', '.join(sorted(PLANS))}); use --format json")
+    routes = _Routes(str(logdir), family)
+    tags = _tags(routes, selection)
+    if format == "json":
+        return _write_json(routes, tags, selection, Path(output), max_bytes)
+    return _write_html(routes, family, tags, selection, Path(output), max_bytes)
+
+
+def _write_json(routes: _Routes, tags: dict, selection: Selection, output: Path, max_bytes: int | None) -> dict:
+    records = []
+    for run, by_tag in tags.items():
+        for tag, info in by_tag.items():
+            for step in info["steps"]:
+                status, _, body = routes.get("record", {"run": run, "tag": tag, "step": step})
+                if status != 200:
+                    records.append({"run": run, "tag": tag, "step": step, "error": json.loads(body).get("error")})
+                    continue
+                meta, arrays = wire.decode_wire(body)
+                records.append({"run": run, "tag": tag, "step": step, "meta": meta,
+                                "arrays": {name: _json_array(a) for name, a in arrays.items()}})
+    document = {"plugin": routes.plugin.plugin_name, "selection": vars(selection), "tags": tags, "records": records}
+    text = json.dumps(document, ensure_ascii=False, allow_nan=False)
+    size = len(text.encode())
+    _check_size(size, max_bytes)
+    output.write_text(text, encoding="utf-8")
+    return {"file": size, "bundle": 0, "embedded_binary": 0, "embedded_json": size}
+
+
+def _write_html(routes: _Routes, family: str, tags: dict, selection: Selection, output: Path, max_bytes: int | None) -> dict:
+    bundle = (importlib.resources.files("tb_suite") / "_frontend" / family / "index.js").read_text(encoding="utf-8")
+    answers = {embed.key("tags", {}): {"status": 200, "kind": "json", "body": tags},
+               embed.key("../../runs", {}): {"status": 200, "kind": "json", "body": sorted(tags)}}
+    binary = 0
+    text_bytes = len(json.dumps(tags).encode())
+    estimate = len(bundle.encode())
+    for ask in PLANS[family](tags, selection):
+        status, content_type, body = routes.get(ask.route, ask.params)
+        if status == 200 and ask.cut is not None:
+            body = ask.cut(body)
+        entry = embed.answer(status, content_type, body)
+        answers[embed.key(ask.route, ask.params)] = entry
+        if entry["kind"] == "bin":
+            binary += len(body)
+            estimate += len(entry["body"]) + 64
+        else:
+            text_bytes += len(body)
+            estimate += len(body) + 64
+        _check_size(estimate, max_bytes)  # stop reading as soon as the limit is passed
+    text = embed.page(f"tb-suite {routes.plugin.tab_name}: {output.stem}", bundle, answers)
+    size = len(text.encode())
+    _check_size(size, max_bytes)
+    output.write_text(text, encoding="utf-8")
+    return {"file": size, "bundle": len(bundle.encode()), "embedded_binary": binary, "embedded_json": text_bytes}

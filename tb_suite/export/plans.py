@@ -1,0 +1,64 @@
+"""Per tab, the route answers its views ask for over a selection (what frontend/src/plugins/<family>/data.ts
+fetches), so that an export answers every interaction within the exported runs, tags and steps."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from tb_suite.core import wire
+from tb_suite.export.selection import Selection
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One route call; `cut` rewrites its answer body to the selection (spanning routes list every step)."""
+
+    route: str
+    params: dict
+    cut: Callable[[bytes], bytes] | None = None
+
+
+def _records(tags: dict) -> Iterator[Ask]:
+    for run, by_tag in tags.items():
+        for tag, info in by_tag.items():
+            for step in info["steps"]:
+                yield Ask("record", {"run": run, "tag": tag, "step": step})
+
+
+def _cut_rows(selection: Selection) -> Callable[[bytes], bytes]:
+    def cut(body: bytes) -> bytes:
+        return json.dumps([row for row in json.loads(body) if selection.step(row["step"])]).encode()
+
+    return cut
+
+
+def _cut_series(selection: Selection) -> Callable[[bytes], bytes]:
+    """Keeps the selected entries of every array as long as the answer's `steps` array."""
+
+    def cut(body: bytes) -> bytes:
+        meta, arrays = wire.decode_wire(body)
+        keep = [selection.step(int(s)) for s in arrays["steps"]]
+        n = len(keep)
+        return wire.encode_wire(meta, {k: a[keep] if a.ndim and a.shape[0] == n else a for k, a in arrays.items()})
+
+    return cut
+
+
+def landscape(tags: dict, selection: Selection) -> Iterator[Ask]:
+    yield from _records(tags)
+    for run, by_tag in tags.items():
+        for tag in by_tag:
+            yield Ask("steps", {"run": run, "tag": tag}, _cut_rows(selection))
+
+
+def tokens(tags: dict, selection: Selection) -> Iterator[Ask]:
+    yield from _records(tags)
+    for run, by_tag in tags.items():
+        for tag in by_tag:
+            yield Ask("history", {"run": run, "tag": tag}, _cut_series(selection))
+
+
+# family -> the asks of its tab. Families missing here export as JSON only.
+PLANS: dict[str, Callable[[dict, Selection], Iterator[Ask]]] = {"landscape": landscape, "tokens": tokens}

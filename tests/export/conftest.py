@@ -1,0 +1,33 @@
+"""Logdirs the export tests read: landscape planes over steps (two runs, one tag named like HTML)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tb_suite as tbs
+from tb_suite.landscape.slices import LineSlice, PlaneSlice
+
+HTML_TAG = "<img src=x onerror=alert(1)>"
+STEPS = (0, 10, 20, 30)
+
+
+def plane_at(step: int, grid: int = 21) -> PlaneSlice:
+    xs = np.linspace(-1, 1, grid)
+    xx, yy = np.meshgrid(xs, xs)
+    losses = (1 + step / 10) * (xx**2 + 2 * yy**2) + 0.1 * (xx > step / 30 - 0.5) + 0.25 + step / 100
+    return PlaneSlice(xs, xs.copy(), losses, seed=0, center_loss=float(losses[grid // 2, grid // 2]))
+
+
+@pytest.fixture(scope="session")
+def landscape_logdir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("export_landscape")
+    for run in ("a", "b"):
+        with tbs.Writer(root / run) as writer:
+            for step in STEPS:
+                tbs.log_slice(writer, "plane", plane_at(step), step=step)
+                alphas = np.linspace(-0.5, 1.5, 21)
+                tbs.log_slice(writer, HTML_TAG, LineSlice(alphas, (alphas - 1) ** 2 + step), step=step)
+    return root

@@ -1,0 +1,76 @@
+"""Issue 14: an exported Landscape tab opened from file:// in headless Chromium with the network blocked:
+it draws, hover answers, scrubbing changes the picture, HTML in a tag name stays text, no request leaves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tb_suite.core.reader import read_records
+from tb_suite.export import export
+from tb_suite.export.selection import Selection
+from tests.export.conftest import HTML_TAG
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def offline_page(page):
+    """`page` with every request other than file:, blob: and data: refused and recorded."""
+    left: list[str] = []
+
+    def refuse(route):
+        left.append(route.request.url)
+        route.abort()
+
+    page.route(lambda url: not url.startswith(("file:", "blob:", "data:")), refuse)
+    page.on("request", lambda request: None if request.url.startswith(("file:", "blob:", "data:")) else left.append(request.url))
+    page.left = left
+    return page
+
+
+def test_exported_landscape_draws_hovers_and_scrubs_offline(landscape_logdir, offline_page, tmp_path):
+    page = offline_page
+    report = tmp_path / "report.html"
+    sizes = export(landscape_logdir, "landscape", report, selection=Selection(steps="0:20"))
+    assert sizes["file"] == report.stat().st_size
+    page.set_viewport_size({"width": 1300, "height": 1000})
+    page.goto(report.as_uri())
+    page.wait_for_selector("[data-testid=tag-picker]", timeout=30000)
+    page.locator("[data-testid=tag-picker]").select_option("plane")
+    page.wait_for_function("document.querySelectorAll('[data-testid=plane-canvas][data-mode=contour]').length === 2", timeout=30000)
+    assert page.locator("[data-testid=plane-view]").count() == 2  # both runs
+
+    # The last exported step is shown (20; step 30 was left out).
+    slider = page.locator("[data-testid=step-slider]")
+    page.wait_for_selector("text=a @ 20", timeout=10000)
+    assert "20 (3/3)" in page.locator("body").inner_text()
+    canvas = page.locator("[data-testid=plane-canvas]").first
+    before = canvas.screenshot()
+    assert len(set(np.frombuffer(before, np.uint8)[::97].tolist())) > 20  # not blank
+
+    # Hover the centre of the plane: the stored loss there, as the tab prints it.
+    _, arrays = read_records(landscape_logdir / "a", "tbs_landscape")["plane"][20]
+    centre = float(arrays["loss"][10, 10])
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 40 + 170, box["y"] + 8 + 170)
+    page.wait_for_selector("[data-testid=tooltip]", timeout=5000)
+    assert f"loss {centre:.4g}" in page.locator("[data-testid=tooltip]").inner_text()
+    page.mouse.move(0, 0)
+
+    # Scrub to the first step: the title and the picture change.
+    slider.fill("0")
+    page.wait_for_selector("text=a @ 0", timeout=10000)
+    page.wait_for_timeout(300)
+    assert canvas.screenshot() != before
+
+    # A tag named like HTML is listed and shown as text, never parsed into an element.
+    page.locator("[data-testid=tag-picker]").select_option(HTML_TAG)
+    page.wait_for_selector("[data-testid=line-view] canvas", timeout=15000)
+    assert page.locator("img").count() == 0
+    assert HTML_TAG in page.locator("[data-testid=tag-picker]").inner_text()
+    assert page.left == []
+    # The guard itself sees a request that tries to leave.
+    page.evaluate("fetch('http://127.0.0.1:9/leak').catch(() => null)")
+    page.wait_for_timeout(200)
+    assert page.left and page.left[0].startswith("http://127.0.0.1:9/")
