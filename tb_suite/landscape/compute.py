@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from tb_suite.core.dist import rank_and_world_size
+from tb_suite.core.tensors import to_device
 from tb_suite.core.validate import check_int
 from tb_suite.landscape.slices import AxisSlices, LineSlice, PlaneSlice
 
@@ -49,18 +51,6 @@ def _is_batch(data: Any) -> bool:
     if isinstance(data, Mapping):
         return True
     return isinstance(data, (tuple, list)) and len(data) > 0 and isinstance(data[0], (torch.Tensor, np.ndarray))
-
-
-def _to_device(value: Any, device: torch.device) -> Any:
-    if isinstance(value, np.ndarray):
-        value = torch.from_numpy(value)
-    if isinstance(value, torch.Tensor):
-        return value.to(device)
-    if isinstance(value, Mapping):
-        return {k: _to_device(v, device) for k, v in value.items()}
-    if isinstance(value, (tuple, list)):
-        return type(value)(_to_device(v, device) for v in value)
-    return value
 
 
 def _first_tensor(value: Any) -> torch.Tensor | None:
@@ -96,7 +86,7 @@ def _batches(data: Any, max_batches: int | None, device: torch.device) -> list[t
         first = _first_tensor(batch)
         if first is None or first.ndim == 0:
             raise ValueError("data: a batch needs a tensor with a batch dimension")
-        out.append((_to_device(batch, device), int(first.shape[0])))
+        out.append((to_device(batch, device), int(first.shape[0])))
     return out
 
 
@@ -267,7 +257,7 @@ class _Evaluator:
     def __call__(self, coeffs: np.ndarray) -> np.ndarray:
         """Losses (float64) at each row of `coeffs` [P, k]; sharded across ranks under torch.distributed."""
         coeffs = np.asarray(coeffs, dtype=np.float64).reshape(len(coeffs), len(self.directions))
-        rank, world = _dist_rank_world()
+        rank, world = rank_and_world_size()
         lo, hi = (len(coeffs) * rank) // world, (len(coeffs) * (rank + 1)) // world
         mine = self._vectorized(coeffs[lo:hi]) if self.vectorize else self._loop(coeffs[lo:hi])
         if world == 1:
@@ -425,13 +415,6 @@ class _Evaluator:
         c_all = torch.as_tensor(coeffs, dtype=torch.float64, device=self.device)
         parts = [torch.func.vmap(point)(c_all[i : i + self.chunk]) for i in range(0, len(c_all), self.chunk)]
         return torch.cat(parts).cpu().numpy() if parts else np.zeros(0)
-
-
-def _dist_rank_world() -> tuple[int, int]:
-    dist = torch.distributed
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
 
 
 def _dist_device(device: torch.device) -> torch.device:

@@ -10,6 +10,8 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
+from tb_suite.core.dist import rank_and_world_size
+from tb_suite.core.tensors import to_device
 from tb_suite.core.validate import check_int, check_tag
 from tb_suite.landscape import compute
 from tb_suite.landscape.summary import log_slice
@@ -18,21 +20,11 @@ SLICES = ("plane", "linear", "axis")
 MAX_TRAJECTORY = 1000  # checkpoints kept (a CPU copy of the weights each); docs/limits.md
 
 
-def _detached_cpu(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", copy=True)
-    if isinstance(value, dict):
-        return {k: _detached_cpu(v) for k, v in value.items()}
-    if isinstance(value, (tuple, list)):
-        return type(value)(_detached_cpu(v) for v in value)
-    return value
-
-
 def _same_on_every_rank(value: Any) -> Any:
     """Rank 0's `value` on every rank, so all ranks evaluate the same data (a no-op without distributed)."""
-    dist = torch.distributed
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+    if rank_and_world_size()[1] == 1:
         return value
+    dist = torch.distributed
     box = [value]
     dist.broadcast_object_list(box, src=0)
     return box[0]
@@ -99,12 +91,12 @@ class SliceSchedule:
     def begin(self, model: nn.Module) -> None:
         """Remember the starting weights (the start point of the "linear" slice)."""
         if "linear" in self.slices and self._start is None:
-            self._start = _detached_cpu(model.state_dict())
+            self._start = to_device(model.state_dict(), "cpu", copy=True)
 
     def hold(self, batch: Any) -> None:
         """Keep the first batch seen (on CPU) when no `data` was given."""
         if self.data is None and self._held is None:
-            self._held = _detached_cpu(batch)
+            self._held = to_device(batch, "cpu", copy=True)
 
     def log(self, model: nn.Module, writer: Any, step: int) -> None:
         """Compute the slices on every rank; log them where `writer` is not None (rank 0)."""

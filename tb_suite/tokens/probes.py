@@ -6,6 +6,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import torch
 
+from tb_suite.core.tensors import to_device
 from tb_suite.tokens.summary import log_token_predictions
 
 Batch = dict[str, torch.Tensor]
@@ -83,7 +84,7 @@ def model_logits(model: torch.nn.Module, batch: Batch, forward_fn: Callable | No
     try:
         with torch.no_grad():
             if forward_fn is not None:
-                out = forward_fn(model, batch["input_ids"].to(device), _to(batch.get("attention_mask"), device))
+                out = forward_fn(model, batch["input_ids"].to(device), to_device(batch.get("attention_mask"), device))
             elif "attention_mask" in batch:
                 out = model(input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device))
             else:
@@ -99,10 +100,6 @@ def model_logits(model: torch.nn.Module, batch: Batch, forward_fn: Callable | No
             f"the model returned {type(out).__name__}; pass forward_fn(model, input_ids, attention_mask) -> logits"
         )
     return out
-
-
-def _to(tensor: torch.Tensor | None, device) -> torch.Tensor | None:
-    return None if tensor is None else tensor.to(device)
 
 
 def log_probes(

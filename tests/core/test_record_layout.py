@@ -9,7 +9,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # family -> the TypeScript module that reads its records' arrays
-READERS = {"predictions": "frontend/src/plugins/predictions/record.ts", "tokens": "frontend/src/plugins/tokens/record.ts"}
+READERS = {
+    "predictions": "frontend/src/plugins/predictions/record.ts",
+    "tokens": "frontend/src/plugins/tokens/record.ts",
+}
 _TS_READS = [
     re.compile(r"\barrays\.(\w+)"),  # rec.arrays.name
     re.compile(r"\barrays\[\"(\w+)\"\]"),
@@ -47,7 +50,8 @@ def test_docs_and_typescript_name_the_arrays_of_metadata(family):
 
 def test_the_parsers_see_what_they_should():
     assert {"confusion", "roc_offsets", "pr_offsets", "thumbnails"} <= documented_arrays("predictions")
-    assert {"confusion", "roc_fpr", "pr_offsets", "auc", "example_index", "thumbnails"} <= ts_arrays(READERS["predictions"])
+    read = ts_arrays(READERS["predictions"])
+    assert {"confusion", "roc_fpr", "pr_offsets", "auc", "example_index", "thumbnails"} <= read
     assert ts_arrays(READERS["tokens"]) == set(importlib.import_module("tb_suite.tokens.metadata").ARRAYS)
 
 
