@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 from typing import Any, Mapping, Sequence
 
 from tb_suite.core.validate import check_step, check_tag, is_torch_tensor
@@ -12,6 +13,10 @@ from tb_suite.runs import metadata as md
 from tb_suite.runs.compute import flatten_config
 
 _MAX_CONFIG_KEYS = 10_000
+# Steps of the config records per run in this process: each call gets the next, so the latest is the last
+# (a new process starts again at 0, which TensorBoard's loaders take as the newer record too).
+_config_steps: dict[str, int] = {}
+_config_lock = threading.Lock()
 
 
 def log_config(writer: Any, config: Mapping, *, source: str = "log_config", files: Sequence[Mapping] = ()) -> None:
@@ -43,10 +48,14 @@ def log_config(writer: Any, config: Mapping, *, source: str = "log_config", file
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
             raise ValueError(f"files[{i}].bytes must be an int >= 0, got {size!r}")
         checked_files.append({"path": item["path"], "bytes": size})
-    as_writer(writer).write_record(
+    target = as_writer(writer)
+    with _config_lock:
+        step = _config_steps.get(target.logdir, 0)
+        _config_steps[target.logdir] = step + 1
+    target.write_record(
         md.PLUGIN_NAME,
         md.CONFIG_TAG,
-        0,
+        step,
         {"config": flat, "source": source, "files": checked_files},
         {},
         content={"kind": "config"},

@@ -35,6 +35,7 @@ def logdir(tmp_path_factory):
         logger.log_metrics({"train_loss": 1.0 / (step + 1)}, step=step)
     logger.finalize("success")
     with tbs.Writer(str(root / "mine")) as writer:
+        tbs.log_config(writer, {"lr": 9.0, "stale": True})  # a later call replaces it
         tbs.log_config(writer, {"lr": 0.5, "model": "bert", "seed": 1})
         for step in range(4):
             tbs.log_scalars(writer, {"loss": 4.0 - step, "acc": step / 4}, step=step)
