@@ -36,7 +36,7 @@ test-python: install build chromium
 	$(PY) -m pytest -q -ra
 
 test-frontend: frontend-deps
-	cd frontend && npm test
+	cd frontend && npm run lint && npm test
 
 test: test-frontend test-python
 

@@ -86,8 +86,7 @@ export function Heatmap(props: HeatmapProps) {
     if (!focus || focus.row >= rows || focus.col >= cols) return;
     const zoom = Math.max(1, Math.max(rows, cols) / FOCUS_CELLS);
     setView(clampView({ zoom, row0: focus.row + 0.5 - rows / zoom / 2, col0: focus.col + 0.5 - cols / zoom / 2 }, rows, cols));
-    // The key says when to apply it; rows/cols changes reset the view above first.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- focus.key says when to apply it; rows/cols changes reset the view above first
   }, [focus?.key, rows, cols]);
 
   const setCanvas = useCallback(
@@ -99,6 +98,7 @@ export function Heatmap(props: HeatmapProps) {
   );
 
   const [lo, hi] = props.domain ?? finiteRange(values);
+  const nanPixel = dark ? packRgba(60, 60, 60, 255) : packRgba(220, 220, 220, 255);
 
   useLayoutEffect(() => {
     if (rows === 0 || cols === 0) return;
@@ -114,12 +114,11 @@ export function Heatmap(props: HeatmapProps) {
     pools.current = new Map();
     ctx.putImageData(image, 0, 0);
     fillMs.current = performance.now() - t0;
-  }, [values, rows, cols, colormap, lo, hi, dark]);
+  }, [values, rows, cols, colormap, lo, hi, nanPixel]);
 
   const colorBar = props.colorBar === undefined ? DEFAULT_COLOR_BAR : props.colorBar;
   // Pooled grids by factor, for cells smaller than a device pixel; refilled with the cells.
   const pools = useRef(new Map<number, HTMLCanvasElement>());
-  const nanPixel = dark ? packRgba(60, 60, 60, 255) : packRgba(220, 220, 220, 255);
   const pooled = (factor: number): HTMLCanvasElement => {
     const hit = pools.current.get(factor);
     if (hit) return hit;
@@ -170,8 +169,7 @@ export function Heatmap(props: HeatmapProps) {
     fillMs.current = 0;
     el.dataset.drawMs = formatMs(drawMs);
     onDrawn?.(drawMs);
-    // Titles, formatCell, the colour bar and the caption come with the data they describe.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- titles, formatCell, the colour bar and the caption come with the data they describe
   }, [values, rows, cols, rowLabels, colLabels, colormap, lo, hi, width, dark, view, props.maxSize, props.caption]);
 
   /** The heatmap drawn afresh in `colors` (PNG export on another background), at 2x. */

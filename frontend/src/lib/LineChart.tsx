@@ -137,7 +137,7 @@ export function LineChart(props: LineChartProps) {
     // Rebuild on data/appearance changes; uPlot's own setData does not handle series changes. The
     // ranges count by value, so callers may pass fresh arrays each render; `series` by identity
     // (memoize it).
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- see above
   }, [props.series, width, dark, xLo, xHi, yLo, yHi]);
 
   const legend = legendItems(props);

@@ -79,9 +79,8 @@ export function useRunColors(runs: readonly string[]): Map<string, string> {
     return () => {
       live = false;
     };
-    // `key` stands for `runs`.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- key stands for runs (callers pass fresh arrays)
   }, [key]);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- key stands for runs
   return useMemo(() => colorsFromOrder(runs, order, dark), [key, order, dark]);
 }

@@ -35,7 +35,7 @@ export function useFetch<T>(key: string | null, load: (signal: AbortSignal) => P
         !controller.signal.aborted && e.name !== "AbortError" && setSettled({ key, data: null, error: e.message }),
     );
     return () => controller.abort();
-    // `load` is keyed by `key` by contract.
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `load` is keyed by `key` by contract
   }, [key]);
   return stateFor(key, settled);
 }

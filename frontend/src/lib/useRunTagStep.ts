@@ -45,14 +45,10 @@ export function useRunTagStep(tags: TagsResponse<unknown> | null, defaultRuns: n
   // null follows the latest step as new ones arrive.
   const [pickedStep, setPickedStep] = useState<number | null>(null);
   const step = pickOr(steps, pickedStep, steps.at(-1)) ?? 0;
-  const runsWithTag = selectedRuns.filter((r) => tags?.[r]?.[tag]);
-  const runsKey = runsWithTag.join("\0");
-  const specs = useMemo(
-    () => recordSpecs(tags, runsWithTag, tag, step),
-    // runsWithTag is derived afresh on every render; runsKey stands for it.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [runsKey, tags, tag, step],
-  );
+  // The same array while the same runs have the tag (the filter makes a fresh one each render).
+  const runsKey = selectedRuns.filter((r) => tags?.[r]?.[tag]).join("\0");
+  const runsWithTag = useMemo(() => (runsKey ? runsKey.split("\0") : []), [runsKey]);
+  const specs = useMemo(() => recordSpecs(tags, runsWithTag, tag, step), [tags, runsWithTag, tag, step]);
   return {
     runs,
     colors,

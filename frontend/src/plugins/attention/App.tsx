@@ -32,6 +32,10 @@ const VIEWS: { value: View; label: string }[] = [
   { value: "rollout", label: "rollout" },
 ];
 
+// Stable empty arrays: a fresh `[]` each render would re-run the effects and memos that depend on them.
+const NO_STEPS: number[] = [];
+const NO_TOKENS: string[] = [];
+
 export function AttentionApp() {
   const live = useLiveTags<TagMeta>();
   const runs = useMemo(() => runsOf(live.tags), [live.tags]);
@@ -45,7 +49,7 @@ export function AttentionApp() {
   const tag = pickOr(attentionTags, pickedTag, attentionTags[0]) ?? "";
   const [pickedStatsTag, setStatsTag] = useState<string | null>(null);
   const statsTag = pickOr(statsTags, pickedStatsTag, statsTags[0]) ?? "";
-  const steps = runTags[tag]?.steps ?? [];
+  const steps = runTags[tag]?.steps ?? NO_STEPS;
   const [pickedStep, setStep] = useState<number | null>(null);
   const step = pickOr(steps, pickedStep, steps.at(-1)) ?? 0;
   const previous = steps[steps.indexOf(step) - 1];
@@ -149,8 +153,8 @@ export function AttentionApp() {
         ? "the previous step's map has another size"
         : null;
 
-  const queryTokens = meta?.query_tokens ?? [];
-  const keyTokens = meta?.key_tokens ?? [];
+  const queryTokens = meta?.query_tokens ?? NO_TOKENS;
+  const keyTokens = meta?.key_tokens ?? NO_TOKENS;
   const rowLabels = useMemo(
     () => (shown ? blockLabels(queryTokens, shown.q0, shown.q1, shown.strideQ) : []),
     [shown, queryTokens],

@@ -188,7 +188,7 @@ export function PlaneView(props: PlaneViewProps) {
     el.dataset.levels = String(levels);
     // Checkpoint positions in CSS pixels (for tests to hover them).
     el.dataset.points = JSON.stringify(points.current);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- drawPlane reads props; the fields it draws are listed
   }, [xs, ys, losses, props.trajectory, mode, colormap, levels, log, size, dark, nx, ny, d0, d1]);
 
   const renderFor = (colors: FigureColors): HTMLCanvasElement | null => {

@@ -161,8 +161,8 @@ export function BarChart(props: BarChartProps) {
     ctx.restore();
     el.dataset.layout = JSON.stringify({ left: LEFT, top: TOP, plotW, plotH, n });
     el.dataset.drawn = String(Number(el.dataset.drawn ?? 0) + 1);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [props.labels, props.series, props.flagged, props.selected, props.log, props.band, width, height, dark, lo, hi]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- toY follows lo, hi and log
+  }, [props.labels, props.series, props.flagged, props.selected, props.log, props.band, props.reference, props.yLabel, n, width, height, dark, lo, hi]);
 
   const indexAt = (e: MouseEvent<HTMLCanvasElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();
@@ -212,6 +212,10 @@ export function BarChart(props: BarChartProps) {
 function linearRange(series: readonly BarSeries[]): [number, number] {
   let hi = 0;
   let lo = 0;
-  for (const s of series) for (let i = 0; i < s.values.length; i++) if (Number.isFinite(s.values[i])) (hi = Math.max(hi, s.values[i])), (lo = Math.min(lo, s.values[i]));
+  for (const s of series) for (let i = 0; i < s.values.length; i++) {
+      if (!Number.isFinite(s.values[i])) continue;
+      hi = Math.max(hi, s.values[i]);
+      lo = Math.min(lo, s.values[i]);
+    }
   return hi > lo ? [lo, hi] : [0, 1];
 }

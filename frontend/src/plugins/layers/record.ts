@@ -161,7 +161,9 @@ export function positiveExtent(series: readonly ArrayLike<number>[], extra: read
   let lo = Infinity;
   let hi = -Infinity;
   const take = (v: number) => {
-    if (v > 0 && Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    if (!(v > 0 && Number.isFinite(v))) return;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
   };
   for (const s of series) for (let i = 0; i < s.length; i++) take(s[i]);
   extra.forEach(take);
@@ -170,7 +172,10 @@ export function positiveExtent(series: readonly ArrayLike<number>[], extra: read
 
 /** Centres of `bins` equal bins over [lo, hi], as numpy.histogram makes them (lo == hi: [lo - 0.5, lo + 0.5]). */
 export function binCenters(lo: number, hi: number, bins: number): number[] {
-  if (lo === hi) (lo -= 0.5), (hi += 0.5);
+  if (lo === hi) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
   return Array.from({ length: bins }, (_, i) => lo + ((i + 0.5) * (hi - lo)) / bins);
 }
 

@@ -84,7 +84,7 @@ export function PredictionsApp() {
   );
   const curveRuns = useMemo(
     () => runsWithTag.filter((r) => laterRecords?.get(r)?.meta.kind === "scores"),
-    [runsWithTag.join("\0"), laterRecords],
+    [runsWithTag, laterRecords],
   );
 
   const specSteps = useMemo(() => new Map(specs.map((s) => [s.run, s.step])), [specs]);

@@ -10,20 +10,24 @@ type Histories = readonly (readonly [string, History])[];
 function finite(xs: ArrayLike<number>, ys: ArrayLike<number> | undefined) {
   const x: number[] = [];
   const y: number[] = [];
-  if (ys) for (let i = 0; i < xs.length; i++) if (Number.isFinite(ys[i])) (x.push(xs[i]), y.push(ys[i]));
+  if (ys) for (let i = 0; i < xs.length; i++) if (Number.isFinite(ys[i])) {
+        x.push(xs[i]);
+        y.push(ys[i]);
+      }
   return { x, y };
 }
 
-function useSeries(histories: Histories | null, colors: Map<string, string>, pick: (h: History) => ArrayLike<number> | undefined) {
+type Quantity = "loss" | "perplexity" | "targetProb" | "entropy" | "rank";
+
+function useSeries(histories: Histories | null, colors: Map<string, string>, quantity: Quantity) {
   return useMemo<LineSeries[]>(
     () =>
       (histories ?? []).map(([run, h]) => ({
         label: run,
         color: runColor(colors, run),
-        ...finite(h.steps, pick(h)),
+        ...finite(h.steps, h[quantity]),
       })),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [histories, colors],
+    [histories, colors, quantity],
   );
 }
 
@@ -31,15 +35,18 @@ function useSeries(histories: Histories | null, colors: Map<string, string>, pic
 function extent(series: readonly LineSeries[], axis: "x" | "y", floor?: number): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const s of series) for (let i = 0; i < s[axis].length; i++) (lo = Math.min(lo, s[axis][i])), (hi = Math.max(hi, s[axis][i]));
+  for (const s of series) for (let i = 0; i < s[axis].length; i++) {
+      lo = Math.min(lo, s[axis][i]);
+      hi = Math.max(hi, s[axis][i]);
+    }
   if (!Number.isFinite(lo)) return [0, 1];
   if (floor !== undefined) lo = Math.min(lo, floor);
   return hi > lo ? [lo, hi] : [lo - 1, hi + 1];
 }
 
 export function LossCharts({ histories, colors, tag }: { histories: Histories | null; colors: Map<string, string>; tag: string }) {
-  const loss = useSeries(histories, colors, (h) => h.loss);
-  const perplexity = useSeries(histories, colors, (h) => h.perplexity);
+  const loss = useSeries(histories, colors, "loss");
+  const perplexity = useSeries(histories, colors, "perplexity");
   if (loss.length === 0) return null; // uPlot's mode 2 needs at least one series
   return (
     <div className="tbs-row" style={{ alignItems: "flex-start" }}>
@@ -65,9 +72,9 @@ export function LossCharts({ histories, colors, tag }: { histories: Histories | 
 }
 
 export function TokenSparklines(props: { histories: Histories | null; colors: Map<string, string>; title: string }) {
-  const prob = useSeries(props.histories, props.colors, (h) => h.targetProb);
-  const entropy = useSeries(props.histories, props.colors, (h) => h.entropy);
-  const rank = useSeries(props.histories, props.colors, (h) => h.rank);
+  const prob = useSeries(props.histories, props.colors, "targetProb");
+  const entropy = useSeries(props.histories, props.colors, "entropy");
+  const rank = useSeries(props.histories, props.colors, "rank");
   if (prob.length === 0) return null; // uPlot's mode 2 needs at least one series
   return (
     <div className="tbs-panel" data-testid="token-history">

@@ -111,5 +111,6 @@ export function visibleText(record: TokensRecord, id: number): string {
     .replace(/\r?\n/g, "↵")
     .replace(/\t/g, "→")
     .replace(/ /g, "·")
+    // eslint-disable-next-line no-control-regex -- control characters are what this replaces
     .replace(/[\u0000-\u0008\u000b-\u001f]/g, (c) => String.fromCharCode(0x2400 + c.charCodeAt(0)));
 }
