@@ -1,8 +1,10 @@
 """The base every tb-suite TensorBoard plugin is built on: data-provider reads, sidecar reads, thin routes.
 
-A family plugin subclasses `FamilyPlugin`, sets `plugin_name`, `tab_name`, `frontend` and adds routes in
-`family_routes()`; handlers get a parsed `Query` and return `json_response(...)` or `wire_response(...)`.
-Raise `BadRequest` / `NotFound` for 400 / 404. Every read of a record checks it (`codec`, and the family's
+A family plugin subclasses `FamilyPlugin`, sets `plugin_name`, `content_version` (its metadata.py's),
+`tab_name`, `frontend` and adds routes in `family_routes()`; `/tags` leaves out a tag whose plugin content is
+newer than `content_version` (one warning) and passes older content through `migrate_content`. Handlers get
+a parsed `Query` and return `json_response(...)` or `wire_response(...)` (`tb_suite.core.wire`). Raise
+`BadRequest` / `NotFound` for 400 / 404. Every read of a record checks it (`codec`, and the family's
 `check_meta`); a damaged one raises `DamagedRecord`, answered 422 naming the step, and routes over many
 steps read each with `each_step`, which skips damaged steps and lists them. Anything else becomes a JSON
 500 and is logged.
