@@ -17,10 +17,11 @@ def key(route: str, params: dict) -> str:
     return json.dumps([route, entries], separators=(",", ":"), ensure_ascii=False)
 
 
-def answer(status: int, content_type: str, body: bytes) -> dict:
+def answer(status: int, content_type: str, body: bytes) -> list:
+    """`[status, value]` for a JSON answer, `[status, byte length, base85 text]` for a binary one."""
     if content_type.startswith("application/json"):
-        return {"status": status, "kind": "json", "body": json.loads(body)}
-    return {"status": status, "kind": "bin", "body": base64.b85encode(body).translate(_B85_TO_EMBEDDED).decode(), "length": len(body)}
+        return [status, json.loads(body)]
+    return [status, len(body), base64.b85encode(body).translate(_B85_TO_EMBEDDED).decode()]
 
 
 def _script_safe(text: str) -> str:

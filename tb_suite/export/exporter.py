@@ -125,8 +125,7 @@ def _write_json(routes: _Routes, tags: dict, selection: Selection, output: Path,
 
 def _write_html(routes: _Routes, family: str, tags: dict, selection: Selection, output: Path, max_bytes: int | None) -> dict:
     bundle = (importlib.resources.files("tb_suite") / "_frontend" / family / "index.js").read_text(encoding="utf-8")
-    answers = {embed.key("tags", {}): {"status": 200, "kind": "json", "body": tags},
-               embed.key("../../runs", {}): {"status": 200, "kind": "json", "body": sorted(tags)}}
+    answers = {embed.key("tags", {}): [200, tags], embed.key("../../runs", {}): [200, sorted(tags)]}
     binary = 0
     text_bytes = len(json.dumps(tags).encode())
     estimate = len(bundle.encode())
@@ -136,9 +135,9 @@ def _write_html(routes: _Routes, family: str, tags: dict, selection: Selection, 
             body = ask.cut(body)
         entry = embed.answer(status, content_type, body)
         answers[embed.key(ask.route, ask.params)] = entry
-        if entry["kind"] == "bin":
+        if len(entry) == 3:
             binary += len(body)
-            estimate += len(entry["body"]) + 64
+            estimate += len(entry[2]) + 64
         else:
             text_bytes += len(body)
             estimate += len(body) + 64

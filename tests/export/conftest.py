@@ -14,7 +14,7 @@ HTML_TAG = "<img src=x onerror=alert(1)>"
 STEPS = (0, 10, 20, 30)
 
 
-def plane_at(step: int, grid: int = 21) -> PlaneSlice:
+def plane_at(step: int, grid: int = 41) -> PlaneSlice:
     xs = np.linspace(-1, 1, grid)
     xx, yy = np.meshgrid(xs, xs)
     losses = (1 + step / 10) * (xx**2 + 2 * yy**2) + 0.1 * (xx > step / 30 - 0.5) + 0.25 + step / 100

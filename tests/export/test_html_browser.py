@@ -51,7 +51,7 @@ def test_exported_landscape_draws_hovers_and_scrubs_offline(landscape_logdir, of
 
     # Hover the centre of the plane: the stored loss there, as the tab prints it.
     _, arrays = read_records(landscape_logdir / "a", "tbs_landscape")["plane"][20]
-    centre = float(arrays["loss"][10, 10])
+    centre = float(arrays["loss"][20, 20])
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + 40 + 170, box["y"] + 8 + 170)
     page.wait_for_selector("[data-testid=tooltip]", timeout=5000)

@@ -7,13 +7,8 @@
  */
 import type { Params } from "./api";
 
-interface Answer {
-  status: number;
-  /** "json": `body` is the JSON value; "bin": `body` is base85 of `length` bytes. */
-  kind: "json" | "bin";
-  body: unknown;
-  length?: number;
-}
+/** `[status, JSON value]`, or `[status, byte length, base85 text]` for a binary answer. */
+type Answer = [number, unknown] | [number, number, string];
 
 interface Embedded {
   answers: Record<string, Answer>;
@@ -68,9 +63,9 @@ export function embeddedResponse(route: string, params: Params = {}): Response |
     const error = JSON.stringify({ error: `${route}: not included in this export` });
     return new Response(error, { status: 404, headers: { "Content-Type": "application/json" } });
   }
-  if (answer.kind === "bin") {
-    const bytes = decodeBase85(String(answer.body), answer.length ?? 0);
-    return new Response(bytes, { status: answer.status, headers: { "Content-Type": "application/octet-stream" } });
+  if (answer.length === 3) {
+    const bytes = decodeBase85(answer[2], answer[1]);
+    return new Response(bytes, { status: answer[0], headers: { "Content-Type": "application/octet-stream" } });
   }
-  return new Response(JSON.stringify(answer.body), { status: answer.status, headers: { "Content-Type": "application/json" } });
+  return new Response(JSON.stringify(answer[1]), { status: answer[0], headers: { "Content-Type": "application/json" } });
 }

@@ -1,0 +1,113 @@
+"""Issue 14: `tb-suite export` over a real logdir through the plugin's own routes: the JSON export holds the
+stored records, the HTML export embeds them in at most bundle + 1.3x their bytes, an over-large selection is
+refused before anything is written, and HTML in the data cannot leave its <script>."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+
+from tb_suite.cli import main
+from tb_suite.core.reader import read_records
+from tb_suite.core.wire import decode_wire
+from tb_suite.export import ExportTooLarge, export
+from tb_suite.export.selection import Selection, parse_steps
+from tests.export.conftest import HTML_TAG, STEPS
+
+
+def embedded_answers(html: str) -> dict:
+    match = re.search(r'<script type="application/json" id="tbs-embedded">(.*?)</script>', html, re.S)
+    return json.loads(match.group(1))["answers"]
+
+
+def test_json_export_round_trips_the_stored_records(landscape_logdir, tmp_path):
+    out = tmp_path / "report.json"
+    export(landscape_logdir, "landscape", out, selection=Selection(runs="^a$", steps="10:30:10"), format="json")
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["plugin"] == "tbs_landscape"
+    assert set(document["tags"]) == {"a"} and document["tags"]["a"]["plane"]["steps"] == [10, 20, 30]
+    stored = read_records(landscape_logdir / "a", "tbs_landscape")
+    seen = set()
+    for record in document["records"]:
+        meta, arrays = stored[record["tag"]][record["step"]]
+        assert record["run"] == "a" and record["meta"] == meta
+        assert set(record["arrays"]) == set(arrays)
+        for name, array in arrays.items():
+            got = record["arrays"][name]
+            assert got["shape"] == list(array.shape)
+            np.testing.assert_array_equal(np.array(got["data"], dtype=np.float64), array.astype(np.float64))
+        seen.add((record["tag"], record["step"]))
+    assert seen == {(tag, step) for tag in ("plane", HTML_TAG) for step in (10, 20, 30)}
+
+
+def test_html_export_embeds_the_routes_within_the_size_bound(landscape_logdir, tmp_path):
+    out = tmp_path / "report.html"
+    sizes = export(landscape_logdir, "landscape", out)
+    html = out.read_text(encoding="utf-8")
+    assert sizes["file"] == out.stat().st_size
+    assert sizes["file"] <= sizes["bundle"] + 1.3 * (sizes["embedded_binary"] + sizes["embedded_json"])
+    page_only = re.sub(r'(<script type="text/plain" id="tbs-bundle">).*?</script>', r"\1", html, flags=re.S)
+    assert "http:" not in page_only and "https:" not in page_only
+    answers = embedded_answers(html)
+    # Every embedded record decodes to the stored one (the browser's base85 alphabet swaps '<' for '.').
+    stored = read_records(landscape_logdir / "b", "tbs_landscape")
+    for step in STEPS:
+        key = json.dumps(["record", [["run", "b"], ["step", str(step)], ["tag", "plane"]]], separators=(",", ":"))
+        status, length, text = answers[key]
+        body = base64.b85decode(text.replace(".", "<"))
+        assert status == 200 and len(body) == length
+        meta, arrays = decode_wire(body)
+        assert meta == stored["plane"][step][0]
+        np.testing.assert_array_equal(arrays["loss"], stored["plane"][step][1]["loss"])
+    # HTML in the data stays inside its JSON string: no tag of it reaches the page's markup.
+    assert HTML_TAG not in html and "\\u003cimg src=x" in html
+    tags = answers['["tags",[]]'][1]
+    assert tags["a"][HTML_TAG]["steps"] == list(STEPS)
+
+
+def test_steps_route_is_cut_to_the_selection(landscape_logdir, tmp_path):
+    out = tmp_path / "report.html"
+    export(landscape_logdir, "landscape", out, selection=Selection(tags="^plane$", steps="0,20"))
+    answers = embedded_answers(out.read_text(encoding="utf-8"))
+    rows = answers[json.dumps(["steps", [["run", "a"], ["tag", "plane"]]], separators=(",", ":"))][1]
+    assert [row["step"] for row in rows] == [0, 20]
+    assert not any(HTML_TAG.replace("<", "\\u003c") in key or HTML_TAG in key for key in answers)
+
+
+def test_too_large_a_selection_is_refused_before_writing(landscape_logdir, tmp_path):
+    out = tmp_path / "report.html"
+    with pytest.raises(ExportTooLarge, match=r"over the limit of 0\.3 MiB.*--max-mib"):
+        export(landscape_logdir, "landscape", out, max_bytes=300 * 1024)
+    assert not out.exists()
+    assert main(["export", str(landscape_logdir), "--plugin", "landscape", "-o", str(out), "--max-mib", "0.3"]) == 2
+    assert not out.exists()
+    assert main(["export", str(landscape_logdir), "--plugin", "tbs_landscape", "-o", str(out), "--steps", "0"]) == 0
+    assert out.exists()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"plugin": "nope"}, "plugin: unknown 'nope'"),
+    ({"plugin": "attention"}, "no HTML export yet"),
+    ({"selection": Selection(runs="^zzz$")}, "the selection holds no steps"),
+    ({"format": "pdf"}, "format: 'pdf'"),
+])
+def test_bad_requests_raise_named_errors_before_writing(landscape_logdir, tmp_path, kwargs, message):
+    out = tmp_path / "x.html"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        export(landscape_logdir, kwargs.pop("plugin", "landscape"), out, **kwargs)
+    assert not out.exists()
+
+
+def test_selection_parsing():
+    assert parse_steps("5,10:20:5,30:") == [(5, 5, 1), (10, 20, 5), (30, None, 1)]
+    selection = Selection(steps="5,10:20:5,30:")
+    assert [s for s in range(40) if selection.step(s)] == [5, 10, 15, 20, *range(30, 40)]
+    for bad in ("a", "1:2:0", "1:2:3:4"):
+        with pytest.raises(ValueError, match="steps: "):
+            Selection(steps=bad)
+    with pytest.raises(ValueError, match="runs: bad regular expression"):
+        Selection(runs="(")
