@@ -78,18 +78,19 @@ def tensor_row(values: torch.Tensor, bins: int, *, masked: bool | None = None) -
 SAME_SIZE_BATCH = 4  # groups of one size are reduced as the rows of a matrix from this many on
 
 
-def group_rows(groups: list[list[torch.Tensor]], bins: int) -> list[torch.Tensor]:
-    """`tensor_row` of each group's tensors taken together (a layer's parameters or gradients), the small
-    all-finite groups on the CPU at once: groups of one size stacked into a matrix and reduced along its
-    rows, the other sizes with segment reductions. A model of 1,000 small layers costs a few dozen torch
-    calls, not a few per layer. Other groups go through `tensor_row` one by one."""
-    rows: list[torch.Tensor | None] = [None] * len(groups)
+def group_rows(groups: list[list[torch.Tensor]], bins: int) -> torch.Tensor:
+    """`tensor_row` of each group's tensors taken together (a layer's parameters or gradients), as the rows
+    of one `[G, TENSOR_COLUMNS + bins]` tensor. The small all-finite groups on the CPU are reduced at once:
+    groups of one size stacked into a matrix and reduced along its rows, the other sizes with segment
+    reductions, so a model of 1,000 small layers costs a few dozen torch calls, not a few per layer. Other
+    groups go through `tensor_row` one by one (the result is then on their device)."""
     sizes = [sum(t.numel() for t in g) for g in groups]
     batch = [i for i, g in enumerate(groups)
              if g and 0 < sizes[i] <= HISTOGRAM_SAMPLE and all(t.device.type == "cpu" for t in g)]
     by_size: dict[int, list[int]] = {}
     for i in batch:
         by_size.setdefault(sizes[i], []).append(i)
+    blocks: list[tuple[list[int], torch.Tensor]] = []
     mixed = []
     for size, members in by_size.items():
         if len(members) < SAME_SIZE_BATCH:
@@ -97,16 +98,22 @@ def group_rows(groups: list[list[torch.Tensor]], bins: int) -> list[torch.Tensor
             continue
         matrix = _flat([t for i in members for t in groups[i]]).view(len(members), size)
         if _finite(matrix):
-            rows_of = _matrix_rows(matrix, bins)
-            for i, row in zip(members, rows_of):
-                rows[i] = row
+            blocks.append((members, _matrix_rows(matrix, bins)))
     if len(mixed) > 1:
         flat = _flat([t for i in mixed for t in groups[i]])
         if _finite(flat):
-            for i, row in zip(mixed, _segment_rows(flat, [sizes[i] for i in mixed], bins)):
-                rows[i] = row
-    return [row if row is not None else tensor_row(flat_cat(g), bins) for row, g in zip(rows, groups)]
-
+            blocks.append((mixed, _segment_rows(flat, [sizes[i] for i in mixed], bins)))
+    done = {i for members, _ in blocks for i in members}
+    rest = [i for i in range(len(groups)) if i not in done]
+    if rest:
+        rows = [tensor_row(flat_cat(groups[i]), bins) for i in rest]
+        blocks.append((rest, torch.stack([row.to(rows[0].device) for row in rows])))
+    if len(blocks) == 1 and blocks[0][0] == list(range(len(groups))):
+        return blocks[0][1]
+    out = torch.empty((len(groups), TENSOR_COLUMNS + bins), device=blocks[-1][1].device)
+    for members, block in blocks:
+        out[torch.tensor(members, device=out.device)] = block.to(out.device)
+    return out
 
 
 def _flat(tensors: list[torch.Tensor]) -> torch.Tensor:
@@ -256,22 +263,22 @@ def activation_extras(output: torch.Tensor, module_type: str, *, masked: bool | 
 SMALL_ACTIVATION = 4096  # outputs up to this size are copied in the hook and reduced together at the step
 
 
-def activation_rows(items: list[tuple[torch.Tensor, str]], bins: int) -> list[torch.Tensor]:
-    """`tensor_row` + `activation_extras` of each (output, module type), with few torch calls for many
-    small outputs: statistics by `group_rows`, extras over the outputs of one shape and type stacked."""
+def activation_rows(items: list[tuple[torch.Tensor, str]], bins: int) -> torch.Tensor:
+    """`tensor_row` + `activation_extras` of each (CPU output, module type), as the rows of one tensor,
+    with few torch calls for many small outputs: statistics by `group_rows`, extras over the outputs of
+    one shape and type stacked."""
     stats = group_rows([[y] for y, _ in items], bins)
-    extras: list[torch.Tensor | None] = [None] * len(items)
+    extras = torch.empty((len(items), 3))
     same: dict[tuple, list[int]] = {}
     for i, (y, module_type) in enumerate(items):
-        same.setdefault((tuple(y.shape), module_type, y.device), []).append(i)
-    for (shape, module_type, _), indices in same.items():
+        same.setdefault((tuple(y.shape), module_type), []).append(i)
+    for (shape, module_type), indices in same.items():
         if len(indices) == 1 or not shape or 0 in shape:
             for i in indices:
                 extras[i] = activation_extras(items[i][0], module_type)
-            continue
-        for i, row in zip(indices, _stacked_extras(torch.stack([items[i][0] for i in indices]).float(), module_type)):
-            extras[i] = row
-    return [torch.cat([row, extra.to(row.device)]) for row, extra in zip(stats, extras)]
+        else:
+            extras[torch.tensor(indices)] = _stacked_extras(torch.stack([items[i][0] for i in indices]).float(), module_type)
+    return torch.cat([stats, extras.to(stats.device)], 1)
 
 
 def _stacked_extras(ys: torch.Tensor, module_type: str) -> torch.Tensor:

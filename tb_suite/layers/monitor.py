@@ -207,7 +207,8 @@ class LayerMonitor:
             for layer, _, p in self._params:
                 if p.grad is not None:
                     grouped.setdefault(layer, []).append(p.grad)
-            self._grad_rows = dict(zip(grouped, compute.group_rows(list(grouped.values()), self.bins)))
+            if grouped:
+                self._grad_block = (list(grouped), compute.group_rows(list(grouped.values()), self.bins))
         if self.check_nonfinite and self._first_nonfinite is None:
             with_grad = [(layer, p.grad) for layer, _, p in self._params if p.grad is not None]
             if with_grad:
@@ -260,7 +261,7 @@ class LayerMonitor:
     def _reset_iteration(self) -> None:
         self._act_rows: dict[int, torch.Tensor] = {}
         self._small_acts: dict[int, tuple[torch.Tensor, str]] = {}
-        self._grad_rows: dict[int, torch.Tensor] = {}
+        self._grad_block: tuple[list[int], torch.Tensor] | None = None
         self._fmaps: dict[int, torch.Tensor] = {}
         self._order: dict[int, None] = {}
         self._forward_flags: list[tuple[int, torch.Tensor]] = []
@@ -293,7 +294,9 @@ class LayerMonitor:
                     if y.device.type == "cpu" and y.numel() <= compute.SMALL_ACTIVATION:
                         # a copy (later in-place ops may change y), reduced with the others at the step
                         self._small_acts[index] = (y.detach().to(torch.float32, copy=True), module_type)
+                        self._act_rows.pop(index, None)  # a module called twice: its last output counts
                     else:
+                        self._small_acts.pop(index, None)
                         self._act_rows[index] = torch.cat(
                             [compute.tensor_row(y, self.bins), compute.activation_extras(y, module_type)]
                         )
@@ -339,22 +342,23 @@ class LayerMonitor:
         return None
 
     def _log(self, step: int, *, with_activations: bool) -> None:
+        # (kind, layer indices or a feature map's index, rows [G, columns] or the tensor itself)
         parts: list[tuple[str, Any, torch.Tensor]] = []
         if with_activations:
             if self._small_acts:
-                small = compute.activation_rows(list(self._small_acts.values()), self.bins)
-                self._act_rows.update(zip(self._small_acts, small))
-            parts += [("act", i, row) for i, row in self._act_rows.items()]
+                parts.append(("act", list(self._small_acts), compute.activation_rows(list(self._small_acts.values()), self.bins)))
+            if self._act_rows:
+                rows = list(self._act_rows.values())
+                parts.append(("act", list(self._act_rows), torch.stack([row.to(rows[0].device) for row in rows])))
             parts += [("fmap", i, fmap) for i, fmap in self._fmaps.items()]
-        if self.kinds["gradients"]:
-            parts += [("grad", i, row) for i, row in self._grad_rows.items()]
+        if self.kinds["gradients"] and self._grad_block is not None:
+            parts.append(("grad", *self._grad_block))
         with torch.no_grad():
             if self.kinds["weights"]:
                 grouped: dict[int, list[torch.Tensor]] = {}
                 for layer, _, p in self._params:
                     grouped.setdefault(layer, []).append(p)
-                rows = compute.group_rows(list(grouped.values()), self.bins)
-                parts += [("weight", i, row) for i, row in zip(grouped, rows)]
+                parts.append(("weight", list(grouped), compute.group_rows(list(grouped.values()), self.bins)))
             if self._snapshot is not None:
                 current = [p.detach() for _, _, p in self._params]
                 deltas = torch._foreach_sub(current, self._snapshot)  # fused over parameters, as clip_grad_norm_
@@ -364,7 +368,8 @@ class LayerMonitor:
                 return
             device = parts[0][2].device
             host = torch.cat([t.reshape(-1).float().to(device) for _, _, t in parts]).cpu().numpy()  # one copy
-        rows: dict[str, dict] = {"act": {}, "grad": {}, "weight": {}, "fmap": {}}
+        blocks: dict[str, list] = {"act": [], "grad": [], "weight": []}
+        fmap_values: dict[int, np.ndarray] = {}
         update_norms = None
         offset = 0
         for kind, index, tensor in parts:
@@ -373,15 +378,18 @@ class LayerMonitor:
             offset += size
             if kind == "update":
                 update_norms = values
+            elif kind == "fmap":
+                fmap_values[index] = values
             else:
-                rows[kind][index] = values
+                blocks[kind].append((index, values))
         extra_arrays: dict[str, np.ndarray] = {}
         extra_meta: dict[str, Any] = {"every": self.every, "thresholds": self.thresholds.as_dict()}
         extra_arrays[md.ORDER] = np.asarray(list(self._order) if with_activations else [], np.int32)
         update_ratio = None
         if update_norms is not None:
             update_ratio = self._update_ratios(update_norms, extra_arrays, extra_meta)
-        stats, hists = stats_from_rows(len(self.names), self.bins, rows["act"], rows["grad"], rows["weight"], update_ratio)
+        stats, hists = stats_from_rows(len(self.names), self.bins, *(_joined(blocks[k]) for k in ("act", "grad", "weight")),
+                                       update_ratio=update_ratio)
         diagnoses = analysis.diagnose(stats, self.names, step, self.thresholds, self._previous_grad_norm)
         if self.kinds["gradients"]:
             self._previous_grad_norm = stats["grad_norm"].copy()
@@ -391,7 +399,7 @@ class LayerMonitor:
             first = self._first_nonfinite
             diagnoses.insert(0, analysis.flag("first_nonfinite", first["layer"], self.names, step, float("nan"), 0))
         fmaps = []
-        for index, values in sorted(rows["fmap"].items()):
+        for index, values in sorted(fmap_values.items()):
             name = md.feature_map_array(index)
             extra_arrays[name] = np.clip(values, -F16_MAX, F16_MAX)  # stored as float16; NaN stays NaN
             fmaps.append({"layer": self._feature_maps[index][0], "array": name, "shape": list(values.shape)})
@@ -415,6 +423,13 @@ class LayerMonitor:
         arrays[md.PARAM_LAYER] = layer_of.astype(np.int32)
         arrays[md.PARAM_NAMES] = md.join_names(local for _, local, _ in self._params)
         return np.where(has, ratio, np.nan).astype(np.float32)
+
+
+def _joined(blocks: list[tuple[list[int], np.ndarray]]) -> tuple[list[int], np.ndarray] | None:
+    """One (layer indices, rows) block of several, None for none."""
+    if len(blocks) <= 1:
+        return blocks[0] if blocks else None
+    return [i for layers, _ in blocks for i in layers], np.concatenate([rows for _, rows in blocks])
 
 
 def check_options(options: Mapping[str, Any]) -> None:

@@ -13,6 +13,7 @@ from tb_suite.layers import analysis
 from tb_suite.layers import metadata as md
 
 MAX_BINS = 1024
+Block = tuple[Sequence[int], np.ndarray]  # (layer indices [G], statistics rows [G, columns])
 
 
 def check_bins(bins: Any) -> int:
@@ -24,13 +25,14 @@ def check_bins(bins: Any) -> int:
 def stats_from_rows(
     num_layers: int,
     bins: int,
-    activations: Mapping[int, np.ndarray],
-    gradients: Mapping[int, np.ndarray],
-    weights: Mapping[int, np.ndarray],
+    activations: Block | None,
+    gradients: Block | None,
+    weights: Block | None,
     update_ratio: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """`metadata.STATS` rows `[L]` and histograms `[L, bins]` per kind from host copies of
-    `compute.tensor_row` rows (activations: followed by `compute.activation_extras`)."""
+    `compute.tensor_row` rows (activations: followed by `compute.activation_extras`), each kind a block
+    (layer indices `[G]`, rows `[G, columns]`) or None."""
     from tb_suite.layers import compute as c  # imports torch: writer side only
 
     stats = {name: np.full(num_layers, np.nan, np.float32) for name in md.STATS}
@@ -43,16 +45,18 @@ def stats_from_rows(
         "weights": (weights, {"weight_norm": c.NORM, "weight_mean": c.MEAN, "weight_std": c.STD,
                               "weight_min": c.MIN, "weight_max": c.MAX}),
     }
-    for kind, (rows, names) in columns.items():
-        for layer, row in rows.items():
-            for name, column in names.items():
-                stats[name][layer] = row[column]
-            hists[kind][layer] = row[c.TENSOR_COLUMNS : c.TENSOR_COLUMNS + bins]
-            if kind == "activations":
-                extras = row[c.TENSOR_COLUMNS + bins :]
-                stats["act_zero_frac"][layer] = extras[c.ZERO_FRAC]
-                stats["act_dead_frac"][layer] = extras[c.DEAD_FRAC]
-                stats["act_saturated_frac"][layer] = extras[c.SATURATED_FRAC]
+    for kind, (block, names) in columns.items():
+        if block is None or not len(block[0]):
+            continue
+        layers, table = np.asarray(block[0], np.int64), block[1]
+        for name, column in names.items():
+            stats[name][layers] = table[:, column]
+        hists[kind][layers] = table[:, c.TENSOR_COLUMNS : c.TENSOR_COLUMNS + bins]
+        if kind == "activations":
+            extras = c.TENSOR_COLUMNS + bins
+            stats["act_zero_frac"][layers] = table[:, extras + c.ZERO_FRAC]
+            stats["act_dead_frac"][layers] = table[:, extras + c.DEAD_FRAC]
+            stats["act_saturated_frac"][layers] = table[:, extras + c.SATURATED_FRAC]
     if update_ratio is not None:
         stats["update_ratio"][:] = update_ratio
     return stats, hists
@@ -165,12 +169,9 @@ def log_layer_stats(
         if kind == "activations":
             row = torch.cat([row, compute.activation_extras(t, "")])
         rows.append(row.to(rows[0].device) if rows else row)
-    table = dict(enumerate(torch.stack(rows).cpu().numpy()))  # the one device-to-host copy
+    table = (range(len(items)), torch.stack(rows).cpu().numpy())  # the one device-to-host copy
     names = [name for name, _ in items]
-    empty: dict[int, np.ndarray] = {}
-    stats, hists = stats_from_rows(
-        len(items), bins, *(table if k == kind else empty for k in md.KINDS)
-    )
+    stats, hists = stats_from_rows(len(items), bins, *(table if k == kind else None for k in md.KINDS))
     write_layer_record(
         writer, tag, step, names=names, types=[""] * len(names), bins=bins, stats=stats, hists=hists,
         diagnoses=analysis.diagnose(stats, names, step, thresholds),
