@@ -70,16 +70,15 @@ function RunsTable(props: {
 }) {
   const { answer, stat, selected, setSelected, colors, flipDirection } = props;
   const [sort, setSort] = useState<{ column: string; desc: boolean }>({ column: "run", desc: false });
-  const value = (row: Row, column: string): unknown => {
-    if (column === "run") return row.run;
-    if (column.startsWith("config:")) return row.config[column.slice(7)];
-    return row.metrics[column.slice(7)]?.[stat];
-  };
   const rows = useMemo(() => {
+    const value = (row: Row, column: string): unknown => {
+      if (column === "run") return row.run;
+      if (column.startsWith("config:")) return row.config[column.slice(7)];
+      return row.metrics[column.slice(7)]?.[stat];
+    };
     const sorted = [...answer.runs].sort((a, b) => compareValues(value(a, sort.column), value(b, sort.column)));
     if (sort.desc) sorted.reverse();
     return sorted;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [answer, sort, stat]);
   const header = (column: string, label: string) => (
     <th
