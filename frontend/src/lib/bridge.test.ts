@@ -20,26 +20,30 @@ class FakePort implements PortLike {
   }
 }
 
+// Host requests the tabs do not send; the bridge's request/reply machinery is generic.
+const GET_RUNS = "experimental.GetRuns";
+const GET_URL_DATA = "experimental.GetURLPluginData";
+
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 describe("HostBridge", () => {
-  it("sends GetRuns and resolves with the reply payload", async () => {
+  it("sends a request and resolves with the reply payload", async () => {
     const port = new FakePort();
     const bridge = new HostBridge(port);
     expect(port.started).toBe(true);
-    const runs = bridge.getRuns();
-    expect(port.sent[0]).toEqual({ type: MessageType.GetRuns, id: 0, payload: null, error: null, isReply: false });
-    port.deliver({ type: MessageType.GetRuns, id: 0, payload: ["a", "b"], error: null, isReply: true });
+    const runs = bridge.request(GET_RUNS);
+    expect(port.sent[0]).toEqual({ type: GET_RUNS, id: 0, payload: null, error: null, isReply: false });
+    port.deliver({ type: GET_RUNS, id: 0, payload: ["a", "b"], error: null, isReply: true });
     await expect(runs).resolves.toEqual(["a", "b"]);
   });
 
   it("matches replies by id and rejects on error replies", async () => {
     const port = new FakePort();
     const bridge = new HostBridge(port);
-    const first = bridge.request(MessageType.GetURLPluginData);
-    const second = bridge.request(MessageType.GetRuns);
-    port.deliver({ type: MessageType.GetRuns, id: 1, payload: ["x"], error: null, isReply: true });
-    port.deliver({ type: MessageType.GetURLPluginData, id: 0, payload: null, error: "boom", isReply: true });
+    const first = bridge.request(GET_URL_DATA);
+    const second = bridge.request(GET_RUNS);
+    port.deliver({ type: GET_RUNS, id: 1, payload: ["x"], error: null, isReply: true });
+    port.deliver({ type: GET_URL_DATA, id: 0, payload: null, error: "boom", isReply: true });
     await expect(second).resolves.toEqual(["x"]);
     await expect(first).rejects.toThrow("boom");
   });
@@ -75,7 +79,7 @@ describe("HostBridge", () => {
   it("times out when the host never answers", async () => {
     vi.useFakeTimers();
     const bridge = new HostBridge(new FakePort(), 50);
-    const p = bridge.request(MessageType.GetRuns);
+    const p = bridge.request(GET_RUNS);
     vi.advanceTimersByTime(60);
     await expect(p).rejects.toThrow(/no answer/);
     vi.useRealTimers();
@@ -84,7 +88,7 @@ describe("HostBridge", () => {
   it("is inert outside TensorBoard", async () => {
     const bridge = connectToHost(window);
     expect(bridge.connected).toBe(false);
-    await expect(bridge.getRuns()).resolves.toBeNull();
+    await expect(bridge.request(GET_RUNS)).rejects.toThrow("not inside TensorBoard");
   });
 
   it("bootstraps with the parent by transferring a port", () => {

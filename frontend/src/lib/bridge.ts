@@ -4,10 +4,9 @@
  * Outside TensorBoard (no parent frame) the bridge is inert and callers fall back to `./tags`.
  */
 
+/** The host messages the tabs listen to. */
 export const MessageType = {
-  GetRuns: "experimental.GetRuns",
   RunsChanged: "experimental.RunsChanged",
-  GetURLPluginData: "experimental.GetURLPluginData",
   DataReloaded: "experimental.DataReloaded",
 } as const;
 
@@ -69,13 +68,6 @@ export class HostBridge {
     set.add(listener);
     this.listeners.set(type, set);
     return () => set.delete(listener);
-  }
-
-  /** All run names TensorBoard knows (not only this plugin's), or null outside TensorBoard. */
-  async getRuns(): Promise<string[] | null> {
-    if (!this.connected) return null;
-    const runs = await this.request(MessageType.GetRuns);
-    return Array.isArray(runs) ? runs.map(String) : null;
   }
 
   private async onMessage(data: unknown): Promise<void> {

@@ -4,7 +4,6 @@ import { safeFilename } from "../../lib/exportPng";
 import { formatMetric } from "../../lib/format";
 import { LineChart, type LineSeries } from "../../lib/LineChart";
 import { seriesColor } from "../../lib/theme";
-import { ascending } from "./curves";
 import type { PredRecord } from "./record";
 
 /** Both axes of ROC and PR charts; one constant so the chart is not rebuilt on every render. */
@@ -27,7 +26,9 @@ function buildSeries(
       if (!curve || curve.x.length === 0) continue;
       const score = kind === "roc" ? rec.auc?.[c] : rec.ap?.[c];
       out.push({
-        ...ascending(curve),
+        // Both curves arrive with x ascending (docs/http_api.md), as uPlot wants them.
+        x: curve.x,
+        y: curve.y,
         label: runs.length > 1 ? `${run} · ${rec.classNames[c]}` : rec.classNames[c],
         color: seriesColor(c),
         dash: DASHES[r % DASHES.length],
