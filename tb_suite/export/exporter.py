@@ -19,6 +19,7 @@ from tb_suite.export.plans import PLANS
 from tb_suite.export.selection import Selection
 
 DEFAULT_MAX_BYTES = 64 << 20
+_READ_AHEAD = 8  # uncompressed answers read before giving up on a limit
 # family -> (module, class) of its plugin
 FAMILIES = {
     "attention": ("tb_suite.attention.plugin", "AttentionPlugin"),
@@ -125,25 +126,21 @@ def _write_json(routes: _Routes, tags: dict, selection: Selection, output: Path,
 
 def _write_html(routes: _Routes, family: str, tags: dict, selection: Selection, output: Path, max_bytes: int | None) -> dict:
     bundle = (importlib.resources.files("tb_suite") / "_frontend" / family / "index.js").read_text(encoding="utf-8")
-    answers = {embed.key("tags", {}): [200, tags], embed.key("../../runs", {}): [200, sorted(tags)]}
+    answers = embed.Answers()
+    for route, value in (("tags", tags), ("../../runs", sorted(tags))):
+        answers.add(embed.key(route, {}), 200, "application/json", json.dumps(value).encode())
     binary = 0
-    text_bytes = len(json.dumps(tags).encode())
-    estimate = len(bundle.encode())
-    for ask in PLANS[family](tags, selection):
+    for ask in PLANS[family](tags, selection, routes.get):
         status, content_type, body = routes.get(ask.route, ask.params)
         if status == 200 and ask.cut is not None:
             body = ask.cut(body)
-        entry = embed.answer(status, content_type, body)
-        answers[embed.key(ask.route, ask.params)] = entry
-        if len(entry) == 3:
-            binary += len(body)
-            estimate += len(entry[2]) + 64
-        else:
-            text_bytes += len(body)
-            estimate += len(body) + 64
-        _check_size(estimate, max_bytes)  # stop reading as soon as the limit is passed
+        answers.add(embed.key(ask.route, ask.params), status, content_type, body)
+        binary += 0 if content_type.startswith("application/json") else len(body)
+        # Compressed, the answers take less; far past the limit uncompressed, stop reading.
+        if max_bytes is not None and answers.size > _READ_AHEAD * max_bytes:
+            _check_size(answers.size, max_bytes)
     text = embed.page(f"tb-suite {routes.plugin.tab_name}: {output.stem}", bundle, answers)
     size = len(text.encode())
     _check_size(size, max_bytes)
     output.write_text(text, encoding="utf-8")
-    return {"file": size, "bundle": len(bundle.encode()), "embedded_binary": binary, "embedded_json": text_bytes}
+    return {"file": size, "bundle": len(bundle.encode()), "embedded_binary": binary, "embedded_json": answers.size - binary}

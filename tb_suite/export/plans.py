@@ -46,19 +46,35 @@ def _cut_series(selection: Selection) -> Callable[[bytes], bytes]:
     return cut
 
 
-def landscape(tags: dict, selection: Selection) -> Iterator[Ask]:
+Get = Callable[[str, dict], tuple[int, str, bytes]]
+
+
+def landscape(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
     yield from _records(tags)
     for run, by_tag in tags.items():
         for tag in by_tag:
             yield Ask("steps", {"run": run, "tag": tag}, _cut_rows(selection))
 
 
-def tokens(tags: dict, selection: Selection) -> Iterator[Ask]:
+def tokens(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
+    """Records, each run's history, and the history of every (sequence, position) a click can pin: the
+    tab asks for it in every run showing the tag, so over the largest batch and length of any run."""
     yield from _records(tags)
-    for run, by_tag in tags.items():
-        for tag in by_tag:
+    for tag in {tag for by_tag in tags.values() for tag in by_tag}:
+        runs = [run for run, by_tag in tags.items() if tag in by_tag]
+        batch = length = 0
+        for run in runs:
             yield Ask("history", {"run": run, "tag": tag}, _cut_series(selection))
+            for step in tags[run][tag]["steps"]:
+                status, _, body = get("record", {"run": run, "tag": tag, "step": step, "arrays": ""})
+                if status == 200:
+                    meta = wire.decode_wire(body)[0]
+                    batch, length = max(batch, meta["batch"]), max(length, meta["length"])
+        for run in runs:
+            for seq in range(batch):
+                for pos in range(length):
+                    yield Ask("history", {"run": run, "tag": tag, "seq": seq, "pos": pos}, _cut_series(selection))
 
 
 # family -> the asks of its tab. Families missing here export as JSON only.
-PLANS: dict[str, Callable[[dict, Selection], Iterator[Ask]]] = {"landscape": landscape, "tokens": tokens}
+PLANS: dict[str, Callable[[dict, Selection, Get], Iterator[Ask]]] = {"landscape": landscape, "tokens": tokens}

@@ -31,3 +31,13 @@ def landscape_logdir(tmp_path_factory) -> Path:
                 alphas = np.linspace(-0.5, 1.5, 21)
                 tbs.log_slice(writer, HTML_TAG, LineSlice(alphas, (alphas - 1) ** 2 + step), step=step)
     return root
+
+
+@pytest.fixture(scope="session")
+def tokens_logdir(tmp_path_factory) -> Path:
+    from tests.tokens.helpers import write_lm_run
+
+    root = tmp_path_factory.mktemp("export_tokens")
+    write_lm_run(root / "lm_a", STEPS, batch=2, length=6, seed=1)
+    write_lm_run(root / "lm_b", STEPS, batch=2, length=6, seed=2)
+    return root

@@ -5,8 +5,10 @@ refused before anything is written, and HTML in the data cannot leave its <scrip
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import re
+import struct
 
 import numpy as np
 import pytest
@@ -19,9 +21,16 @@ from tb_suite.export.selection import Selection, parse_steps
 from tests.export.conftest import HTML_TAG, STEPS
 
 
-def embedded_answers(html: str) -> dict:
-    match = re.search(r'<script type="application/json" id="tbs-embedded">(.*?)</script>', html, re.S)
-    return json.loads(match.group(1))["answers"]
+def embedded_answers(html: str) -> dict[str, tuple[int, bytes]]:
+    """{key: (status, body)} of the page, decoded independently of tb_suite/export/embed.py."""
+    match = re.search(r'<script type="application/octet-stream" id="tbs-embedded" data-length="(\d+)">(.*?)</script>', html, re.S)
+    compressed = base64.b85decode(match.group(2).replace(".", "<"))
+    assert len(compressed) == int(match.group(1))
+    packed = gzip.decompress(compressed)
+    (index_length,) = struct.unpack_from("<I", packed)
+    index = json.loads(packed[4 : 4 + index_length])
+    bodies = packed[4 + index_length :]
+    return {key: (status, bodies[offset : offset + length]) for key, (status, offset, length, _) in index.items()}
 
 
 def test_json_export_round_trips_the_stored_records(landscape_logdir, tmp_path):
@@ -57,15 +66,14 @@ def test_html_export_embeds_the_routes_within_the_size_bound(landscape_logdir, t
     stored = read_records(landscape_logdir / "b", "tbs_landscape")
     for step in STEPS:
         key = json.dumps(["record", [["run", "b"], ["step", str(step)], ["tag", "plane"]]], separators=(",", ":"))
-        status, length, text = answers[key]
-        body = base64.b85decode(text.replace(".", "<"))
-        assert status == 200 and len(body) == length
+        status, body = answers[key]
+        assert status == 200
         meta, arrays = decode_wire(body)
         assert meta == stored["plane"][step][0]
         np.testing.assert_array_equal(arrays["loss"], stored["plane"][step][1]["loss"])
-    # HTML in the data stays inside its JSON string: no tag of it reaches the page's markup.
-    assert HTML_TAG not in html and "\\u003cimg src=x" in html
-    tags = answers['["tags",[]]'][1]
+    # The data reaches the page only as base85: no text of it, HTML included, is in the markup.
+    assert "<img" not in page_only and "onerror" not in page_only
+    tags = json.loads(answers['["tags",[]]'][1])
     assert tags["a"][HTML_TAG]["steps"] == list(STEPS)
 
 
@@ -73,9 +81,9 @@ def test_steps_route_is_cut_to_the_selection(landscape_logdir, tmp_path):
     out = tmp_path / "report.html"
     export(landscape_logdir, "landscape", out, selection=Selection(tags="^plane$", steps="0,20"))
     answers = embedded_answers(out.read_text(encoding="utf-8"))
-    rows = answers[json.dumps(["steps", [["run", "a"], ["tag", "plane"]]], separators=(",", ":"))][1]
+    rows = json.loads(answers[json.dumps(["steps", [["run", "a"], ["tag", "plane"]]], separators=(",", ":"))][1])
     assert [row["step"] for row in rows] == [0, 20]
-    assert not any(HTML_TAG.replace("<", "\\u003c") in key or HTML_TAG in key for key in answers)
+    assert not any(HTML_TAG in key for key in answers)
 
 
 def test_too_large_a_selection_is_refused_before_writing(landscape_logdir, tmp_path):
@@ -111,3 +119,18 @@ def test_selection_parsing():
             Selection(steps=bad)
     with pytest.raises(ValueError, match="runs: bad regular expression"):
         Selection(runs="(")
+
+
+def test_tokens_export_holds_every_pinnable_history_cut_to_the_steps(tokens_logdir, tmp_path):
+    out = tmp_path / "tokens.html"
+    sizes = export(tokens_logdir, "tokens", out, selection=Selection(steps="10:30"))
+    assert sizes["file"] <= sizes["bundle"] + 1.3 * (sizes["embedded_binary"] + sizes["embedded_json"])
+    answers = embedded_answers(out.read_text(encoding="utf-8"))
+    histories = {key: value for key, value in answers.items() if key.startswith('["history"')}
+    assert len(histories) == 2 * (1 + 2 * 6)  # per run: the loss history and each (sequence, position)
+    stored = read_records(tokens_logdir / "lm_a", "tbs_tokens")["lm"]
+    for key, (status, body) in histories.items():
+        meta, arrays = decode_wire(body)
+        assert status == 200 and arrays["steps"].tolist() == [10, 20, 30], key
+        if meta["run"] == "lm_a":
+            np.testing.assert_allclose(arrays["loss"], [stored[s][0]["loss"] for s in (10, 20, 30)], rtol=1e-6)

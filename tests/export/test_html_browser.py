@@ -3,6 +3,8 @@ it draws, hover answers, scrubbing changes the picture, HTML in a tag name stays
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,37 @@ def test_exported_landscape_draws_hovers_and_scrubs_offline(landscape_logdir, of
     page.evaluate("fetch('http://127.0.0.1:9/leak').catch(() => null)")
     page.wait_for_timeout(200)
     assert page.left and page.left[0].startswith("http://127.0.0.1:9/")
+
+
+def _colors(page):
+    return page.eval_on_selector_all("[data-testid=token]", "(els) => els.map((e) => e.dataset.color)")
+
+
+def test_exported_tokens_hover_scrub_and_pin_offline(tokens_logdir, offline_page, tmp_path):
+    page = offline_page
+    report = tmp_path / "tokens.html"
+    export(tokens_logdir, "tokens", report, selection=Selection(steps="10:30"))
+    page.goto(report.as_uri())
+    page.get_by_test_id("token-strip").first.wait_for(timeout=30000)
+    assert page.get_by_test_id("token-strip").count() == 4  # 2 sequences x 2 runs
+    latest = _colors(page)
+    assert len(set(latest)) > 2
+
+    page.get_by_test_id("token").nth(3).hover()
+    page.get_by_test_id("topk-panel").wait_for(timeout=10000)
+    assert page.get_by_test_id("topk-bar").count() == 5
+
+    # Scrubbing to the first exported step (10) recolours the strip.
+    page.get_by_test_id("step-slider").focus()
+    page.keyboard.press("Home")
+    page.wait_for_function(
+        "(before) => JSON.stringify([...document.querySelectorAll('[data-testid=token]')].map(e => e.dataset.color)) !== before",
+        arg=json.dumps(latest, separators=(",", ":")), timeout=10000)
+
+    # Pinning a token draws its history in every run, from the embedded per-position answers.
+    page.get_by_test_id("token").nth(2).click()
+    page.get_by_test_id("token-history").wait_for(timeout=10000)
+    page.get_by_test_id("loss-chart").locator("canvas").first.wait_for(timeout=10000)
+    page.wait_for_timeout(300)
+    assert "not included in this export" not in page.locator("body").inner_text()
+    assert page.left == []

@@ -21,7 +21,7 @@ export function routeUrl(route: string, params: Params = {}): string {
 
 async function request(route: string, params: Params, signal?: AbortSignal): Promise<Response> {
   // A standalone export (tb-suite export) answers from the data embedded in the page.
-  let response = embeddedResponse(route, params);
+  let response = await embeddedResponse(route, params);
   try {
     response ??= await fetch(routeUrl(route, params), { signal });
   } catch (e) {

@@ -1,17 +1,16 @@
 /**
- * Route answers embedded in a standalone export (`tb-suite export`, tb_suite/export): the page holds
- * `<script type="application/json" id="tbs-embedded">` mapping `embeddedKey(route, params)` to an answer,
- * and `api.ts` answers from it instead of fetching. In an export a route it lacks is a 404, so no
- * request ever leaves the page. Binary answers are base85 (Python's `base64.b85encode` alphabet with
- * "<" written as "." so the text never closes its <script>): 1.25 bytes per byte.
+ * Route answers embedded in a standalone export (`tb-suite export`, tb_suite/export/embed.py): the page
+ * holds `<script type="application/octet-stream" id="tbs-embedded" data-length=N>`, base85 (Python's
+ * `base64.b85encode` alphabet with "<" written as ".") of N gzip bytes of
+ * `uint32 LE index length | index JSON {key: [status, offset, length, isJson]} | bodies`.
+ * `api.ts` answers from it instead of fetching; in an export a route it lacks is a 404, so no request
+ * ever leaves the page.
  */
 import type { Params } from "./api";
 
-/** `[status, JSON value]`, or `[status, byte length, base85 text]` for a binary answer. */
-type Answer = [number, unknown] | [number, number, string];
-
 interface Embedded {
-  answers: Record<string, Answer>;
+  index: Record<string, [number, number, number, number]>;
+  bodies: Uint8Array<ArrayBuffer>;
 }
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;.=>?@^_`{|}~";
@@ -44,28 +43,36 @@ export function decodeBase85(text: string, length: number): Uint8Array<ArrayBuff
   return out.slice(0, length);
 }
 
-let cached: Embedded | null | undefined;
-
-function embedded(): Embedded | null {
-  if (cached === undefined) {
-    const node = typeof document === "undefined" ? null : document.getElementById("tbs-embedded");
-    cached = node?.textContent ? (JSON.parse(node.textContent) as Embedded) : null;
-  }
-  return cached;
+async function unpack(text: string, length: number): Promise<Embedded> {
+  const compressed = decodeBase85(text, length);
+  const stream = new Blob([compressed]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+  const indexLength = new DataView(bytes.buffer).getUint32(0, true);
+  const index = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + indexLength))) as Embedded["index"];
+  return { index, bodies: bytes.subarray(4 + indexLength) };
 }
 
-/** The embedded answer to a route as a Response; null when the page is not an export (then fetch). */
-export function embeddedResponse(route: string, params: Params = {}): Response | null {
+let loaded: Promise<Embedded> | null | undefined;
+
+function embedded(): Promise<Embedded> | null {
+  if (loaded === undefined) {
+    const node = typeof document === "undefined" ? null : document.getElementById("tbs-embedded");
+    loaded = node?.textContent ? unpack(node.textContent.trim(), Number(node.dataset.length)) : null;
+  }
+  return loaded;
+}
+
+/** The embedded answer to a route; null when the page is not an export (then fetch). */
+export async function embeddedResponse(route: string, params: Params = {}): Promise<Response | null> {
   const data = embedded();
   if (!data) return null;
-  const answer = data.answers[embeddedKey(route, params)];
-  if (!answer) {
+  const { index, bodies } = await data;
+  const entry = index[embeddedKey(route, params)];
+  if (!entry) {
     const error = JSON.stringify({ error: `${route}: not included in this export` });
     return new Response(error, { status: 404, headers: { "Content-Type": "application/json" } });
   }
-  if (answer.length === 3) {
-    const bytes = decodeBase85(answer[2], answer[1]);
-    return new Response(bytes, { status: answer[0], headers: { "Content-Type": "application/octet-stream" } });
-  }
-  return new Response(JSON.stringify(answer[1]), { status: answer[0], headers: { "Content-Type": "application/json" } });
+  const [status, offset, length, isJson] = entry;
+  const type = isJson ? "application/json" : "application/octet-stream";
+  return new Response(bodies.slice(offset, offset + length), { status, headers: { "Content-Type": type } });
 }
