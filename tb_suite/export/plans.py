@@ -76,5 +76,30 @@ def tokens(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
                     yield Ask("history", {"run": run, "tag": tag, "seq": seq, "pos": pos}, _cut_series(selection))
 
 
+# Up to this many classes every confusion cell's examples are embedded (an empty cell answers "no
+# examples"); above it only the cells that hold examples (a click on another cell says it was not exported).
+ALL_CELLS_UP_TO = 32
+
+
+def predictions(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
+    yield from _records(tags)
+    for run, by_tag in tags.items():
+        for tag, info in by_tag.items():
+            for step in info["steps"]:
+                status, _, body = get("record", {"run": run, "tag": tag, "step": step, "arrays": "example_true,example_pred"})
+                if status != 200:
+                    continue
+                meta, arrays = wire.decode_wire(body)
+                classes = int(meta.get("num_classes", 0))
+                if classes <= ALL_CELLS_UP_TO:
+                    cells = {(t, p) for t in range(classes) for p in range(classes)}
+                elif "example_true" in arrays:
+                    cells = set(zip(arrays["example_true"].astype(int).tolist(), arrays["example_pred"].astype(int).tolist()))
+                else:
+                    cells = set()
+                for true, pred in sorted(cells):
+                    yield Ask("examples", {"run": run, "tag": tag, "step": step, "true": true, "pred": pred})
+
+
 # family -> the asks of its tab. Families missing here export as JSON only.
-PLANS: dict[str, Callable[[dict, Selection, Get], Iterator[Ask]]] = {"landscape": landscape, "tokens": tokens}
+PLANS: dict[str, Callable[[dict, Selection, Get], Iterator[Ask]]] = {"landscape": landscape, "predictions": predictions, "tokens": tokens}

@@ -41,3 +41,15 @@ def tokens_logdir(tmp_path_factory) -> Path:
     write_lm_run(root / "lm_a", STEPS, batch=2, length=6, seed=1)
     write_lm_run(root / "lm_b", STEPS, batch=2, length=6, seed=2)
     return root
+
+
+@pytest.fixture(scope="session")
+def small_logdir(tmp_path_factory) -> Path:
+    """Two predictions runs of 6 classes (one named like HTML), steps 0 and 10, with thumbnails in one."""
+    from tests.browser.browser_helpers import XSS_NAME, write_predictions
+
+    root = tmp_path_factory.mktemp("export_predictions")
+    names = ["cat", XSS_NAME, "dog", "bird", "fish", "frog"]
+    write_predictions(root / "run_a", 6, images=True, class_names=names, seed=1)
+    write_predictions(root / "run_b", 6, images=False, class_names=names, seed=2)
+    return root

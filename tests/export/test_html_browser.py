@@ -110,3 +110,34 @@ def test_exported_tokens_hover_scrub_and_pin_offline(tokens_logdir, offline_page
     page.wait_for_timeout(300)
     assert "not included in this export" not in page.locator("body").inner_text()
     assert page.left == []
+
+
+def test_exported_predictions_hover_click_and_scrub_offline(small_logdir, offline_page, tmp_path):
+    from tests.browser.browser_helpers import NONBLANK_JS, XSS_NAME, cell_center
+
+    page = offline_page
+    report = tmp_path / "predictions.html"
+    export(small_logdir, "predictions", report, selection=Selection(tags="^val$"))
+    page.goto(report.as_uri())
+    canvas = page.get_by_test_id("heatmap-canvas")
+    canvas.wait_for(timeout=30000)
+    page.wait_for_function("() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.arrivalToDrawnMs !== undefined", timeout=30000)
+    assert canvas.evaluate(NONBLANK_JS) > 5
+    assert page.get_by_test_id("run-picker").get_by_role("checkbox").count() == 2
+
+    canvas.hover(position=cell_center(page, 0, 0))
+    page.get_by_test_id("tooltip").wait_for()
+    assert "true: cat" in page.get_by_test_id("tooltip").text_content()
+    canvas.click(position=cell_center(page, 0, 0))
+    page.get_by_test_id("examples-panel").wait_for()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=example]').length > 0", timeout=15000)
+
+    slider = page.get_by_test_id("step-slider")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '0'")
+    assert "step 0" in page.get_by_test_id("summary").text_content()
+
+    assert page.get_by_test_id("class-table").get_by_text(XSS_NAME, exact=True).count() == 1
+    assert page.locator("img").count() == 0
+    assert page.left == []
