@@ -1,20 +1,31 @@
-/** Colormaps as 256-entry RGB lookup tables, interpolated linearly between evenly spaced stops. */
+/** Colormaps as 256-entry RGB lookup tables: viridis and magma are matplotlib's own 256-colour tables,
+ * the diverging map ColorBrewer's RdBu (blue low, red high), all from d3-scale-chromatic. */
+
+import { interpolateMagma, interpolateRdBu, interpolateViridis } from "d3-scale-chromatic";
 
 export type ColormapName = "viridis" | "magma" | "diverging" | "greys";
 
-const STOPS: Record<ColormapName, string[]> = {
-  viridis: ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"],
-  magma: ["#000004", "#180f3d", "#440f76", "#721f81", "#9e2f7f", "#cd4071", "#f1605d", "#fd9668", "#feca8d", "#fcfdbf"],
-  diverging: ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f"],
-  greys: ["#ffffff", "#000000"],
+/** Colour at t in [0, 1], low to high, as a CSS colour (d3 gives "#rrggbb" or "rgb(r, g, b)"). */
+const INTERPOLATORS: Record<ColormapName, (t: number) => string> = {
+  viridis: interpolateViridis,
+  magma: interpolateMagma,
+  diverging: (t) => interpolateRdBu(1 - t),
+  greys: (t) => {
+    const v = Math.round(255 * (1 - t));
+    return `rgb(${v}, ${v}, ${v})`;
+  },
 };
 
-export const COLORMAPS = Object.keys(STOPS) as ColormapName[];
+export const COLORMAPS = Object.keys(INTERPOLATORS) as ColormapName[];
 export const LUT_SIZE = 256;
 
-function hexToRgb(hex: string): [number, number, number] {
-  const n = parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+function parseColor(css: string): [number, number, number] {
+  if (css.startsWith("#")) {
+    const n = parseInt(css.slice(1), 16);
+    return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+  }
+  const [r, g, b] = css.slice(css.indexOf("(") + 1, -1).split(",").map(Number);
+  return [r, g, b];
 }
 
 const cache = new Map<ColormapName, Uint8Array>();
@@ -23,16 +34,8 @@ const cache = new Map<ColormapName, Uint8Array>();
 export function colormapLut(name: ColormapName): Uint8Array {
   const cached = cache.get(name);
   if (cached) return cached;
-  const stops = STOPS[name].map(hexToRgb);
   const lut = new Uint8Array(LUT_SIZE * 3);
-  for (let i = 0; i < LUT_SIZE; i++) {
-    const pos = (i / (LUT_SIZE - 1)) * (stops.length - 1);
-    const k = Math.min(Math.floor(pos), stops.length - 2);
-    const f = pos - k;
-    for (let ch = 0; ch < 3; ch++) {
-      lut[i * 3 + ch] = Math.round(stops[k][ch] * (1 - f) + stops[k + 1][ch] * f);
-    }
-  }
+  for (let i = 0; i < LUT_SIZE; i++) lut.set(parseColor(INTERPOLATORS[name](i / (LUT_SIZE - 1))), i * 3);
   cache.set(name, lut);
   return lut;
 }
