@@ -66,6 +66,10 @@ def test_exported_landscape_draws_hovers_and_scrubs_offline(landscape_logdir, of
     page.wait_for_timeout(300)
     assert canvas.screenshot() != before
 
+    # Switching a run off leaves the other's plane.
+    page.get_by_test_id("run-picker").get_by_role("checkbox").nth(1).uncheck()
+    page.wait_for_function("document.querySelectorAll('[data-testid=plane-view]').length === 1", timeout=10000)
+
     # A tag named like HTML is listed and shown as text, never parsed into an element.
     page.locator("[data-testid=tag-picker]").select_option(HTML_TAG)
     page.wait_for_selector("[data-testid=line-view] canvas", timeout=15000)
