@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PromiseCache } from "./promiseCache";
+import { PromiseCache, cachedLoader } from "./promiseCache";
 
 describe("PromiseCache", () => {
   it("shares loads by key and drops the oldest beyond capacity", async () => {
@@ -43,5 +43,15 @@ describe("PromiseCache", () => {
     expect(await cache.get("a", () => (loads++, Promise.resolve(9)))).toBe(1);
     expect(await newer).toBe(1);
     expect(loads).toBe(1);
+  });
+
+  it("cachedLoader keys by the arguments and the generation, which it does not pass on", async () => {
+    const calls: unknown[][] = [];
+    const load = cachedLoader(async (run: string, step: number) => (calls.push([run, step]), `${run}@${step}`), 8);
+    expect(await load("a", 1, 0)).toBe("a@1");
+    expect(await load("a", 1, 0)).toBe("a@1");
+    expect(await load("a", 2, 0)).toBe("a@2");
+    expect(await load("a", 1, 1)).toBe("a@1"); // a reload refetches
+    expect(calls).toEqual([["a", 1], ["a", 2], ["a", 1]]);
   });
 });

@@ -29,3 +29,21 @@ export class PromiseCache {
     return promise;
   }
 }
+
+/**
+ * `load` cached by its arguments and the host reload generation (the last argument): a bump of
+ * `generation` (host DataReloaded) refetches instead of serving a response from before it. The one
+ * way the tabs cache what they fetch. Shared loads take no AbortSignal (one view leaving must not
+ * cancel another's).
+ */
+export function cachedLoader<A extends unknown[], R>(
+  load: (...args: A) => Promise<R>,
+  capacity: number,
+  options: { lru?: boolean } = {},
+): (...call: [...A, number]) => Promise<R> {
+  const cache = new PromiseCache(capacity, options);
+  return (...call) => {
+    const args = call.slice(0, -1) as A;
+    return cache.get(JSON.stringify(call), () => load(...args));
+  };
+}

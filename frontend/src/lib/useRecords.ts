@@ -3,7 +3,7 @@
  * run's failure reported on its own), and all-or-nothing loads of one thing per item.
  */
 import { getRecord } from "./api";
-import { PromiseCache } from "./promiseCache";
+import { cachedLoader } from "./promiseCache";
 import type { RecordSpec } from "./tagSelection";
 import { useFetch, type FetchState } from "./useFetch";
 import type { WireRecord } from "./wire";
@@ -15,9 +15,10 @@ export type RecordLoader<R> = (run: string, tag: string, step: number, generatio
  * `generation` (host DataReloaded) refetches; failed loads are not kept.
  */
 export function cachedRecordLoader<M, R>(convert: (wire: WireRecord<M>) => R, capacity: number): RecordLoader<R> {
-  const cache = new PromiseCache(capacity);
-  return (run, tag, step, generation) =>
-    cache.get(JSON.stringify([run, tag, step, generation]), () => getRecord<M>("record", { run, tag, step }).then(convert));
+  return cachedLoader(
+    (run: string, tag: string, step: number) => getRecord<M>("record", { run, tag, step }).then(convert),
+    capacity,
+  );
 }
 
 export interface LoadedRecords<R> {

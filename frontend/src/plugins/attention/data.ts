@@ -1,6 +1,6 @@
 /** Types and fetchers for the tbs_attention routes (docs/http_api.md, `## tbs_attention`). */
 import { getJson, getRecord, type Params } from "../../lib/api";
-import { PromiseCache } from "../../lib/promiseCache";
+import { cachedLoader } from "../../lib/promiseCache";
 
 export type View = "head" | "layer" | "rollout";
 
@@ -91,19 +91,17 @@ export function blockLabels(tokens: readonly string[], start: number, end: numbe
   return labels;
 }
 
-/** Responses by URL, least recently used dropped first: scrubbing back and forth, and neighbours
- * prefetched ahead of the scrubber, come from memory. Failed loads are not kept. */
-const cache = new PromiseCache(48, { lru: true });
-
-export function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
-  return cache.get(key, load);
-}
-
-// `generation` (the host reload count) is part of each key, as it is of the views' fetch keys: a
-// reload refetches instead of serving a response from before it.
-export const cachedMap = (params: Params, generation: number) =>
-  cached(`map?${JSON.stringify([params, generation])}`, () => getMap(params));
-export const cachedGrid = (run: string, tag: string, step: number, example: number, generation: number) =>
-  cached(`grid?${JSON.stringify([run, tag, step, example, generation])}`, () => getGrid(run, tag, step, example));
-export const cachedExample = (run: string, tag: string, step: number, example: number, generation: number) =>
-  cached(`example?${JSON.stringify([run, tag, step, example, generation])}`, () => getExample(run, tag, step, example));
+// Least recently used dropped first: scrubbing back and forth, and neighbours prefetched ahead of
+// the scrubber, come from memory (16 steps of each). Called as `cachedX(...args, generation)`.
+const STEPS_KEPT = 16;
+export const cachedMap = cachedLoader((params: Params) => getMap(params), STEPS_KEPT, { lru: true });
+export const cachedGrid = cachedLoader(
+  (run: string, tag: string, step: number, example: number) => getGrid(run, tag, step, example),
+  STEPS_KEPT,
+  { lru: true },
+);
+export const cachedExample = cachedLoader(
+  (run: string, tag: string, step: number, example: number) => getExample(run, tag, step, example),
+  STEPS_KEPT,
+  { lru: true },
+);

@@ -23,15 +23,15 @@ interface Loaded {
 }
 
 function useSlices(tag: string, specs: readonly RecordSpec[], reload: number) {
-  return useEach(tag, specs, reload, async ({ run, step }, signal): Promise<Loaded> => ({
+  return useEach(tag, specs, reload, async ({ run, step }): Promise<Loaded> => ({
     run,
     step,
-    slice: await loadSlice(run, tag, step, signal),
+    slice: await loadSlice(run, tag, step, reload),
   }));
 }
 
 function useStepRows(tag: string, runs: readonly string[], reload: number) {
-  return useEach(tag, runs, reload, async (run, signal): Promise<[string, StepRow[]]> => [run, await loadSteps(run, tag, signal)]);
+  return useEach(tag, runs, reload, async (run): Promise<[string, StepRow[]]> => [run, await loadSteps(run, tag, reload)]);
 }
 
 /** "run_a @ 10, run_b @ 10": the runs and steps a figure shows. */

@@ -1,5 +1,6 @@
 /** Records of the landscape family, as the views use them (docs/http_api.md, tbs_landscape). */
 import { getJson, getRecord } from "../../lib/api";
+import { cachedLoader } from "../../lib/promiseCache";
 
 export type SliceType = "linear" | "axis" | "plane";
 
@@ -28,13 +29,13 @@ export interface StepRow {
   center_loss?: number;
 }
 
-export async function loadSlice(run: string, tag: string, step: number, signal: AbortSignal): Promise<Slice> {
-  const record = await getRecord<SliceMeta>("record", { run, tag, step }, signal);
+async function getSlice(run: string, tag: string, step: number): Promise<Slice> {
+  const record = await getRecord<SliceMeta>("record", { run, tag, step });
   const arrays: Record<string, ArrayLike<number>> = {};
   for (const [name, array] of Object.entries(record.arrays)) arrays[name] = array.data;
   return { meta: record.meta, arrays };
 }
 
-export function loadSteps(run: string, tag: string, signal: AbortSignal): Promise<StepRow[]> {
-  return getJson<StepRow[]>("steps", { run, tag }, signal);
-}
+/** `loadSlice(run, tag, step, generation)`, `loadSteps(run, tag, generation)`: cached (lib/promiseCache). */
+export const loadSlice = cachedLoader(getSlice, 16);
+export const loadSteps = cachedLoader((run: string, tag: string) => getJson<StepRow[]>("steps", { run, tag }), 16);
