@@ -37,12 +37,18 @@ AttentionLoader = family_loader("tbs_attention", "tb_suite.attention.plugin", "A
 LayersLoader = family_loader("tbs_layers", "tb_suite.layers.plugin", "LayersPlugin")
 
 
+# TensorBoard's Scalars and Time Series tabs downsample to this same hint, and 0 ("keep all") makes them show
+# nothing, so the Runs tab's exact summaries get a large finite sample instead.
+RUNS_SCALAR_SAMPLES = 100_000
+
+
 class RunsLoader(family_loader("tbs_runs", "tb_suite.runs.plugin", "RunsPlugin")):
-    """Also keeps every scalar point (unless --samples_per_plugin names `scalars`): best, step of best and
-    the mean of the last N are exact only over all points, not TensorBoard's 1000-point sample."""
+    """Also keeps up to `RUNS_SCALAR_SAMPLES` points per scalar series (unless --samples_per_plugin names
+    `scalars`): best, step of best and the mean of the last N are exact up to that many points, not only over
+    TensorBoard's default 1000-point sample."""
 
     def fix_flags(self, flags):
         super().fix_flags(flags)
         samples = getattr(flags, "samples_per_plugin", None)
         if isinstance(samples, dict):
-            samples.setdefault("scalars", 0)
+            samples.setdefault("scalars", RUNS_SCALAR_SAMPLES)

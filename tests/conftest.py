@@ -39,6 +39,15 @@ class TensorBoard:
         except urllib.error.HTTPError as error:
             return error.code, error.read(), error.headers.get("Content-Type", "")
 
+    def post(self, path: str, body: bytes, timeout: float = 60) -> tuple[int, bytes, str]:
+        request = urllib.request.Request(self.url + path, data=body, method="POST")
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.read(), response.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read(), error.headers.get("Content-Type", "")
+
     def get_json(self, path: str):
         status, body, _ = self.get(path)
         assert status == 200, (path, status, body[:500])

@@ -30,8 +30,7 @@ def test_two_writers_of_one_run_show_every_step_under_both_loaders(tmp_path, ten
             tbs.log_head_stats(writer, "heads", step=step, entropy=np.full((2, 3), step / 40))
     first.close()
     second.close()
-    # scalars=1000 as an explicit flag: the Scalars plugin reads as many points as the loader keeps per tag
-    server = tensorboard_server(logdir, load_fast=load_fast, extra_args=["--samples_per_plugin", "scalars=1000"])
+    server = tensorboard_server(logdir, load_fast=load_fast)
 
     def listed():
         status, body, _ = server.get("/data/plugin/scalars/scalars?run=r&tag=loss")

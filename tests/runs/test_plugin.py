@@ -182,3 +182,18 @@ def test_curves_compare_and_live(tensorboard_server, logdir, tmp_path, load_fast
         tbs.log_scalars(writer, {"loss": -1.0}, step=10 if load_fast else 20)  # increasing across the two runs
     row = wait_for(lambda: next(r for r in _runs(tb)["runs"] if r["run"] == "mine")["metrics"]["loss"]["final"] == -1.0, timeout=60)
     assert row
+
+
+@pytest.mark.parametrize("load_fast", [True, False])
+def test_tensorboards_own_scalar_routes_keep_their_points(tensorboard_server, logdir, load_fast):
+    """The Runs loader's larger scalar sample must not empty TensorBoard's Scalars / Time Series tabs (a sample
+    hint of 0 does: both downsample to the hint)."""
+    tb = tensorboard_server(logdir, load_fast=load_fast)
+    points = wait_for(lambda: tb.get_json("/data/plugin/scalars/scalars?run=long&tag=loss"))
+    assert [p[1] for p in points] == list(range(5000))
+    expected = [v for _, v in _points(logdir / "long", "loss")]
+    assert [p[2] for p in points] == pytest.approx(expected, rel=1e-7)
+    body = urllib.parse.urlencode({"requests": json.dumps([{"plugin": "scalars", "tag": "loss", "runs": ["long"]}])})
+    status, data, _ = tb.post("/experiment/defaultExperimentId/data/plugin/timeseries/timeSeries", body.encode())
+    assert status == 200
+    assert len(json.loads(data)[0]["runToSeries"]["long"]) == 5000
