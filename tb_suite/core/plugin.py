@@ -169,6 +169,9 @@ class FamilyPlugin(base_plugin.TBPlugin):
     def get_plugin_apps(self):
         routes = {"/index.js": self._serve_index, "/tags": self._route(self._tags), "/record": self._route(self._record)}
         routes.update({path: self._route(handler) for path, handler in self.family_routes().items()})
+        from tb_suite.export.route import export_route  # the exporter calls the routes above
+
+        routes["/export"] = export_route(self)
         return routes
 
     def is_active(self) -> bool:

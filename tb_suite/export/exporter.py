@@ -35,15 +35,25 @@ class ExportTooLarge(ValueError):
     """The selection would make a file larger than the limit; nothing was written."""
 
 
-def _family(name: str) -> str:
+def family_of(name: str) -> str:
     family = name.removeprefix("tbs_")
     if family not in FAMILIES:
         raise ValueError(f"plugin: unknown {name!r}; one of {', '.join(sorted(FAMILIES))}")
     return family
 
 
-class _Routes:
-    def __init__(self, logdir: str, family: str):
+class Routes:
+    """A family plugin's routes, called in process: over a logdir (the CLI) or inside a running plugin
+    (its `/export` route, with the request's TensorBoard context)."""
+
+    def __init__(self, plugin, environ: dict | None = None):
+        self.plugin = plugin
+        self._environ = environ or {}
+        self._apps = {path.lstrip("/"): werkzeug.test.Client(app) for path, app in plugin.get_plugin_apps().items()
+                      if path != "/export"}
+
+    @classmethod
+    def over_logdir(cls, logdir: str, family: str) -> "Routes":
         module, class_name = FAMILIES[family]
         plugin_class = getattr(importlib.import_module(module), class_name)
         multiplexer = plugin_event_multiplexer.EventMultiplexer(
@@ -52,15 +62,14 @@ class _Routes:
         multiplexer.AddRunsFromDirectory(logdir)
         multiplexer.Reload()
         context = base_plugin.TBContext(data_provider=data_provider.MultiplexerDataProvider(multiplexer, logdir), logdir=logdir)
-        self.plugin = plugin_class(context)
-        self._apps = {path.lstrip("/"): werkzeug.test.Client(app) for path, app in self.plugin.get_plugin_apps().items()}
+        return cls(plugin_class(context))
 
     def get(self, route: str, params: dict) -> tuple[int, str, bytes]:
-        response = self._apps[route].get("/", query_string={k: str(v) for k, v in params.items()})
+        response = self._apps[route].get("/", query_string={k: str(v) for k, v in params.items()}, environ_overrides=self._environ)
         return response.status_code, response.content_type or "", response.get_data()
 
 
-def _tags(routes: _Routes, selection: Selection) -> dict:
+def _tags(routes: Routes, selection: Selection) -> dict:
     status, _, body = routes.get("tags", {})
     if status != 200:
         raise ValueError(f"tags: HTTP {status}: {body[:200]!r}")
@@ -94,17 +103,19 @@ def export(logdir: str | Path, plugin: str, output: str | Path, *, selection: Se
     """
     if format not in ("html", "json"):
         raise ValueError(f"format: {format!r} is not 'html' or 'json'")
-    family = _family(plugin)
+    family = family_of(plugin)
     if format == "html" and family not in PLANS:
         raise ValueError(f"plugin: the {family} tab has no HTML export yet (HTML: {', '.join(sorted(PLANS))}); use --format json")
-    routes = _Routes(str(logdir), family)
-    tags = _tags(routes, selection)
+    routes = Routes.over_logdir(str(logdir), family)
+    output = Path(output)
     if format == "json":
-        return _write_json(routes, tags, selection, Path(output), max_bytes)
-    return _write_html(routes, family, tags, selection, Path(output), max_bytes)
+        return _write_json(routes, _tags(routes, selection), selection, output, max_bytes)
+    text, sizes = html_page(routes, family, selection, max_bytes, f"tb-suite {routes.plugin.tab_name}: {output.stem}")
+    output.write_text(text, encoding="utf-8")
+    return sizes
 
 
-def _write_json(routes: _Routes, tags: dict, selection: Selection, output: Path, max_bytes: int | None) -> dict:
+def _write_json(routes: Routes, tags: dict, selection: Selection, output: Path, max_bytes: int | None) -> dict:
     records = []
     for run, by_tag in tags.items():
         for tag, info in by_tag.items():
@@ -124,7 +135,11 @@ def _write_json(routes: _Routes, tags: dict, selection: Selection, output: Path,
     return {"file": size, "bundle": 0, "embedded_binary": 0, "embedded_json": size}
 
 
-def _write_html(routes: _Routes, family: str, tags: dict, selection: Selection, output: Path, max_bytes: int | None) -> dict:
+def html_page(routes: Routes, family: str, selection: Selection, max_bytes: int | None, title: str) -> tuple[str, dict]:
+    """The export page of `selection` and its sizes in bytes; `ExportTooLarge` past `max_bytes`."""
+    if family not in PLANS:
+        raise ValueError(f"plugin: the {family} tab has no HTML export yet (HTML: {', '.join(sorted(PLANS))}); use --format json")
+    tags = _tags(routes, selection)
     bundle = (importlib.resources.files("tb_suite") / "_frontend" / family / "index.js").read_text(encoding="utf-8")
     answers = embed.Answers()
     for route, value in (("tags", tags), ("../../runs", sorted(tags))):
@@ -139,8 +154,7 @@ def _write_html(routes: _Routes, family: str, tags: dict, selection: Selection, 
         # Compressed, the answers take less; far past the limit uncompressed, stop reading.
         if max_bytes is not None and answers.size > _READ_AHEAD * max_bytes:
             _check_size(answers.size, max_bytes)
-    text = embed.page(f"tb-suite {routes.plugin.tab_name}: {output.stem}", bundle, answers)
+    text = embed.page(title, bundle, answers)
     size = len(text.encode())
     _check_size(size, max_bytes)
-    output.write_text(text, encoding="utf-8")
-    return {"file": size, "bundle": len(bundle.encode()), "embedded_binary": binary, "embedded_json": answers.size - binary}
+    return text, {"file": size, "bundle": len(bundle.encode()), "embedded_binary": binary, "embedded_json": answers.size - binary}
