@@ -24,7 +24,9 @@ def register(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     sizes = export(args.logdir, args.plugin, args.output, selection=Selection(args.runs, args.tags, args.steps),
                    format=args.format, max_bytes=int(args.max_mib * 2**20) or None)
-    print(f"wrote {args.output}: {sizes['file'] / 1024:.1f} kB "
-          f"(bundle {sizes['bundle'] / 1024:.1f} kB, embedded {sizes['embedded_binary'] / 1024:.1f} kB binary, "
-          f"{sizes['embedded_json'] / 1024:.1f} kB JSON)")
+    if args.format == "json":
+        print(f"wrote {args.output}: {sizes['file'] / 1024:.1f} kB")
+    else:
+        print(f"wrote {args.output}: {sizes['file'] / 1024:.1f} kB (bundle {sizes['bundle'] / 1024:.1f} kB, "
+              f"embedded {sizes['embedded_binary'] / 1024:.1f} kB binary and {sizes['embedded_json'] / 1024:.1f} kB JSON, compressed)")
     return 0

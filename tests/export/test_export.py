@@ -134,3 +134,19 @@ def test_tokens_export_holds_every_pinnable_history_cut_to_the_steps(tokens_logd
         assert status == 200 and arrays["steps"].tolist() == [10, 20, 30], key
         if meta["run"] == "lm_a":
             np.testing.assert_allclose(arrays["loss"], [stored[s][0]["loss"] for s in (10, 20, 30)], rtol=1e-6)
+
+
+def test_the_command_exports_without_importing_torch(landscape_logdir, tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from tb_suite.cli import main; "
+        f"code = main(['export', {str(landscape_logdir)!r}, '--plugin', 'landscape', '-o', {str(tmp_path / 'r.html')!r}]); "
+        f"code += main(['export', {str(landscape_logdir)!r}, '--plugin', 'tokens', '-o', {str(tmp_path / 'r.json')!r}, '--format', 'json', '--tags', 'zzz']); "
+        "print(code, 'torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split()[-2:] == ["2", "False"], result.stdout + result.stderr
+    assert "error: the selection holds no steps" in result.stderr
+    assert (tmp_path / "r.html").stat().st_size > 100_000
