@@ -8,7 +8,8 @@ import { runColor } from "../../lib/theme";
 import { useLiveTags } from "../../lib/useLiveTags";
 import { useEach } from "../../lib/useRecords";
 import { useRunTagStep } from "../../lib/useRunTagStep";
-import { loadSlice, loadSteps, type Slice, type SliceMeta, type StepRow } from "./data";
+import { loadSlice, loadSteps } from "./data";
+import type { Slice, SliceMeta, StepRow } from "./record";
 import { PlaneView, type PlaneMode } from "./PlaneView";
 import { MAX_LEVELS, MIN_LEVELS, parseLevels, sharedRange } from "./planeMath";
 
