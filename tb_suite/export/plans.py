@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+import numpy as np
+
 from tb_suite.core import wire
 from tb_suite.export.selection import Selection
 
@@ -34,14 +36,23 @@ def _cut_rows(selection: Selection) -> Callable[[bytes], bytes]:
     return cut
 
 
-def _cut_series(selection: Selection) -> Callable[[bytes], bytes]:
-    """Keeps the selected entries of every array as long as the answer's `steps` array."""
+def _cut_series(selection: Selection, last_axis: frozenset = frozenset()) -> Callable[[bytes], bytes]:
+    """Keeps the selected steps of a route answer over steps: its `steps` array, and every array whose
+    first axis (last axis for the names in `last_axis`) runs over them."""
 
     def cut(body: bytes) -> bytes:
         meta, arrays = wire.decode_wire(body)
-        keep = [selection.step(int(s)) for s in arrays["steps"]]
+        keep = np.asarray([selection.step(int(s)) for s in arrays["steps"]], bool)
         n = len(keep)
-        return wire.encode_wire(meta, {k: a[keep] if a.ndim and a.shape[0] == n else a for k, a in arrays.items()})
+        out = {}
+        for name, a in arrays.items():
+            if name in last_axis and a.ndim and a.shape[-1] == n:
+                out[name] = a[..., keep]
+            elif a.ndim and a.shape[0] == n:
+                out[name] = a[keep]
+            else:
+                out[name] = a
+        return wire.encode_wire(meta, out)
 
     return cut
 
@@ -101,5 +112,32 @@ def predictions(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
                     yield Ask("examples", {"run": run, "tag": tag, "step": step, "true": true, "pred": pred})
 
 
+def layers(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
+    """Records, every statistic's layer x step series, every layer's distributions of each kind, the
+    diagnoses, and the feature maps each step holds. The diagnoses and the distributions' common bin edges
+    are those of every logged step (as the live tab shows them); their values are cut to the selection."""
+    from tb_suite.layers import metadata as md
+
+    yield from _records(tags)
+    for run, by_tag in tags.items():
+        for tag, info in by_tag.items():
+            for stat in md.STATS:
+                yield Ask("series", {"run": run, "tag": tag, "stat": stat}, _cut_series(selection, frozenset({"values"})))
+            yield Ask("diagnoses", {"run": run, "tag": tag})
+            names: set[str] = set()
+            for step in info["steps"]:
+                status, _, body = get("record", {"run": run, "tag": tag, "step": step, "arrays": ""})
+                if status != 200:
+                    continue
+                meta = wire.decode_wire(body)[0]
+                names.update(meta.get("layers", []))
+                for entry in meta.get("feature_maps", []):
+                    yield Ask("feature_map", {"run": run, "tag": tag, "step": step, "layer": entry["layer"]})
+            for layer in sorted(names):
+                for kind in md.KINDS:
+                    yield Ask("distribution", {"run": run, "tag": tag, "layer": layer, "kind": kind, "bins": 48},
+                              _cut_series(selection, frozenset({"density"})))
+
+
 # family -> the asks of its tab. Families missing here export as JSON only.
-PLANS: dict[str, Callable[[dict, Selection, Get], Iterator[Ask]]] = {"landscape": landscape, "predictions": predictions, "tokens": tokens}
+PLANS: dict[str, Callable[[dict, Selection, Get], Iterator[Ask]]] = {"landscape": landscape, "layers": layers, "predictions": predictions, "tokens": tokens}

@@ -150,3 +150,23 @@ def test_the_command_exports_without_importing_torch(landscape_logdir, tmp_path)
     assert result.stdout.split()[-2:] == ["2", "False"], result.stdout + result.stderr
     assert "error: the selection holds no steps" in result.stderr
     assert (tmp_path / "r.html").stat().st_size > 100_000
+
+
+def test_layers_series_and_distributions_are_cut_along_their_step_axis(tmp_path):
+    from tests.layers.helpers import write_monitored_run
+
+    write_monitored_run(tmp_path / "logs" / "cnn", steps=10, every=3)  # steps 0, 3, 6, 9
+    out = tmp_path / "layers.html"
+    export(tmp_path / "logs", "layers", out, selection=Selection(steps="3:6"))
+    answers = embedded_answers(out.read_text(encoding="utf-8"))
+    kinds = {json.loads(key)[0] for key in answers}
+    assert {"record", "series", "distribution", "diagnoses", "feature_map"} <= kinds
+    for key, (status, body) in answers.items():
+        route = json.loads(key)[0]
+        if route in ("series", "distribution") and status == 200:
+            meta, arrays = decode_wire(body)
+            assert arrays["steps"].tolist() == [3, 6], key
+            along = arrays["values"] if route == "series" else arrays["density"]
+            assert along.shape[-1] == 2, key
+            if route == "distribution":
+                assert arrays["hist"].shape[0] == 2 and arrays["lo"].shape == (2,)

@@ -145,3 +145,39 @@ def test_exported_predictions_hover_click_and_scrub_offline(small_logdir, offlin
     assert page.get_by_test_id("class-table").get_by_text(XSS_NAME, exact=True).count() == 1
     assert page.locator("img").count() == 0
     assert page.left == []
+
+
+def test_exported_layers_draws_hovers_and_opens_a_cell_offline(offline_page, tmp_path):
+    from tests.browser.browser_helpers import NONBLANK_JS
+    from tests.layers.helpers import write_monitored_run
+
+    page = offline_page
+    write_monitored_run(tmp_path / "logs" / "cnn", steps=10, every=3)
+    report = tmp_path / "layers.html"
+    export(tmp_path / "logs", "layers", report)
+    page.goto(report.as_uri())
+    flow = page.get_by_test_id("gradient-flow-chart").locator("canvas")
+    page.wait_for_function("() => document.querySelector('[data-testid=gradient-flow-chart] canvas')?.dataset.layout", timeout=30000)
+    assert flow.evaluate(NONBLANK_JS) > 2
+    layout = json.loads(flow.get_attribute("data-layout"))
+    flow.hover(position={"x": layout["left"] + 0.5 * layout["plotW"] / layout["n"], "y": layout["top"] + layout["plotH"] - 2})
+    page.get_by_test_id("bar-tooltip").wait_for(timeout=10000)
+    assert "layer 0: 0" in page.get_by_test_id("bar-tooltip").inner_text()
+
+    heatmap = page.get_by_test_id("layer-step-heatmap").get_by_test_id("heatmap-canvas")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=layer-step-heatmap] [data-testid=heatmap-canvas]')?.dataset.arrivalToDrawnMs",
+        timeout=30000)
+    assert heatmap.evaluate(NONBLANK_JS) > 2
+    # Layers: 0 Conv2d, 1 ReLU, 3 Conv2d, 4 ReLU, 6 Linear; steps 0, 3, 6, 9. Open layer "3" at step 3.
+    cell = json.loads(heatmap.get_attribute("data-layout"))
+    center = {"x": cell["left"] + (1.5 - cell["col0"]) * cell["cellW"], "y": cell["top"] + (2.5 - cell["row0"]) * cell["cellH"]}
+    heatmap.click(position=center)
+    page.wait_for_function("() => document.querySelector('[data-testid=step-slider]')?.getAttribute('aria-valuetext') === '3'", timeout=10000)
+    page.get_by_test_id("distributions").wait_for(timeout=10000)
+    assert "of 3 over training" in page.get_by_test_id("distributions").inner_text()
+    page.get_by_test_id("feature-map-canvas").wait_for(timeout=10000)
+    assert page.get_by_test_id("feature-map-canvas").evaluate(NONBLANK_JS) > 2
+    page.get_by_test_id("diagnoses").wait_for(timeout=10000)
+    assert "not included in this export" not in page.locator("body").inner_text()
+    assert page.left == []
