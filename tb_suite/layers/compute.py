@@ -75,32 +75,36 @@ def tensor_row(values: torch.Tensor, bins: int, *, masked: bool | None = None) -
     return torch.cat([head, hist])
 
 
-SAME_SIZE_BATCH = 4  # groups of one size are reduced as the rows of a matrix from this many on
+SAME_SIZE_BATCH = 4  # groups of one layout are reduced as the rows of a matrix from this many on
 
 
+@torch.no_grad()
 def group_rows(groups: list[list[torch.Tensor]], bins: int) -> torch.Tensor:
     """`tensor_row` of each group's tensors taken together (a layer's parameters or gradients), as the rows
     of one `[G, TENSOR_COLUMNS + bins]` tensor. The small all-finite groups on the CPU are reduced at once:
-    groups of one size stacked into a matrix and reduced along its rows, the other sizes with segment
-    reductions, so a model of 1,000 small layers costs a few dozen torch calls, not a few per layer. Other
-    groups go through `tensor_row` one by one (the result is then on their device)."""
-    sizes = [sum(t.numel() for t in g) for g in groups]
-    batch = [i for i, g in enumerate(groups)
-             if g and 0 < sizes[i] <= HISTOGRAM_SAMPLE and all(t.device.type == "cpu" for t in g)]
-    by_size: dict[int, list[int]] = {}
-    for i in batch:
-        by_size.setdefault(sizes[i], []).append(i)
+    groups of one layout (their tensors' shapes and dtypes) stacked into a matrix and reduced along its
+    rows, the others with segment reductions, so a model of 1,000 small layers costs a few dozen torch
+    calls, not a few per layer. Other groups go through `tensor_row` one by one (the result is then on
+    their device)."""
+    layouts: dict[tuple, list[int]] = {}
+    for i, g in enumerate(groups):
+        layouts.setdefault(tuple((t.shape, t.dtype, t.device) for t in g), []).append(i)
     blocks: list[tuple[list[int], torch.Tensor]] = []
-    mixed = []
-    for size, members in by_size.items():
+    mixed, sizes = [], {}
+    for layout, members in layouts.items():
+        size = sum(math.prod(shape) for shape, _, _ in layout)
+        if not (0 < size <= HISTOGRAM_SAMPLE and all(device.type == "cpu" for _, _, device in layout)):
+            continue
         if len(members) < SAME_SIZE_BATCH:
             mixed += members
+            sizes.update(dict.fromkeys(members, size))
             continue
-        matrix = _flat([t for i in members for t in groups[i]]).view(len(members), size)
+        columns = [torch.stack([groups[i][k] for i in members]).reshape(len(members), -1) for k in range(len(layout))]
+        matrix = (columns[0] if len(columns) == 1 else torch.cat(columns, 1)).float()
         if _finite(matrix):
             blocks.append((members, _matrix_rows(matrix, bins)))
     if len(mixed) > 1:
-        flat = _flat([t for i in mixed for t in groups[i]])
+        flat = torch.cat([t.reshape(-1).float() for i in mixed for t in groups[i]])
         if _finite(flat):
             blocks.append((mixed, _segment_rows(flat, [sizes[i] for i in mixed], bins)))
     done = {i for members, _ in blocks for i in members}
@@ -114,10 +118,6 @@ def group_rows(groups: list[list[torch.Tensor]], bins: int) -> torch.Tensor:
     for members, block in blocks:
         out[torch.tensor(members, device=out.device)] = block.to(out.device)
     return out
-
-
-def _flat(tensors: list[torch.Tensor]) -> torch.Tensor:
-    return torch.cat([t.detach().reshape(-1).float() for t in tensors])
 
 
 def _finite(x: torch.Tensor) -> bool:

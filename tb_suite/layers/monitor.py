@@ -162,6 +162,9 @@ class LayerMonitor:
         self._params = [
             (i, local, p) for i, (_, module) in enumerate(self._layers) for local, p in _own_or_all_parameters(module)
         ]
+        self._layer_params: dict[int, list[torch.nn.Parameter]] = {}
+        for layer, _, p in self._params:
+            self._layer_params.setdefault(layer, []).append(p)
         self._handles: list[Any] = []
         self._optimizer_handles: list[Any] = []
         self._closed = False
@@ -203,10 +206,8 @@ class LayerMonitor:
             return
         self._gradients_collected = True
         if self._capture and self.kinds["gradients"]:
-            grouped: dict[int, list[torch.Tensor]] = {}
-            for layer, _, p in self._params:
-                if p.grad is not None:
-                    grouped.setdefault(layer, []).append(p.grad)
+            grouped = {layer: grads for layer, params in self._layer_params.items()
+                       if (grads := [p.grad for p in params if p.grad is not None])}
             if grouped:
                 self._grad_block = (list(grouped), compute.group_rows(list(grouped.values()), self.bins))
         if self.check_nonfinite and self._first_nonfinite is None:
@@ -289,17 +290,18 @@ class LayerMonitor:
             if y is None:
                 return
             self._order.setdefault(index)
+            if self._capture and self.kinds["activations"] and y.device.type == "cpu" and y.numel() <= compute.SMALL_ACTIVATION:
+                # a copy (later in-place ops may change y), reduced with the others at the step
+                y = y.detach()
+                self._small_acts[index] = (y.clone() if y.dtype == torch.float32 else y.float(), module_type)
+                self._act_rows.pop(index, None)  # a module called twice: its last output counts
+                return
             with torch.no_grad():
                 if self._capture and self.kinds["activations"]:
-                    if y.device.type == "cpu" and y.numel() <= compute.SMALL_ACTIVATION:
-                        # a copy (later in-place ops may change y), reduced with the others at the step
-                        self._small_acts[index] = (y.detach().to(torch.float32, copy=True), module_type)
-                        self._act_rows.pop(index, None)  # a module called twice: its last output counts
-                    else:
-                        self._small_acts.pop(index, None)
-                        self._act_rows[index] = torch.cat(
-                            [compute.tensor_row(y, self.bins), compute.activation_extras(y, module_type)]
-                        )
+                    self._small_acts.pop(index, None)
+                    self._act_rows[index] = torch.cat(
+                        [compute.tensor_row(y, self.bins), compute.activation_extras(y, module_type)]
+                    )
                 elif self.check_nonfinite and self._first_nonfinite is None:
                     self._forward_flags.append((index, torch.isfinite(y).all()))
 
@@ -355,10 +357,8 @@ class LayerMonitor:
             parts.append(("grad", *self._grad_block))
         with torch.no_grad():
             if self.kinds["weights"]:
-                grouped: dict[int, list[torch.Tensor]] = {}
-                for layer, _, p in self._params:
-                    grouped.setdefault(layer, []).append(p)
-                parts.append(("weight", list(grouped), compute.group_rows(list(grouped.values()), self.bins)))
+                parts.append(("weight", list(self._layer_params),
+                              compute.group_rows(list(self._layer_params.values()), self.bins)))
             if self._snapshot is not None:
                 current = [p.detach() for _, _, p in self._params]
                 deltas = torch._foreach_sub(current, self._snapshot)  # fused over parameters, as clip_grad_norm_
