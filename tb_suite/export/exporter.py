@@ -53,7 +53,7 @@ class Routes:
                       if path != "/export"}
 
     @classmethod
-    def over_logdir(cls, logdir: str, family: str) -> "Routes":
+    def over_logdir(cls, logdir: str, family: str) -> Routes:
         module, class_name = FAMILIES[family]
         plugin_class = getattr(importlib.import_module(module), class_name)
         multiplexer = plugin_event_multiplexer.EventMultiplexer(
@@ -93,7 +93,7 @@ def _check_size(size: int, max_bytes: int | None) -> None:
         )
 
 
-def export(logdir: str | Path, plugin: str, output: str | Path, *, selection: Selection = Selection(),
+def export(logdir: str | Path, plugin: str, output: str | Path, *, selection: Selection | None = None,
            format: str = "html", max_bytes: int | None = DEFAULT_MAX_BYTES) -> dict:
     """Writes the selection of `plugin`'s data in `logdir` to `output`; returns sizes in bytes
     (`file`, `bundle`, `embedded_binary`, `embedded_json`).
@@ -103,6 +103,7 @@ def export(logdir: str | Path, plugin: str, output: str | Path, *, selection: Se
     """
     if format not in ("html", "json"):
         raise ValueError(f"format: {format!r} is not 'html' or 'json'")
+    selection = selection or Selection()
     family = family_of(plugin)
     if format == "html" and family not in PLANS:
         raise ValueError(f"plugin: the {family} tab has no HTML export yet (HTML: {', '.join(sorted(PLANS))}); use --format json")

@@ -4,8 +4,8 @@ fetches), so that an export answers every interaction within the exported runs, 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import numpy as np
 

@@ -7,7 +7,12 @@ import json
 
 from werkzeug import wrappers
 
-from tb_suite.export.exporter import DEFAULT_MAX_BYTES, ExportTooLarge, Routes, html_page
+from tb_suite.export.exporter import (
+    DEFAULT_MAX_BYTES,
+    ExportTooLarge,
+    Routes,
+    html_page,
+)
 from tb_suite.export.selection import Selection
 
 # The TensorBoard request context and experiment id, kept by the inner route calls.
