@@ -139,5 +139,31 @@ def layers(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
                               _cut_series(selection, frozenset({"density"})))
 
 
+ATTENTION_MAP_SIZE = 512  # frontend/src/plugins/attention/data.ts MAP_SIZE
+ATTENTION_VIEWS = ("head", "layer", "rollout")
+
+
+def attention(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
+    """Per step and example: its tokens, the all-heads grid and every map the pickers reach (each view at
+    every layer and head: the tab sends both whatever the view); a head-statistics tag's statistics. Not
+    zoomed regions (a zoom in the export says it was not exported)."""
+    for run, by_tag in tags.items():
+        for tag, info in by_tag.items():
+            for step in info["steps"]:
+                status, _, body = get("example", {"run": run, "tag": tag, "step": step, "example": 0})
+                if status != 200:  # a head-statistics tag
+                    yield Ask("head_stats", {"run": run, "tag": tag}, _cut_series(selection))
+                    break
+                meta = json.loads(body)
+                for example in range(meta["examples"]):
+                    at = {"run": run, "tag": tag, "step": step, "example": example}
+                    yield Ask("example", at)
+                    yield Ask("grid", {**at, "size": 48})
+                    for view in ATTENTION_VIEWS:
+                        for layer in range(meta["layers"]):
+                            for head in range(meta["heads"]):
+                                yield Ask("map", {**at, "view": view, "layer": layer, "head": head, "size": ATTENTION_MAP_SIZE})
+
+
 # family -> the asks of its tab. Families missing here export as JSON only.
-PLANS: dict[str, Callable[[dict, Selection, Get], Iterator[Ask]]] = {"landscape": landscape, "layers": layers, "predictions": predictions, "tokens": tokens}
+PLANS: dict[str, Callable[[dict, Selection, Get], Iterator[Ask]]] = {"attention": attention, "landscape": landscape, "layers": layers, "predictions": predictions, "tokens": tokens}

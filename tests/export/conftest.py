@@ -53,3 +53,25 @@ def small_logdir(tmp_path_factory) -> Path:
     write_predictions(root / "run_a", 6, images=True, class_names=names, seed=1)
     write_predictions(root / "run_b", 6, images=False, class_names=names, seed=2)
     return root
+
+
+@pytest.fixture(scope="session")
+def attention_logdir(tmp_path_factory) -> Path:
+    """One run: 2 layers x 3 heads, 2 examples of 8 tokens (the first named like HTML) sharpening over steps
+    0, 10, 20, and head statistics with one masked head."""
+    from tests.browser.browser_helpers import XSS_NAME
+
+    layers, heads, length = 2, 3, 8
+    root = tmp_path_factory.mktemp("export_attention")
+    rng = np.random.default_rng(0)
+    tokens = [XSS_NAME, *[f"tok{i}" for i in range(1, length)]]
+    with tbs.Writer(root / "run_a") as writer:
+        for k, step in enumerate((0, 10, 20)):
+            logits = rng.normal(size=(layers, 2, heads, length, length)) * (1 + 2 * k)
+            weights = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+            tbs.log_attention(writer, "encoder", weights.astype(np.float32), tokens=tokens, step=step)
+            mask = np.zeros((layers, heads))
+            mask[1, 0] = 1
+            tbs.log_head_stats(writer, "heads", step=step, entropy=rng.random((layers, heads)) + k,
+                               importance=rng.random((layers, heads)), mask=mask)
+    return root

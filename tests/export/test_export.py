@@ -99,7 +99,7 @@ def test_too_large_a_selection_is_refused_before_writing(landscape_logdir, tmp_p
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"plugin": "nope"}, "plugin: unknown 'nope'"),
-    ({"plugin": "attention"}, "no HTML export yet"),
+    ({"plugin": "runs"}, "no HTML export yet"),
     ({"selection": Selection(runs="^zzz$")}, "the selection holds no steps"),
     ({"format": "pdf"}, "format: 'pdf'"),
 ])

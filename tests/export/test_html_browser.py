@@ -181,3 +181,51 @@ def test_exported_layers_draws_hovers_and_opens_a_cell_offline(offline_page, tmp
     page.get_by_test_id("diagnoses").wait_for(timeout=10000)
     assert "not included in this export" not in page.locator("body").inner_text()
     assert page.left == []
+
+
+def _picture_changes(page, canvas, before: bytes) -> bool:
+    for _ in range(50):
+        if canvas.screenshot() != before:
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
+def test_exported_attention_grid_click_scrub_hover_diff_and_stats_offline(attention_logdir, offline_page, tmp_path):
+    from tests.browser.browser_helpers import XSS_NAME, cell_center
+
+    page = offline_page
+    report = tmp_path / "attention.html"
+    export(attention_logdir, "attention", report)
+    page.goto(report.as_uri())
+    canvas = page.get_by_test_id("heatmap-canvas")
+    page.wait_for_function("() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.layout", timeout=30000)
+    page.get_by_test_id("thumb-0-0").wait_for(timeout=30000)
+    assert page.get_by_test_id("head-grid").locator("canvas").count() == 2 * 3
+
+    before = canvas.screenshot()
+    page.get_by_test_id("thumb-1-2").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=head-picker]').value === '2'")
+    assert _picture_changes(page, canvas, before), "opening another head did not change the picture"
+
+    slider = page.get_by_test_id("step-slider")
+    before = canvas.screenshot()
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '10'")
+    assert _picture_changes(page, canvas, before), "scrubbing did not change the picture"
+
+    canvas.hover(position=cell_center(page, 0, 0))
+    page.get_by_test_id("tooltip").wait_for()
+    assert f"query: {XSS_NAME}" in page.get_by_test_id("tooltip").text_content()
+    assert page.locator("img").count() == 0
+
+    page.get_by_test_id("diff").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=map-panel] h3').textContent.includes('minus step 0')")
+    page.get_by_test_id("diff").click()
+    page.get_by_test_id("example-picker").select_option("1")
+    page.get_by_test_id("view-picker").select_option("rollout")
+    page.wait_for_function("() => document.querySelector('[data-testid=map-panel] h3').textContent.startsWith('rollout')")
+    page.get_by_test_id("stats-panel").locator("td[data-masked]").first.wait_for(timeout=10000)
+    assert "not included in this export" not in page.locator("body").inner_text()
+    assert page.left == []
