@@ -49,7 +49,7 @@ class Selection:
                     re.compile(pattern)
                 except re.error as exc:
                     raise ValueError(f"{name}: bad regular expression {pattern!r}: {exc}") from None
-        parse_steps(self.steps)
+        object.__setattr__(self, "_ranges", parse_steps(self.steps))
 
     def run(self, name: str) -> bool:
         return self.runs is None or re.search(self.runs, name) is not None
@@ -58,7 +58,7 @@ class Selection:
         return self.tags is None or re.search(self.tags, name) is not None
 
     def step(self, step: int) -> bool:
-        ranges = parse_steps(self.steps)
+        ranges = self._ranges
         if ranges is None:
             return True
         return any(start <= step and (stop is None or step <= stop) and (step - start) % stride == 0 for start, stop, stride in ranges)

@@ -170,3 +170,21 @@ def test_layers_series_and_distributions_are_cut_along_their_step_axis(tmp_path)
             assert along.shape[-1] == 2, key
             if route == "distribution":
                 assert arrays["hist"].shape[0] == 2 and arrays["lo"].shape == (2,)
+
+
+def test_json_export_holds_the_heavy_arrays_too(tmp_path):
+    from tests.layers.helpers import write_monitored_run
+
+    write_monitored_run(tmp_path / "logs" / "cnn", steps=4, every=3)  # steps 0, 3
+    out = tmp_path / "layers.json"
+    export(tmp_path / "logs", "layers", out, format="json")
+    stored = read_records(tmp_path / "logs" / "cnn", "tbs_layers")
+    records = json.loads(out.read_text(encoding="utf-8"))["records"]
+    assert len(records) == sum(len(steps) for steps in stored.values())
+    for record in records:
+        meta, arrays = stored[record["tag"]][record["step"]]
+        assert record["meta"] == meta and set(record["arrays"]) == set(arrays)
+        assert "fmap.0" in arrays and "fmap.0" in record["arrays"]
+        for name, array in arrays.items():
+            data = np.array(record["arrays"][name]["data"], dtype=np.float64)
+            np.testing.assert_array_equal(data.reshape(array.shape), array.astype(np.float64), err_msg=name)
