@@ -1,18 +1,19 @@
 /**
  * Canvas heatmap: one ImageData pixel per cell on an offscreen canvas, scaled onto the visible one
- * without smoothing, so a 1000x1000 grid costs one pass over the values. Zoom (wheel) and pan (drag)
- * only re-scale that offscreen canvas. Labels thin out to stay legible; hover and selection are
+ * without smoothing, so a 1000x1000 grid costs one pass over the values. Zoom (wheel) and pan (drag),
+ * in ./useHeatmapPanZoom, only re-scale that offscreen canvas; drawing is in ./heatmapPaint. Labels thin out to stay legible; hover and selection are
  * overlay boxes, so moving the mouse never redraws. A colour bar explains the scale; with an
  * `exportTitle` the heatmap exports itself as a PNG figure (title, grid, colour bar, caption).
  */
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type MouseEvent, type WheelEvent } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { colormapLut, type ColormapName } from "./colormaps";
 import { ExportPngButton } from "./ExportPngButton";
 import { EXPORT_SCALE, figureColors, safeFilename, type FigureColors } from "./exportPng";
 import { formatMs, formatValue } from "./format";
-import { FULL_VIEW, cellAt, clampView, fillCellPixels, finiteRange, packLut, packRgba, poolExtreme, zoomAt, type HeatmapLayout, type HeatmapView } from "./heatmapMath";
+import { FULL_VIEW, fillCellPixels, finiteRange, packLut, packRgba, poolExtreme, type HeatmapLayout } from "./heatmapMath";
 import { paintHeatmap, type ColorBarSpec, type HeatmapPaint } from "./heatmapPaint";
 import { useDarkMode } from "./useDarkMode";
+import { usePanZoom } from "./useHeatmapPanZoom";
 
 export interface HeatmapProps {
   rows: number;
@@ -48,14 +49,7 @@ export interface HeatmapProps {
   exportTestId?: string;
 }
 
-/** Zoom stops when about this many cells are visible. */
-const MIN_VISIBLE_CELLS = 4;
-/** Mouse travel (px) that turns a press into a pan instead of a click. */
-const DRAG_THRESHOLD = 4;
 const DEFAULT_COLOR_BAR: ColorBarSpec = { title: "value" };
-/** Cells across the view after a jump to a cell (`focus`). */
-const FOCUS_CELLS = 24;
-
 export function Heatmap(props: HeatmapProps) {
   const { rows, cols, values, rowLabels, colLabels, colormap = "viridis", onDrawn, canvasRef } = props;
   const wrapRef = useRef<HTMLDivElement>(null);
@@ -64,9 +58,7 @@ export function Heatmap(props: HeatmapProps) {
   const offscreen = useRef<HTMLCanvasElement | null>(null);
   const [width, setWidth] = useState(0);
   const [layout, setLayout] = useState<HeatmapLayout | null>(null);
-  const [hover, setHover] = useState<{ row: number; col: number; x: number; y: number } | null>(null);
-  const [view, setView] = useState<HeatmapView>(FULL_VIEW);
-  const drag = useRef<{ x: number; y: number; view: HeatmapView; moved: boolean } | null>(null);
+  const { view, setView, hover, handlers } = usePanZoom(canvas, layout, rows, cols, props.focus, props.onCellClick);
   const fillMs = useRef(0);
   const dark = useDarkMode();
 
@@ -78,16 +70,6 @@ export function Heatmap(props: HeatmapProps) {
     setWidth(el.clientWidth);
     return () => observer.disconnect();
   }, []);
-
-  useEffect(() => setView(FULL_VIEW), [rows, cols]);
-
-  const focus = props.focus;
-  useEffect(() => {
-    if (!focus || focus.row >= rows || focus.col >= cols) return;
-    const zoom = Math.max(1, Math.max(rows, cols) / FOCUS_CELLS);
-    setView(clampView({ zoom, row0: focus.row + 0.5 - rows / zoom / 2, col0: focus.col + 0.5 - cols / zoom / 2 }, rows, cols));
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- focus.key says when to apply it; rows/cols changes reset the view above first
-  }, [focus?.key, rows, cols]);
 
   const setCanvas = useCallback(
     (el: HTMLCanvasElement | null) => {
@@ -181,80 +163,6 @@ export function Heatmap(props: HeatmapProps) {
     return out;
   };
 
-  const point = (e: MouseEvent<HTMLCanvasElement>) => {
-    const rect = e.currentTarget.getBoundingClientRect();
-    return { x: e.clientX - rect.left, y: e.clientY - rect.top };
-  };
-
-  const onMove = (e: MouseEvent<HTMLCanvasElement>) => {
-    if (!layout || drag.current?.moved) return;
-    const p = point(e);
-    const hit = cellAt(layout, p.x, p.y);
-    setHover(hit ? { ...hit, ...p } : null);
-  };
-
-  // A press pans (when zoomed) once it moves; otherwise it is a click. Window listeners keep the
-  // drag going outside the canvas.
-  /** Removes the window listeners of a drag in progress (called on mouseup and on unmount). */
-  const endDrag = useRef<(() => void) | null>(null);
-  useEffect(() => () => endDrag.current?.(), []);
-  const onDown = (e: MouseEvent<HTMLCanvasElement>) => {
-    if (!layout || e.button !== 0) return;
-    endDrag.current?.();
-    const start = { x: e.clientX, y: e.clientY, view, moved: false };
-    const from = layout;
-    drag.current = start;
-    const move = (ev: globalThis.MouseEvent) => {
-      const dx = ev.clientX - start.x;
-      const dy = ev.clientY - start.y;
-      if (!start.moved && Math.hypot(dx, dy) <= DRAG_THRESHOLD) return;
-      start.moved = true;
-      if (start.view.zoom === 1) return;
-      setHover(null);
-      setView(clampView({ zoom: start.view.zoom, row0: start.view.row0 - dy / from.cellH, col0: start.view.col0 - dx / from.cellW }, rows, cols));
-    };
-    const remove = () => {
-      window.removeEventListener("mousemove", move);
-      window.removeEventListener("mouseup", up);
-      endDrag.current = null;
-    };
-    const up = () => {
-      remove();
-      // The click handler runs after mouseup and reads `moved`.
-      setTimeout(() => (drag.current = null), 0);
-    };
-    window.addEventListener("mousemove", move);
-    window.addEventListener("mouseup", up);
-    endDrag.current = remove;
-  };
-
-  const onClick = (e: MouseEvent<HTMLCanvasElement>) => {
-    if (!layout || !props.onCellClick || drag.current?.moved) return;
-    const p = point(e);
-    const hit = cellAt(layout, p.x, p.y);
-    if (hit) props.onCellClick(hit.row, hit.col);
-  };
-
-  const onWheel = (e: WheelEvent<HTMLCanvasElement>) => {
-    if (!layout) return;
-    const rect = e.currentTarget.getBoundingClientRect();
-    const dx = e.clientX - rect.left - layout.left;
-    const dy = e.clientY - rect.top - layout.top;
-    if (dx < 0 || dy < 0 || dx > layout.plotW || dy > layout.plotH) return;
-    const maxZoom = Math.max(rows, cols) / MIN_VISIBLE_CELLS;
-    const factor = Math.exp(-e.deltaY * 0.002);
-    setView((v) => zoomAt(v, rows, cols, v.row0 + dy / layout.cellH, v.col0 + dx / layout.cellW, factor, maxZoom));
-  };
-
-  // React attaches wheel listeners as passive; a native one can stop the page from scrolling.
-  useEffect(() => {
-    const el = canvas.current;
-    if (!el) return;
-    const stop = (e: globalThis.WheelEvent) => e.preventDefault();
-    el.addEventListener("wheel", stop, { passive: false });
-    return () => el.removeEventListener("wheel", stop);
-  }, []);
-
   const box = (cell: { row: number; col: number }, kind: string) => {
     if (!layout) return null;
     const left = layout.left + (cell.col - layout.col0) * layout.cellW;
@@ -287,12 +195,7 @@ export function Heatmap(props: HeatmapProps) {
         ref={setCanvas}
         data-testid="heatmap-canvas"
         style={{ cursor: props.onCellClick ? "pointer" : "crosshair" }}
-        onMouseMove={onMove}
-        onMouseDown={onDown}
-        onClick={onClick}
-        onMouseLeave={() => setHover(null)}
-        onWheel={onWheel}
-        onDoubleClick={() => setView(FULL_VIEW)}
+        {...handlers}
       />
       {view.zoom > 1 && (
         <button type="button" className="tbs-zoom-reset" onClick={() => setView(FULL_VIEW)} title="Show the whole matrix (or double-click)">
