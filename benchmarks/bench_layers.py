@@ -1,8 +1,10 @@
 """LayerMonitor's cost, against training without it and against the histograms a user would log instead.
 
-Prints, each measured in this run (best of `--repeats`, alternating, one torch thread unless `--threads`):
-  1. training throughput of a small CNN and a small transformer on CPU with `LayerMonitor(every=100)`
-     as a ratio of without (goal >= 0.98x);
+Prints, each measured in this run (alternating; part 1 per round, parts 2-3 best of `--repeats`; one torch
+thread unless `--threads`):
+  1. training throughput of a small CNN, a small transformer and a model of 1,000 tiny modules (500
+     Linear 16x16 + 500 ReLU) on CPU with `LayerMonitor(every=100)` as a ratio of without (goal >= 0.98x),
+     per round of an interleaved pair, median and min-max;
   2. the extra time of a logged step, in forward passes of the model (goal <= 1);
   3. per logged step, against torch `SummaryWriter.add_histogram` for every parameter and its gradient:
      time in the training loop (goal >= 10x faster) and bytes written (goal >= 10x smaller);
@@ -29,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "browser")]
 
 import tb_suite as tbs  # noqa: E402
+from timing import MIN_ROUNDS, load_average, ratios, spread  # noqa: E402
 
 EVERY = 100
 
@@ -53,8 +56,14 @@ class Transformer(torch.nn.Module):
         return self.head(self.encoder(self.embed(ids)))
 
 
+def tiny(blocks: int = 500) -> torch.nn.Module:
+    return torch.nn.Sequential(*(m for _ in range(blocks) for m in (torch.nn.Linear(16, 16), torch.nn.ReLU())))
+
+
 def batches(kind: str, count: int):
     g = torch.Generator().manual_seed(0)
+    if kind == "tiny":
+        return [(torch.randn(32, 16, generator=g), torch.randn(32, 16, generator=g)) for _ in range(count)]
     if kind == "cnn":
         return [(torch.randn(32, 3, 32, 32, generator=g), torch.randint(0, 10, (32,), generator=g)) for _ in range(count)]
     return [(torch.randint(0, 256, (16, 32), generator=g), torch.randint(0, 256, (16, 32), generator=g)) for _ in range(count)]
@@ -62,11 +71,13 @@ def batches(kind: str, count: int):
 
 def make(kind: str) -> torch.nn.Module:
     torch.manual_seed(0)
-    return cnn() if kind == "cnn" else Transformer()
+    return {"cnn": cnn, "transformer": Transformer, "tiny": tiny}[kind]()
 
 
 def loss_of(model, x, y):
     out = model(x)
+    if out.shape == y.shape and y.is_floating_point():
+        return torch.nn.functional.mse_loss(out, y)
     return torch.nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
 
 
@@ -94,14 +105,16 @@ def throughput(kind: str, steps: int, repeats: int) -> None:
     model = make(kind)
     train(model, data[:5])  # warm-up
     plain, watched = [], []
-    for _ in range(repeats):
+    for _ in range(max(repeats, MIN_ROUNDS)):
         plain.append(train(model, data))
         with tempfile.TemporaryDirectory() as logdir, tbs.Writer(logdir) as writer:
             with tbs.LayerMonitor(model, writer, every=EVERY) as monitor:
                 watched.append(train(model, data, monitor=monitor))
-    ratio = min(plain) / min(watched)
-    print(f"  {kind}: {steps} steps {min(plain):.2f} s without, {min(watched):.2f} s with LayerMonitor(every={EVERY}): "
-          f"throughput {ratio:.3f}x (goal >= 0.98x) -> {'met' if ratio >= 0.98 else 'NOT met'}")
+    per_round = ratios(plain, watched)
+    ratio = statistics.median(per_round)
+    print(f"  {kind}: {steps} steps, without {spread(plain)}, with LayerMonitor(every={EVERY}) {spread(watched)}: "
+          f"throughput {spread(per_round, 'x')} (goal >= 0.98x) -> {'met' if ratio >= 0.98 else 'NOT met'}")
+    print(f"  {load_average()}", flush=True)
 
 
 def logged_step(kind: str, repeats: int, count: int = 20) -> None:
@@ -231,15 +244,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--only", choices=("throughput", "step", "big"), help="run one part")
+    parser.add_argument("--models", nargs="+", default=["cnn", "transformer", "tiny"], choices=("cnn", "transformer", "tiny"),
+                        help="models of part 1 (part 2-3 takes the CNN and the transformer among them)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.only in (None, "throughput"):
         print(f"1. throughput with LayerMonitor(every={EVERY}), torch threads {args.threads}")
-        for kind in ("cnn", "transformer"):
+        for kind in args.models:
             throughput(kind, args.steps, args.repeats)
     if args.only in (None, "step"):
         print("2-3. one logged step (every=1), against add_histogram per parameter and gradient")
-        for kind in ("cnn", "transformer"):
+        for kind in (k for k in args.models if k != "tiny"):
             logged_step(kind, args.repeats)
     if args.only in (None, "big"):
         print("4. a 1,000-layer model in TensorBoard")
