@@ -5,6 +5,7 @@ over-large or bad selection with a JSON 4xx."""
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -35,6 +36,8 @@ def test_export_button_downloads_a_page_that_works_offline(landscape_logdir, ten
     page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_landscape")
     button = page.get_by_test_id("export-html")
     button.wait_for(timeout=30000)
+    page.locator("[data-testid=tag-picker]").select_option("plane")  # the button exports what is shown
+    page.wait_for_function("document.querySelectorAll('[data-testid=plane-canvas]').length === 2", timeout=30000)
     with page.expect_download() as download:
         button.click()
     assert download.value.suggested_filename == "tbs_landscape.html"
@@ -44,9 +47,10 @@ def test_export_button_downloads_a_page_that_works_offline(landscape_logdir, ten
     left: list[str] = []
     page.route(lambda url: not url.startswith(("file:", "blob:", "data:")), lambda route: (left.append(route.request.url), route.abort()))
     page.goto(report.as_uri())
-    page.locator("[data-testid=tag-picker]").select_option("plane")
     page.wait_for_function("document.querySelectorAll('[data-testid=plane-canvas][data-mode=contour]').length === 2", timeout=30000)
     assert "30 (4/4)" in page.locator("body").inner_text()  # every step of the logdir
+    options = page.locator("[data-testid=tag-picker] option").all_text_contents()
+    assert options == ["plane"]  # the shown tag only
     assert page.get_by_test_id("export-html").count() == 0  # no server to export from
     assert left == []
 
@@ -62,8 +66,17 @@ def test_export_button_names_why_a_tab_cannot_export(tmp_path, tensorboard_serve
     status, body, _ = tb.get(tb.plugin("tbs_predictions", "export?max_mib=0.01"))
     assert status == 413 and "over the limit" in json.loads(body)["error"]
     # The button asks for everything; narrowed here to an empty selection, it shows the server's reason.
-    page.route("**/export", lambda route: route.continue_(url=route.request.url + "?runs=^none$"))
+    asked: list[str] = []
+
+    def narrow(route):
+        asked.append(route.request.url)
+        route.continue_(url=route.request.url.split("?")[0] + "?runs=^none$")
+
+    page.route(lambda url: "/tbs_predictions/export" in url, narrow)
     page.get_by_test_id("export-html").click()
     error = page.get_by_test_id("export-html-error")
     error.wait_for(timeout=15000)
     assert "no steps" in error.inner_text()
+    # It asked for the shown run and tag.
+    query = parse_qs(urlsplit(asked[0]).query)
+    assert query == {"runs": ["^(?:run)$"], "tags": ["^(?:val)$"]}

@@ -4,7 +4,8 @@
  * picked) and the step (the latest, following new steps as they arrive, until an older one is picked).
  * Picks that vanish from `./tags` fall back to the defaults. `RunTagStepPickers` renders the pickers.
  */
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
+import { setShownSelection } from "./ExportHtmlButton";
 import type { TagsResponse } from "./api";
 import { mostSharedTag, pickOr, recordSpecs, runsOf, stepsOf, tagsOf, type RecordSpec } from "./tagSelection";
 import { useRunColors } from "./runColors";
@@ -49,6 +50,8 @@ export function useRunTagStep(tags: TagsResponse<unknown> | null, defaultRuns: n
   const runsKey = selectedRuns.filter((r) => tags?.[r]?.[tag]).join("\0");
   const runsWithTag = useMemo(() => (runsKey ? runsKey.split("\0") : []), [runsKey]);
   const specs = useMemo(() => recordSpecs(tags, runsWithTag, tag, step), [tags, runsWithTag, tag, step]);
+  // "Export HTML" exports what is shown.
+  useEffect(() => setShownSelection({ runs: runsWithTag, tag }), [runsWithTag, tag]);
   return {
     runs,
     colors,
