@@ -142,7 +142,9 @@ def test_exported_predictions_hover_click_and_scrub_offline(small_logdir, offlin
     page.wait_for_function("() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '0'")
     assert "step 0" in page.get_by_test_id("summary").text_content()
 
-    assert page.get_by_test_id("class-table").get_by_text(XSS_NAME, exact=True).count() == 1
+    name_cell = page.get_by_test_id("class-table").get_by_text(XSS_NAME, exact=True)
+    name_cell.wait_for(timeout=10000)  # the table of the new step
+    assert name_cell.count() == 1
     assert page.locator("img").count() == 0
     assert page.left == []
 
