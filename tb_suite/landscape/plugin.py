@@ -23,6 +23,7 @@ _TYPE_META = {
 
 class LandscapePlugin(FamilyPlugin):
     plugin_name = metadata.PLUGIN_NAME
+    content_version = metadata.CONTENT_VERSION
     tab_name = "Landscape"
     frontend = "landscape"
 

@@ -14,6 +14,7 @@ import numpy as np
 from tb_suite.core.validate import (
     check_finite, check_int, check_names, check_nonempty, check_rank, check_real, is_torch_tensor, to_numpy,
 )
+from tb_suite.landscape import metadata
 
 SLICE_TYPES = ("linear", "axis", "plane")
 
@@ -29,7 +30,7 @@ class LineSlice:
 
     def to_record(self) -> tuple[dict, dict[str, np.ndarray]]:
         meta = {"type": self.slice_type, "start": 0.0, "end": 1.0, **_stats(self.losses)}
-        return meta, {"alpha": self.alphas.astype(np.float32), "loss": self.losses.astype(np.float32)}
+        return meta, {metadata.ALPHA: self.alphas.astype(np.float32), metadata.LOSS: self.losses.astype(np.float32)}
 
 
 @dataclass
@@ -55,9 +56,9 @@ class AxisSlices:
             **_stats(self.losses, self.center_loss),
         }
         arrays = {
-            "offset": self.offsets.astype(np.float32),
-            "loss": self.losses.astype(np.float32),
-            "value": self.values.astype(np.float32),
+            metadata.OFFSET: self.offsets.astype(np.float32),
+            metadata.LOSS: self.losses.astype(np.float32),
+            metadata.VALUE: self.values.astype(np.float32),
         }
         return meta, arrays
 
@@ -86,12 +87,12 @@ class PlaneSlice:
             **_stats(self.losses, self.center_loss),
         }
         arrays = {
-            "x": self.xs.astype(np.float32),
-            "y": self.ys.astype(np.float32),
-            "loss": self.losses.astype(np.float32),
+            metadata.X: self.xs.astype(np.float32),
+            metadata.Y: self.ys.astype(np.float32),
+            metadata.LOSS: self.losses.astype(np.float32),
         }
         if self.trajectory is not None:
-            arrays["trajectory"] = self.trajectory.astype(np.float32)
+            arrays[metadata.TRAJECTORY] = self.trajectory.astype(np.float32)
         return meta, arrays
 
 

@@ -36,5 +36,5 @@ def log_slice(
     meta, arrays = value.to_record()
     as_writer(writer).write_record(
         metadata.PLUGIN_NAME, tag, step, meta, arrays,
-        content=metadata.content(value.slice_type), description=description or "",
+        content=metadata.create_content(value.slice_type), description=description or "",
     )

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 READERS = {
     "predictions": "frontend/src/plugins/predictions/record.ts",
     "tokens": "frontend/src/plugins/tokens/record.ts",
+    "landscape": "frontend/src/plugins/landscape/App.tsx",  # record.ts hands the arrays on by name
 }
 _TS_READS = [
     re.compile(r"\barrays\.(\w+)"),  # rec.arrays.name
@@ -25,10 +26,18 @@ def documented_arrays(family: str) -> set[str]:
     """The names in the first column of the array tables of the family's section of docs/http_api.md."""
     text = (ROOT / "docs/http_api.md").read_text()
     section = re.search(rf"^## tbs_{family}\n(.*?)(?=^## |\Z)", text, re.S | re.M).group(1)
-    names = set()
-    for row in re.findall(r"^\| `([^`|]+)` \|", section, re.M):
-        if not row.startswith("GET "):
-            names.update(row.split())
+    names, header = set(), []
+    lines = section.splitlines()
+    for line, following in zip(lines, lines[1:] + [""]):
+        if not line.startswith("|") or line.startswith("|-"):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if following.startswith("|-"):
+            header = cells
+        elif header[-1] == "arrays":  # a table of record kinds whose last column lists `name` dtype `[shape]`
+            names.update(re.findall(r"`(\w+)` (?:float|u?int)\d+", cells[-1]))
+        elif (row := re.fullmatch(r"`([^`|]+)`", cells[0])) and not row.group(1).startswith("GET "):
+            names.update(row.group(1).split())
     return names
 
 
@@ -53,6 +62,7 @@ def test_the_parsers_see_what_they_should():
     read = ts_arrays(READERS["predictions"])
     assert {"confusion", "roc_fpr", "pr_offsets", "auc", "example_index", "thumbnails"} <= read
     assert ts_arrays(READERS["tokens"]) == set(importlib.import_module("tb_suite.tokens.metadata").ARRAYS)
+    assert {"alpha", "offset", "value", "x", "trajectory"} <= documented_arrays("landscape")
 
 
 def test_entry_points_name_the_plugins_as_their_metadata():
