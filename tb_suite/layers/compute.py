@@ -76,7 +76,6 @@ def tensor_row(values: torch.Tensor, bins: int, *, masked: bool | None = None) -
 
 
 SAME_SIZE_BATCH = 4  # groups of one layout are reduced as the rows of a matrix from this many on
-MATRIX_ROW = 1 << 16  # ... when they have at most this many values
 
 
 @torch.no_grad()
@@ -94,12 +93,11 @@ def group_rows(groups: list[list[torch.Tensor]], bins: int) -> torch.Tensor:
     mixed, sizes = [], {}
     for layout, members in layouts.items():
         size = sum(math.prod(shape) for shape, _, _ in layout)
-        if not (0 < size <= MATRIX_ROW and all(device.type == "cpu" for _, _, device in layout)):
+        if not (0 < size <= HISTOGRAM_SAMPLE and all(device.type == "cpu" for _, _, device in layout)):
             continue
         if len(members) < SAME_SIZE_BATCH:
-            if size <= HISTOGRAM_SAMPLE:  # segment reductions histogram every value
-                mixed += members
-                sizes.update(dict.fromkeys(members, size))
+            mixed += members
+            sizes.update(dict.fromkeys(members, size))
             continue
         columns = [torch.stack([groups[i][k] for i in members]).reshape(len(members), -1) for k in range(len(layout))]
         matrix = (columns[0] if len(columns) == 1 else torch.cat(columns, 1)).float()
@@ -128,8 +126,7 @@ def _finite(x: torch.Tensor) -> bool:
 
 
 def _matrix_rows(m: torch.Tensor, bins: int) -> torch.Tensor:
-    """Rows as `tensor_row`'s of each row of the finite matrix `m` `[G, n]` (histograms of each row's
-    `histogram_sample`)."""
+    """Rows as `tensor_row`'s of each row of the finite matrix `m` `[G, n]` (n <= `HISTOGRAM_SAMPLE`)."""
     count, size = m.shape
     lo, hi = torch.aminmax(m, dim=1)
     n = torch.full((count,), float(size), dtype=torch.float64)
@@ -141,15 +138,13 @@ def _matrix_rows(m: torch.Tensor, bins: int) -> torch.Tensor:
         centered = (m - mean.float()[:, None]).square_().sum(1).double() / n
         var = torch.where(unsure, centered, var)
     mean_abs = m.abs().sum(1).double() / n
-    stride = -(-size // HISTOGRAM_SAMPLE)
-    sample, (s_lo, s_hi) = (m, (lo, hi)) if stride == 1 else (m[:, ::stride], torch.aminmax(m[:, ::stride], dim=1))
-    degenerate = s_hi == s_lo
-    start = torch.where(degenerate, s_lo - 0.5, s_lo)
-    width = torch.where(degenerate, torch.ones_like(s_hi), s_hi - s_lo)
-    position = (sample - start[:, None]).div_(width[:, None]).mul_(bins)  # a division: a tiny width times bins may overflow
+    degenerate = hi == lo
+    start = torch.where(degenerate, lo - 0.5, lo)
+    width = torch.where(degenerate, torch.ones_like(hi), hi - lo)
+    position = (m - start[:, None]).div_(width[:, None]).mul_(bins)  # a division: a tiny width times bins may overflow
     index = position.floor_().nan_to_num_(0).clamp_(0, bins - 1).long()
     index += torch.arange(count)[:, None] * bins
-    hist = torch.bincount(index.reshape(-1), minlength=count * bins).reshape(count, bins).double() / sample.shape[1]
+    hist = torch.bincount(index.reshape(-1), minlength=count * bins).reshape(count, bins).double() / n[:, None]
     head = torch.stack([n, mean, var.sqrt(), lo.double(), hi.double(), squares.sqrt(), mean_abs,
                         torch.maximum(lo.abs(), hi.abs()).double(), torch.zeros_like(n)], 1)
     return torch.cat([head, hist], 1).float()
@@ -265,8 +260,7 @@ def activation_extras(output: torch.Tensor, module_type: str, *, masked: bool | 
     return torch.stack([zero_frac.float(), dead_frac.float(), saturated.float()])
 
 
-SMALL_ACTIVATION = MATRIX_ROW  # outputs up to this size are copied in the hook and reduced together at the step
-SMALL_ACTIVATIONS_TOTAL = 1 << 24  # ... while the copies of one step hold at most this many values
+SMALL_ACTIVATION = 4096  # outputs up to this size are copied in the hook and reduced together at the step
 
 
 def activation_rows(items: list[tuple[torch.Tensor, str]], bins: int) -> torch.Tensor:

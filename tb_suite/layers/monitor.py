@@ -262,7 +262,6 @@ class LayerMonitor:
     def _reset_iteration(self) -> None:
         self._act_rows: dict[int, torch.Tensor] = {}
         self._small_acts: dict[int, tuple[torch.Tensor, str]] = {}
-        self._small_values = 0
         self._grad_block: tuple[list[int], torch.Tensor] | None = None
         self._fmaps: dict[int, torch.Tensor] = {}
         self._order: dict[int, None] = {}
@@ -291,11 +290,8 @@ class LayerMonitor:
             if y is None:
                 return
             self._order.setdefault(index)
-            size = y.numel()
-            if (self._capture and self.kinds["activations"] and y.device.type == "cpu" and size <= compute.SMALL_ACTIVATION
-                    and self._small_values + size <= compute.SMALL_ACTIVATIONS_TOTAL):
+            if self._capture and self.kinds["activations"] and y.device.type == "cpu" and y.numel() <= compute.SMALL_ACTIVATION:
                 # a copy (later in-place ops may change y), reduced with the others at the step
-                self._small_values += size
                 y = y.detach()
                 self._small_acts[index] = (y.clone() if y.dtype == torch.float32 else y.float(), module_type)
                 self._act_rows.pop(index, None)  # a module called twice: its last output counts

@@ -179,14 +179,3 @@ def test_group_rows_of_one_size_with_a_nan_fall_back_alone():
     rows = compute.group_rows(groups, 4)
     assert rows[0][compute.NONFINITE] == 1 and rows[0][compute.COUNT] == 2
     np.testing.assert_allclose([float(r[compute.MEAN]) for r in rows[1:]], [2.0, 3.0, 4.0])
-
-
-def test_group_rows_of_one_size_histogram_a_strided_sample_as_tensor_row():
-    rng = np.random.default_rng(9)
-    size = compute.HISTOGRAM_SAMPLE * 2 + 3  # stride 3
-    groups = [[torch.from_numpy(rng.standard_normal(size).astype(np.float32) * (i + 1))] for i in range(compute.SAME_SIZE_BATCH)]
-    for group, row in zip(groups, compute.group_rows(groups, 16)):
-        expected = compute.tensor_row(group[0], 16).numpy()
-        np.testing.assert_allclose(row[: compute.TENSOR_COLUMNS].numpy(), expected[: compute.TENSOR_COLUMNS], rtol=2e-5, atol=1e-6)
-        sample = compute.histogram_sample(group[0]).numel()
-        assert np.abs(row[compute.TENSOR_COLUMNS:].numpy() - expected[compute.TENSOR_COLUMNS:]).sum() * sample <= 2
