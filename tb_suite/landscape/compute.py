@@ -27,7 +27,7 @@ from torch import nn
 from tb_suite.core.dist import rank_and_world_size
 from tb_suite.core.tensors import to_device
 from tb_suite.core.validate import check_int
-from tb_suite.landscape.slices import AxisSlices, LineSlice, PlaneSlice
+from tb_suite.landscape.slices import AxisSlices, LineSlice, PlaneSlice, check_trajectory_steps
 
 NORMALIZATIONS = ("filter", "layer", "model", "none")
 IGNORES = ("biasbn", None, "none")
@@ -741,15 +741,16 @@ def project(model_or_center: Any, checkpoints: Sequence[Any], directions: Sequen
 def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 25,
           span: tuple[float, float] = (-1, 1), normalization: str = "filter", ignore: str | None = "biasbn",
           seed: int = 0, directions: Sequence[Any] | None = None, trajectory: Sequence[Any] | None = None,
-          max_batches: int | None = None, eval_mode: bool = True, vectorize: bool | None = None,
-          chunk: int = 16) -> PlaneSlice:
+          trajectory_steps: Sequence[int] | None = None, max_batches: int | None = None, eval_mode: bool = True,
+          vectorize: bool | None = None, chunk: int = 16) -> PlaneSlice:
     """The loss on a `grid` x `grid` slice `center + x * d1 + y * d2`, x and y in `span`.
 
     The directions are random Gaussian ones drawn with `seed` (the same for every run and step) and
     normalized per `normalization` ("filter" as in Li et al. 2018, "layer", "model" or "none"), or the two
     given in `directions` (state dicts or sequences aligned with the trainable parameters; normalized too
     unless normalization="none"). `trajectory` is a list of checkpoints (state dicts or modules) projected
-    onto the plane. The model is left bit-identical. Every argument (the trajectory too) is checked before
+    onto the plane; `trajectory_steps` (optional) is the training step of each checkpoint, stored with the
+    plane so the Landscape tab can name them. The model is left bit-identical. Every argument (the trajectory too) is checked before
     the first evaluation; grid <= 256 (docs/limits.md).
 
     Example:
@@ -765,6 +766,10 @@ def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 
     params = _trainable(model)
     if trajectory is not None:
         trajectory = _checkpoints(trajectory, list(params), params, "trajectory")
+    if trajectory_steps is not None:
+        if trajectory is None:
+            raise ValueError("trajectory_steps needs trajectory (the checkpoints the steps belong to)")
+        trajectory_steps = check_trajectory_steps(trajectory_steps, "trajectory_steps", len(trajectory))
     batches = _batches(data, max_batches, _device(model))
     center = {n: p.detach().clone() for n, p in params.items()}
     if directions is None:
@@ -789,4 +794,4 @@ def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 
     projected = None if trajectory is None else project(center, trajectory, dirs)
     return PlaneSlice(coords, coords.copy(), losses.reshape(grid, grid), normalization=normalization,
                       ignore=str(ignore), seed=None if directions is not None else int(seed),
-                      trajectory=projected, center_loss=center_loss)
+                      trajectory=projected, center_loss=center_loss, trajectory_steps=trajectory_steps)

@@ -86,6 +86,7 @@ class SliceSchedule:
         self._held: Any = None
         self._start: dict[str, torch.Tensor] | None = None
         self._trajectory: collections.deque = collections.deque(maxlen=max(trajectory, 1))
+        self._trajectory_steps: collections.deque = collections.deque(maxlen=max(trajectory, 1))
         self._keep_trajectory = trajectory > 0
 
     def begin(self, model: nn.Module) -> None:
@@ -106,10 +107,11 @@ class SliceSchedule:
         common = {"max_batches": self.max_batches}
         if self._keep_trajectory:
             self._trajectory.append({n: p.detach().to("cpu", copy=True) for n, p in compute._trainable(model).items()})
+            self._trajectory_steps.append(step)
         results = {}
         if "plane" in self.slices:
-            trajectory = list(self._trajectory) if self._keep_trajectory else None
-            results["plane"] = compute.plane(model, self.loss_fn, data, trajectory=trajectory,
+            trajectory, steps = (list(self._trajectory), list(self._trajectory_steps)) if self._keep_trajectory else (None, None)
+            results["plane"] = compute.plane(model, self.loss_fn, data, trajectory=trajectory, trajectory_steps=steps,
                                              **self.plane_kwargs, **common)
         if "linear" in self.slices:
             start = self._start if self._start is not None else model.state_dict()

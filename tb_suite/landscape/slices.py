@@ -75,6 +75,7 @@ class PlaneSlice:
     seed: int | None = None
     trajectory: np.ndarray | None = None  # [K, 2] plane coordinates of checkpoints
     center_loss: float = float("nan")
+    trajectory_steps: np.ndarray | None = None  # [K] training step of each checkpoint, when known
 
     slice_type = "plane"
 
@@ -93,6 +94,8 @@ class PlaneSlice:
         }
         if self.trajectory is not None:
             arrays[metadata.TRAJECTORY] = self.trajectory.astype(np.float32)
+        if self.trajectory_steps is not None:
+            arrays["trajectory_steps"] = self.trajectory_steps.astype(np.int32)
         return meta, arrays
 
 
@@ -118,6 +121,24 @@ def _array(value: Any, name: str, ranks: tuple[int, ...]) -> np.ndarray:
     if np.abs(array).max() > np.finfo(np.float32).max:
         raise ValueError(f"{name} has values beyond float32's range (|x| > {np.finfo(np.float32).max:.3g})")
     return array
+
+
+MAX_STEP = 2**31 - 1  # trajectory steps are stored as int32 (the frontend's wire reader has no int64)
+
+
+def check_trajectory_steps(value: Any, name: str, count: int) -> np.ndarray:
+    """`value` as an int64 array of `count` training steps in [0, MAX_STEP], one per trajectory checkpoint."""
+    if not isinstance(value, (list, tuple, np.ndarray)) and not is_torch_tensor(value):
+        raise TypeError(f"{name} must be a list of ints (one step per trajectory checkpoint), got {type(value).__name__}")
+    steps = to_numpy(value, name)
+    if steps.size and steps.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers, got dtype {steps.dtype}")
+    check_rank(steps, name, (1,))
+    if steps.size != count:
+        raise ValueError(f"{name} has {steps.size} entries, expected {count} (one per trajectory checkpoint)")
+    if steps.size and (steps.min() < 0 or steps.max() > MAX_STEP):
+        raise ValueError(f"{name} must be in [0, {MAX_STEP}], got values in [{steps.min()}, {steps.max()}]")
+    return steps.astype(np.int64)
 
 
 def _detect(value: Any) -> str:
@@ -196,6 +217,11 @@ def _plane(value: Mapping) -> PlaneSlice:
         trajectory = _array(trajectory, "slice.trajectory", (2,))
         if trajectory.shape[1] != 2:
             raise ValueError(f"slice.trajectory must have shape [K, 2], got {trajectory.shape}")
+    steps = value.get("trajectory_steps")
+    if steps is not None:
+        if trajectory is None:
+            raise ValueError("slice.trajectory_steps needs slice.trajectory (the checkpoints the steps belong to)")
+        steps = check_trajectory_steps(steps, "slice.trajectory_steps", trajectory.shape[0])
     seed = value.get("seed")
     return PlaneSlice(
         xs, ys, losses,
@@ -204,6 +230,7 @@ def _plane(value: Mapping) -> PlaneSlice:
         seed=None if seed is None else check_int(seed, "slice.seed", minimum=0),
         trajectory=trajectory,
         center_loss=_center(value),
+        trajectory_steps=steps,
     )
 
 

@@ -68,6 +68,9 @@ def test_three_views_render_and_respond(logdir, tensorboard_server, page, tmp_pa
     page.screenshot(path=str(tmp_path / "axes.png"), full_page=True)
 
 
+TRAJECTORY_STEPS = np.array([5, 40])
+
+
 @pytest.fixture(scope="module")
 def compare_logdir(tmp_path_factory):
     from tb_suite.landscape.slices import PlaneSlice
@@ -75,7 +78,10 @@ def compare_logdir(tmp_path_factory):
     root = tmp_path_factory.mktemp("compare")
     for run, factor in (("run_a", 1.0), ("run_b", 10.0)):
         base = plane_at(0)
-        plane = PlaneSlice(base.xs, base.ys, base.losses * factor, seed=0, trajectory=base.trajectory, center_loss=0.1)
+        # run_a's record names its checkpoints' steps; run_b's is an older record without them
+        steps = TRAJECTORY_STEPS if run == "run_a" else None
+        plane = PlaneSlice(base.xs, base.ys, base.losses * factor, seed=0, trajectory=base.trajectory, center_loss=0.1,
+                           trajectory_steps=steps)
         with tbs.Writer(root / run) as writer:
             tbs.log_slice(writer, "plane", plane, step=0)
     return root
@@ -114,13 +120,27 @@ def test_shared_scale_levels_input_and_trajectory_hover(compare_logdir, tensorbo
     assert levels.input_value() == "5"
     page.wait_for_function("document.querySelector('[data-testid=plane-canvas]').dataset.levels === '5'")
 
-    # The trajectory's checkpoints answer on hover.
-    canvas = page.get_by_test_id("plane-canvas").first
-    points = canvas.evaluate("(c) => JSON.parse(c.dataset.points)")
-    assert len(points) == 2
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    # The trajectory's checkpoints answer on hover with their training step (run_a's record has them);
+    # run_b's record has no steps and says which checkpoint it is.
     tooltip = page.get_by_test_id("tooltip")
-    tooltip.wait_for(timeout=5000)
-    assert "checkpoint 1 of 2" in tooltip.inner_text()
-    screenshot(page, "landscape_trajectory_hover")
+    for index, (run, expected) in enumerate((("run_a", TRAJECTORY_STEPS), ("run_b", None))):
+        view = page.get_by_test_id("plane-view").nth(index)
+        assert run in view.locator("h3").inner_text()
+        canvas = view.get_by_test_id("plane-canvas")
+        points = canvas.evaluate("(c) => JSON.parse(c.dataset.points)")
+        assert len(points) == 2
+        box = canvas.bounding_box()
+        for k, (px, py) in enumerate(points):
+            page.mouse.move(box["x"] + px, box["y"] + py)
+            tooltip.wait_for(timeout=5000)
+            page.wait_for_function(
+                "(k) => document.querySelector('[data-testid=tooltip]').innerText.includes(`checkpoint ${k} of 2`)",
+                arg=k + 1)
+            text = tooltip.inner_text()
+            if expected is None:
+                assert "step" not in text
+            else:
+                assert f"checkpoint {k + 1} of 2: step {expected[k]}" in text
+            if k == 0 and run == "run_a":
+                screenshot(page, "landscape_trajectory_hover")
+            page.mouse.move(0, 0)

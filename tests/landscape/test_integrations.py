@@ -48,6 +48,9 @@ def test_lightning_callback_logs_planes_with_trajectory_and_lines(tmp_path):
     meta, arrays = run.record(PLUGIN, "landscape/plane", 12)
     assert arrays["loss"].shape == (5, 5) and arrays["trajectory"].shape == (3, 2)
     np.testing.assert_allclose(arrays["trajectory"][-1], [0, 0], atol=1e-6)  # the current point is the centre
+    # each checkpoint's step is the global step at which the callback took it (the steps logged so far)
+    assert arrays["trajectory_steps"].tolist() == [4, 8, 12]
+    assert run.record(PLUGIN, "landscape/plane", 4)[1]["trajectory_steps"].tolist() == [4]
     # the plane's centre is the loss of the trained model on the held (first) batch
     with torch.no_grad():
         expected = float(F.cross_entropy(module.eval()(x[:16]), y[:16]))
@@ -92,3 +95,33 @@ def test_hf_trainer_callback_logs_into_the_trainers_run(tmp_path, monkeypatch):
     assert "train/loss" in run.scalar_tags()  # the same run as the Trainer's own scalars
     meta, arrays = run.record(PLUGIN, "landscape/plane", 4)
     assert arrays["loss"].shape == (3, 3) and np.isfinite(arrays["loss"]).all() and meta["type"] == "plane"
+    assert arrays["trajectory_steps"].tolist() == [2, 4] and arrays["trajectory"].shape == (2, 2)
+
+
+def test_schedule_keeps_the_steps_of_the_checkpoints_in_its_window(tmp_path):
+    """With a window of 2 checkpoints, the plane logged at step 11 holds the checkpoints of steps 7 and 11, and
+    each projects where that step's weights were (the one at step 7 re-projected from its kept copy)."""
+    from tb_suite.core.reader import read_records
+    from tb_suite.landscape import compute, metadata
+    from tb_suite.landscape.schedule import SliceSchedule
+
+    model = mlp()
+    x, y = data(16)
+    schedule = SliceSchedule(loss_fn=F.cross_entropy, data=(x, y), grid=3, trajectory=2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    kept = {}
+    with tbs.Writer(str(tmp_path)) as writer:
+        for step in (3, 7, 11):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            kept[step] = {n: p.detach().clone() for n, p in model.named_parameters()}
+            schedule.log(model, writer, step)
+    records = read_records(tmp_path, metadata.PLUGIN_NAME)["landscape/plane"]
+    assert records[3][1]["trajectory_steps"].tolist() == [3]
+    assert records[7][1]["trajectory_steps"].tolist() == [3, 7]
+    _, arrays = records[11]
+    assert arrays["trajectory_steps"].tolist() == [7, 11]
+    # oracle: the same plane computed directly from the weights kept at those steps
+    expected = compute.plane(model, F.cross_entropy, (x, y), grid=3, trajectory=[kept[7], kept[11]])
+    np.testing.assert_allclose(arrays["trajectory"], expected.trajectory, atol=1e-5)

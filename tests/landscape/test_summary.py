@@ -24,7 +24,8 @@ def test_each_slice_type_round_trips(tmp_path):
     axes = AxisSlices(["fc.weight[0, 1]"], ["fc"], ["Linear"], np.array([0.3]), np.linspace(-1, 1, 5),
                       np.arange(5.0)[None] + 1, center_loss=3.0)
     plane = PlaneSlice(np.linspace(-1, 1, 30), np.linspace(-1, 1, 30), np.random.default_rng(0).random((30, 30)),
-                       seed=7, trajectory=np.array([[0.0, 0.0], [0.1, -0.2]]), center_loss=0.5)
+                       seed=7, trajectory=np.array([[0.0, 0.0], [0.1, -0.2]]), center_loss=0.5,
+                       trajectory_steps=np.array([100, 2**31 - 1]))
     with tbs.Writer(tmp_path) as writer:
         tbs.log_slice(writer, "line", line, step=1)
         tbs.log_slice(writer, "axes", axes, step=2)
@@ -37,6 +38,7 @@ def test_each_slice_type_round_trips(tmp_path):
     assert got["plane"][1]["type"] == "plane" and got["plane"][1]["seed"] == 7
     np.testing.assert_allclose(got["plane"][2]["loss"], plane.losses, rtol=1e-6)
     np.testing.assert_allclose(got["plane"][2]["trajectory"], plane.trajectory, rtol=1e-6)
+    assert got["plane"][2]["trajectory_steps"].tolist() == [100, 2**31 - 1]
 
 
 def test_type_is_detected_from_bare_arrays_and_mappings(tmp_path):

@@ -200,6 +200,7 @@ export function LandscapeApp() {
               ys={l.slice.arrays.y}
               losses={l.slice.arrays.loss}
               trajectory={l.slice.arrays.trajectory}
+              trajectorySteps={l.slice.arrays.trajectory_steps}
               mode={mode}
               colormap={colormap}
               levels={levels}
