@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 PLUGIN_NAME = "tbs_layers"
+CONTENT_VERSION = 1
 
 KINDS = ("activations", "gradients", "weights")
 
@@ -73,7 +74,10 @@ DIAGNOSIS_CODES = {name: code for code, name in enumerate(
     ("nonfinite_activations", "nonfinite_gradients", "first_nonfinite", "exploding_norm", "exploding_growth",
      "vanishing", "dead", "update_ratio_low", "update_ratio_high"))}
 
+# Every array name of a record but the feature maps' `feature_map_array(i)`.
+ARRAYS = (STATS_ARRAY, *HISTOGRAMS.values(), DIAGNOSES_ARRAY, PARAM_UPDATE_RATIO, PARAM_LAYER, PARAM_NAMES, ORDER)
+
 
 def create_content(bins: int) -> dict:
     """Tag-level plugin content (readers keep the first one per run and tag)."""
-    return {"bins": int(bins)}
+    return {"version": CONTENT_VERSION, "bins": int(bins)}

@@ -84,6 +84,7 @@ class _Columns:
 
 class LayersPlugin(FamilyPlugin):
     plugin_name = md.PLUGIN_NAME
+    content_version = md.CONTENT_VERSION
     tab_name = "Layers"
     frontend = "layers"
     heavy_arrays = md.HEAVY_ARRAYS

@@ -13,7 +13,10 @@ READERS = {
     "predictions": "frontend/src/plugins/predictions/record.ts",
     "tokens": "frontend/src/plugins/tokens/record.ts",
     "landscape": "frontend/src/plugins/landscape/App.tsx",  # record.ts hands the arrays on by name
+    "layers": "frontend/src/plugins/layers/record.ts",
 }
+# family -> documented array-name templates (`fmap.<i>`) -> a name metadata.py makes for them
+TEMPLATES = {"layers": {"fmap.<i>": lambda md: md.feature_map_array(3)}}
 _TS_READS = [
     re.compile(r"\barrays\.(\w+)"),  # rec.arrays.name
     re.compile(r"\barrays\[\"(\w+)\"\]"),
@@ -52,7 +55,12 @@ def test_docs_and_typescript_name_the_arrays_of_metadata(family):
     md = importlib.import_module(f"tb_suite.{family}.metadata")
     arrays = set(md.ARRAYS)
     assert len(arrays) == len(md.ARRAYS)
-    assert documented_arrays(family) == arrays
+    documented = documented_arrays(family)
+    templates = {name for name in documented if "<" in name}
+    assert documented - templates == arrays
+    assert templates == set(TEMPLATES.get(family, {}))
+    for template, make in TEMPLATES.get(family, {}).items():
+        assert re.fullmatch(re.sub(r"<\w+>", r"\\d+", re.escape(template)), make(md)), template
     read = ts_arrays(READERS[family])
     assert read and read <= arrays, f"{READERS[family]} reads arrays metadata.py does not name: {read - arrays}"
 
@@ -63,6 +71,17 @@ def test_the_parsers_see_what_they_should():
     assert {"confusion", "roc_fpr", "pr_offsets", "auc", "example_index", "thumbnails"} <= read
     assert ts_arrays(READERS["tokens"]) == set(importlib.import_module("tb_suite.tokens.metadata").ARRAYS)
     assert {"alpha", "offset", "value", "x", "trajectory"} <= documented_arrays("landscape")
+    layers = importlib.import_module("tb_suite.layers.metadata")
+    assert {"act_hist", "param_layer", "param_names", "fmap.<i>"} <= documented_arrays("layers")
+    assert {"stats", "diagnoses"} <= ts_arrays(READERS["layers"])
+
+
+def test_layers_reader_names_the_histograms_of_metadata():
+    """record.ts reads a kind's histogram through its own kind -> array map: metadata.HISTOGRAMS's."""
+    source = (ROOT / READERS["layers"]).read_text()
+    mapping = re.search(r"export const HISTOGRAM\b[^=]*= \{([^}]*)\}", source).group(1)
+    histograms = importlib.import_module("tb_suite.layers.metadata").HISTOGRAMS
+    assert dict(re.findall(r"(\w+): \"(\w+)\"", mapping)) == histograms
 
 
 def test_entry_points_name_the_plugins_as_their_metadata():
