@@ -95,7 +95,7 @@ class PlaneSlice:
         if self.trajectory is not None:
             arrays[metadata.TRAJECTORY] = self.trajectory.astype(np.float32)
         if self.trajectory_steps is not None:
-            arrays["trajectory_steps"] = self.trajectory_steps.astype(np.int32)
+            arrays[metadata.TRAJECTORY_STEPS] = self.trajectory_steps.astype(np.int32)
         return meta, arrays
 
 
