@@ -23,6 +23,8 @@ SWATCHES_JS = """
 
 @pytest.fixture(scope="module")
 def colour_logdir(tmp_path_factory):
+    from torch.utils.tensorboard import SummaryWriter
+
     import tb_suite as tbs
     from tb_suite.landscape.slices import LineSlice
 
@@ -32,6 +34,9 @@ def colour_logdir(tmp_path_factory):
         write_predictions(root / run, 3, steps=(0,), images=False, seed=k)
         with tbs.Writer(root / run) as writer:
             tbs.log_slice(writer, "line", LineSlice(alphas, (alphas - 1) ** 2 + k), step=0)
+        with SummaryWriter(str(root / run)) as scalars:  # for the Runs tab
+            for step in range(3):
+                scalars.add_scalar("train/loss", 1.0 + k - 0.1 * step, step)
         time.sleep(1.05)  # distinct first-event times
     return root
 
@@ -73,3 +78,28 @@ def test_one_colour_per_run_matching_tensorboard(page, tensorboard_server, colou
     legend.first.wait_for(state="attached", timeout=15000)
     drawn = {c for c in legend.evaluate_all("(els) => els.map((e) => getComputedStyle(e).stroke)")}
     assert set(expected.values()) <= drawn
+
+    # The Runs tab: each run's table swatch and its curve's legend swatch carry TensorBoard's colour, also
+    # when TensorBoard's run list arrives after the tab has drawn (held here until then): the tab redraws.
+    held = []
+    page.route("**/data/runs", lambda route: held.append(route))
+    page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_runs")
+    page.locator("[data-testid=run-row]").nth(len(RUNS) - 1).wait_for(timeout=30000)
+    legend = page.get_by_test_id("curve-panel").get_by_test_id("legend-item")
+    legend.nth(len(RUNS) - 1).wait_for(timeout=30000)
+    table_js = ("(rows) => Object.fromEntries(rows.map((r) => [r.dataset.run, "
+                "getComputedStyle(r.querySelector('.tbs-swatch')).backgroundColor]))")
+    legend_js = ("(items) => Object.fromEntries(items.map((i) => [i.textContent.trim(), "
+                 "getComputedStyle(i.querySelector('.tbs-legend-swatch line')).stroke]))")
+    assert held, "the Runs tab did not ask for TensorBoard's run list"
+    # without the list, runs take the palette in name order: not TensorBoard's colours for this logdir
+    assert page.eval_on_selector_all("[data-testid=run-row]", table_js) != expected
+    for route in held:
+        route.continue_()
+    page.unroute("**/data/runs")
+    page.wait_for_timeout(500)
+    table = page.eval_on_selector_all("[data-testid=run-row]", table_js)
+    curves = legend.evaluate_all(legend_js)
+    screenshot(page, "run_colours_runs")
+    assert table == expected
+    assert curves == expected

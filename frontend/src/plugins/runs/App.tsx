@@ -6,7 +6,7 @@ import { safeFilename } from "../../lib/exportPng";
 import { formatNumber } from "../../lib/format";
 import { LineChart, type LineSeries } from "../../lib/LineChart";
 import { ErrorBox, Field, Select, Swatch } from "../../lib/pickers";
-import { runColors } from "../../lib/theme";
+import { useRunColors } from "../../lib/runColors";
 import { useFetch } from "../../lib/useFetch";
 import { useLiveTags } from "../../lib/useLiveTags";
 import { colorScale, debiasedEma, groupBand, log10Values, xValues, type XAxis } from "./curveMath";
@@ -448,7 +448,7 @@ export function RunsApp() {
 
   const byRun = useMemo(() => new Map((answer?.runs ?? []).map((r) => [r.run, r])), [answer]);
   // Colours by position among every run with scalars (as the other tabs), so filtering does not repaint runs.
-  const palette = useMemo(() => runColors(Object.keys(live.tags ?? {})), [live.tags]);
+  const palette = useRunColors(Object.keys(live.tags ?? {}));
   const scale = useMemo(
     () => (colorBy ? colorScale((answer?.runs ?? []).map((r) => r.config[colorBy])) : null),
     [answer, colorBy],
