@@ -71,7 +71,6 @@ def test_the_parsers_see_what_they_should():
     assert {"confusion", "roc_fpr", "pr_offsets", "auc", "example_index", "thumbnails"} <= read
     assert ts_arrays(READERS["tokens"]) == set(importlib.import_module("tb_suite.tokens.metadata").ARRAYS)
     assert {"alpha", "offset", "value", "x", "trajectory"} <= documented_arrays("landscape")
-    layers = importlib.import_module("tb_suite.layers.metadata")
     assert {"act_hist", "param_layer", "param_names", "fmap.<i>"} <= documented_arrays("layers")
     assert {"stats", "diagnoses"} <= ts_arrays(READERS["layers"])
 
