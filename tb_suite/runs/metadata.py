@@ -7,8 +7,14 @@ and no arrays (`log_config`, and the imports of config.json / trainer_state.json
 """
 
 PLUGIN_NAME = "tbs_runs"
+CONTENT_VERSION = 1
 CONFIG_TAG = "config"
 SCALARS_PLUGIN = "scalars"
 HPARAMS_PLUGIN = "hparams"
 # Scalar tags that mark epochs (epoch boundaries on the curves), as Lightning and the importers write them.
 EPOCH_TAGS = ("epoch", "trainer/epoch")
+
+
+def create_content() -> dict:
+    """Tag-level content of the config tag."""
+    return {"version": CONTENT_VERSION, "kind": "config"}

@@ -27,6 +27,7 @@ _MAX_CURVE_RUNS = 500
 
 class RunsPlugin(FamilyPlugin):
     plugin_name = md.PLUGIN_NAME
+    content_version = md.CONTENT_VERSION
     tab_name = "Runs"
     frontend = "runs"
 

@@ -58,7 +58,7 @@ def log_config(writer: Any, config: Mapping, *, source: str = "log_config", file
         step,
         {"config": flat, "source": source, "files": checked_files},
         {},
-        content={"kind": "config"},
+        content=md.create_content(),
     )
 
 

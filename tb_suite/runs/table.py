@@ -10,7 +10,6 @@ folded into its parent run when the parent has scalars of its own.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 from typing import Any, Mapping
@@ -20,7 +19,7 @@ import numpy as np
 from tensorboard.data import provider
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 
-from tb_suite.core import codec, sidecar
+from tb_suite.core import codec, paths, sidecar
 from tb_suite.runs import metadata as md
 from tb_suite.runs.compute import DEFAULT_LAST_N, best_direction, config_value, summarize
 
@@ -112,8 +111,8 @@ def _record_meta(value, logdir: str, run: str) -> dict:
         name = ref["file"]
         if "/" in name or "\\" in name or name.startswith("."):
             raise codec.CodecError("invalid sidecar reference")
-        base = "/".join([logdir.rstrip("/"), run, "plugins", md.PLUGIN_NAME]) if "://" in logdir else os.path.join(logdir, run, "plugins", md.PLUGIN_NAME)
-        (value,) = sidecar.read_ranges(os.path.join(base, name) if "://" not in logdir else f"{base}/{name}", [(ref["offset"], ref["length"])])
+        path = paths.join(logdir, run, "plugins", md.PLUGIN_NAME, name)
+        (value,) = sidecar.read_ranges(path, [(ref["offset"], ref["length"])])
     meta, _ = codec.decode_record(value, set())
     return meta
 

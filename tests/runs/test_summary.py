@@ -60,3 +60,18 @@ def test_bad_input_names_the_argument_and_writes_nothing(tmp_path, call, error, 
     with pytest.raises(error, match=message):
         call(str(run_dir))
     assert not run_dir.exists()  # nothing created, not even an empty event file
+
+
+def test_a_config_beyond_the_inline_limit_is_read_back_from_its_sidecar(tmp_path):
+    """The Runs table resolves a config record stored in a sidecar file next to the event file."""
+    from tb_suite.core.writer import INLINE_LIMIT
+    from tb_suite.runs.table import _record_meta
+    from tests.helpers import stored_inline
+
+    config = {f"key{i}": "v" * 40 for i in range(INLINE_LIMIT // 40)}
+    with tbs.Writer(str(tmp_path / "r")) as writer:
+        tbs.log_config(writer, config)
+    acc = accumulator(tmp_path / "r")
+    assert not stored_inline(acc, "config", 0)
+    (event,) = acc.Tensors("config")
+    assert _record_meta(event.tensor_proto.string_val[0], str(tmp_path), "r")["config"] == config
