@@ -9,7 +9,7 @@ DEMO_LOGDIR ?= demo_runs
 PORT ?= 6006
 EXTRAS := torch,lightning,transformers,remote,dev
 
-.PHONY: install build frontend-deps chromium test test-python test-frontend demo demo-logdir bench clean
+.PHONY: install build frontend-deps chromium lint-python test test-python test-frontend demo demo-logdir bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ build: frontend-deps
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 
-test-python: install build chromium
+lint-python: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test-python: install build chromium lint-python
 	$(PY) -m pytest -q -ra
 
 test-frontend: frontend-deps

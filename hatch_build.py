@@ -21,7 +21,9 @@ class FrontendBuildHook(BuildHookInterface):
         if read_only:
             plugins = [p.name for p in (frontend / "src" / "plugins").iterdir() if p.is_dir()]
             if all((output / name / "index.js").exists() for name in plugins):
-                self.app.display_warning(f"tb-suite: {', '.join(read_only)} is read-only: using the frontend already built in {output}")
+                self.app.display_warning(
+                    f"tb-suite: {', '.join(read_only)} is read-only: using the frontend already built in {output}"
+                )
                 return
             raise RuntimeError(
                 f"building tb-suite writes the frontend (frontend/node_modules, tb_suite/_frontend), but "

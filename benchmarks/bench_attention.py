@@ -33,10 +33,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
 
-from tests.conftest import run_tensorboard  # noqa: E402
+from timing import interleaved, print_comparison, spread  # noqa: E402
 
 import tb_suite as tbs  # noqa: E402
-from timing import interleaved, print_comparison, spread  # noqa: E402
+from tests.conftest import run_tensorboard  # noqa: E402
 
 SHAPE = (12, 1, 12, 128, 128)  # [L, B, H, Q, K]
 
@@ -71,24 +71,35 @@ def bench_logging(tmp: Path, rounds: int) -> None:
                 seconds = time.perf_counter() - start
                 drain()
                 return seconds
+
             return run
 
-        times = interleaved({
-            "log_attention": blocked(lambda: tbs.log_attention(ours, "enc", layers, tokens=tokens, step=next(steps)),
-                                     ours.flush),
-            # what a user of torch's writer writes: the stacked layers (add_tensor takes one tensor)
-            "SummaryWriter.add_tensor": blocked(lambda: theirs.add_tensor("enc", torch.stack(layers),
-                                                                          global_step=next(steps)), theirs.flush),
-            "copy into a buffer": blocked(lambda: torch.stack(layers, out=snapshot), lambda: None),
-        }, rounds, timer=lambda fn: fn())
+        times = interleaved(
+            {
+                "log_attention": blocked(
+                    lambda: tbs.log_attention(ours, "enc", layers, tokens=tokens, step=next(steps)), ours.flush
+                ),
+                # what a user of torch's writer writes: the stacked layers (add_tensor takes one tensor)
+                "SummaryWriter.add_tensor": blocked(
+                    lambda: theirs.add_tensor("enc", torch.stack(layers), global_step=next(steps)), theirs.flush
+                ),
+                "copy into a buffer": blocked(lambda: torch.stack(layers, out=snapshot), lambda: None),
+            },
+            rounds,
+            timer=lambda fn: fn(),
+        )
     ours_bytes = disk_bytes(tmp / "ours") / ((rounds + 1) * np.prod(SHAPE))
     base_bytes = disk_bytes(tmp / "torch") / ((rounds + 1) * np.prod(SHAPE))
-    print(f"log_attention 12x12x128x128 from a CPU tensor tuple, time the caller is blocked, {rounds} interleaved "
-          f"rounds (each writer drained between calls; floor: one copy of the values, what any writer that "
-          f"returns before writing must do):")
+    print(
+        f"log_attention 12x12x128x128 from a CPU tensor tuple, time the caller is blocked, {rounds} interleaved "
+        f"rounds (each writer drained between calls; floor: one copy of the values, what any writer that "
+        f"returns before writing must do):"
+    )
     print_comparison(times, "SummaryWriter.add_tensor", "log_attention", "copy into a buffer", "(goal: ours <= 5 ms)")
-    print(f"  bytes on disk per value: {ours_bytes:.4f} (goal <= 1.05) vs add_tensor float32 {base_bytes:.3f} "
-          f"-> {base_bytes / ours_bytes:.2f}x smaller")
+    print(
+        f"  bytes on disk per value: {ours_bytes:.4f} (goal <= 1.05) vs add_tensor float32 {base_bytes:.3f} "
+        f"-> {base_bytes / ours_bytes:.2f}x smaller"
+    )
 
 
 def write_logdir(root: Path, steps: int) -> None:
@@ -125,9 +136,8 @@ def resident_mb(pid: int) -> float:
 
 def tab_step_switch_ms(tb, tag: str, switches: int) -> list[float]:
     """Milliseconds from a step change (ArrowLeft on the slider) to the new map drawn on the canvas."""
-    from playwright.sync_api import sync_playwright
-
     from browser_helpers import launch_chromium
+    from playwright.sync_api import sync_playwright
 
     pixels = """(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let s = 0; for (let i = 0; i < d.length; i += 52) s += d[i] * 3 + d[i + 1] * 5 + d[i + 2] * 7; return s; }"""
@@ -153,7 +163,9 @@ def tab_step_switch_ms(tb, tag: str, switches: int) -> list[float]:
                 "([v, px]) => { const c = document.querySelector('[data-testid=heatmap-canvas]');"
                 " return document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') !== v"
                 f" && ({pixels})(c) !== px; }}",
-                arg=[value, before], polling="raf", timeout=10000,
+                arg=[value, before],
+                polling="raf",
+                timeout=10000,
             )
             times.append((time.perf_counter() - start) * 1e3)
             page.wait_for_timeout(200)  # let the grid's fetch settle before the next switch
@@ -165,8 +177,10 @@ def bench_serving(tmp: Path, steps: int, browser: bool) -> None:
     root = tmp / "logdir"
     start = time.monotonic()
     write_logdir(root, steps)
-    print(f"logdir: {steps} steps of 12x12x128x128 + 2x512x512, {disk_bytes(root) / 1e6:.0f} MB on disk, "
-          f"written in {time.monotonic() - start:.0f} s")
+    print(
+        f"logdir: {steps} steps of 12x12x128x128 + 2x512x512, {disk_bytes(root) / 1e6:.0f} MB on disk, "
+        f"written in {time.monotonic() - start:.0f} s"
+    )
     rng = np.random.default_rng(0)
     for load_fast in (True, False):
         with run_tensorboard(root, load_fast=load_fast, reload_interval=None, tmp_path=tmp) as tb:
@@ -179,13 +193,19 @@ def bench_serving(tmp: Path, steps: int, browser: bool) -> None:
                 latencies.append(time.perf_counter() - started)
             assert len(body) > 512 * 512 * 4
             map_ms = statistics.median(latencies) * 1e3
-            switch = {tag: tab_step_switch_ms(tb, tag, 10) for tag in ("bert", "long")} if browser and load_fast else None
+            switch = (
+                {tag: tab_step_switch_ms(tb, tag, 10) for tag in ("bert", "long")} if browser and load_fast else None
+            )
             rss = resident_mb(tb.process.pid)
         print(f"load_fast={str(load_fast):5}: all steps listed after {loaded:.1f} s")
-        print(f"  one 512x512 head map: median {map_ms:.1f} ms over 30 random steps (goal <= 50) "
-              f"-> {50 / map_ms:.1f}x under the goal")
+        print(
+            f"  one 512x512 head map: median {map_ms:.1f} ms over 30 random steps (goal <= 50) "
+            f"-> {50 / map_ms:.1f}x under the goal"
+        )
         if switch is not None:
-            print(f"  tab step switch, 128 tokens, 12x12 heads (map + grid): {spread(switch['bert'], ' ms', 0)} (goal <= 60)")
+            print(
+                f"  tab step switch, 128 tokens, 12x12 heads (map + grid): {spread(switch['bert'], ' ms', 0)} (goal <= 60)"
+            )
             print(f"  tab step switch, 512x512, 2 heads: {spread(switch['long'], ' ms', 0)} (goal <= 60)")
         print(f"  TensorBoard + data server resident: {rss:.0f} MB (goal < 500)")
 

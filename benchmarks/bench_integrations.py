@@ -49,7 +49,11 @@ class Sequences(Dataset):
         return len(self.ids)
 
     def __getitem__(self, i):
-        return {"input_ids": self.ids[i], "attention_mask": torch.ones(LENGTH, dtype=torch.long), "labels": self.labels[i]}
+        return {
+            "input_ids": self.ids[i],
+            "attention_mask": torch.ones(LENGTH, dtype=torch.long),
+            "labels": self.labels[i],
+        }
 
 
 def model(task: str):
@@ -57,9 +61,17 @@ def model(task: str):
 
     torch.manual_seed(0)
     if task == "classifier":
-        return BertForSequenceClassification(BertConfig(
-            vocab_size=VOCAB, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
-            max_position_embeddings=LENGTH, num_labels=2))
+        return BertForSequenceClassification(
+            BertConfig(
+                vocab_size=VOCAB,
+                hidden_size=64,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                intermediate_size=128,
+                max_position_embeddings=LENGTH,
+                num_labels=2,
+            )
+        )
     return GPT2LMHeadModel(GPT2Config(vocab_size=VOCAB, n_positions=LENGTH, n_embd=64, n_layer=2, n_head=4))
 
 
@@ -88,9 +100,16 @@ def lightning_run(task: str, callbacks: bool, logdir: str, epochs: int) -> tuple
 
     module = Module()
     trainer = L.Trainer(
-        max_epochs=epochs, accelerator="cpu", devices=1, logger=TensorBoardLogger(logdir, name=""),
-        callbacks=tbs.lightning.callbacks(module) if callbacks else [], enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, log_every_n_steps=10, num_sanity_val_steps=0,
+        max_epochs=epochs,
+        accelerator="cpu",
+        devices=1,
+        logger=TensorBoardLogger(logdir, name=""),
+        callbacks=tbs.lightning.callbacks(module) if callbacks else [],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        log_every_n_steps=10,
+        num_sanity_val_steps=0,
     )
     lm = task == "lm"
     train = DataLoader(Sequences(TRAIN, 0, lm), batch_size=BATCH, shuffle=True)
@@ -114,12 +133,22 @@ def hf_run(task: str, callbacks: bool, logdir: str, epochs: int) -> tuple[tuple[
 
     lm = task == "lm"
     args = TrainingArguments(
-        output_dir=logdir, num_train_epochs=epochs, per_device_train_batch_size=BATCH, per_device_eval_batch_size=BATCH,
-        learning_rate=1e-3, eval_strategy="epoch", logging_steps=10, save_strategy="no", use_cpu=True,
-        disable_tqdm=True, dataloader_pin_memory=False, report_to=["tensorboard"],
+        output_dir=logdir,
+        num_train_epochs=epochs,
+        per_device_train_batch_size=BATCH,
+        per_device_eval_batch_size=BATCH,
+        learning_rate=1e-3,
+        eval_strategy="epoch",
+        logging_steps=10,
+        save_strategy="no",
+        use_cpu=True,
+        disable_tqdm=True,
+        dataloader_pin_memory=False,
+        report_to=["tensorboard"],
     )
-    trainer = Trainer(model=model(task), args=args, train_dataset=Sequences(TRAIN, 0, lm),
-                      eval_dataset=Sequences(VAL, 1, lm))
+    trainer = Trainer(
+        model=model(task), args=args, train_dataset=Sequences(TRAIN, 0, lm), eval_dataset=Sequences(VAL, 1, lm)
+    )
     if callbacks:
         tbs.transformers.attach(trainer)
     begin, cpu = time.perf_counter(), time.process_time()
@@ -154,7 +183,7 @@ def main() -> None:
         for repeat in range(options.repeats + 1):  # repeat 0 warms up (imports, first kernels): not counted
             for name in names:
                 run, task = SCENARIOS[name]
-                for callbacks in ((False, True) if repeat % 2 else (True, False)):  # interleaved, order alternating
+                for callbacks in (False, True) if repeat % 2 else (True, False):  # interleaved, order alternating
                     logdir = os.path.join(root, f"{name}-{repeat}-{int(callbacks)}")
                     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                         took, report = run(task, callbacks, logdir, options.epochs)
@@ -162,8 +191,10 @@ def main() -> None:
                         times[(name, callbacks)].append(took)
                     if callbacks:
                         reports[name] = report
-    print(f"{'training':<22}{'wall without':>13}{'with':>7}{'speed':>8}  {'cpu without':>12}{'with':>7}{'speed':>8}"
-          f"   (median of {options.repeats}, seconds)")
+    print(
+        f"{'training':<22}{'wall without':>13}{'with':>7}{'speed':>8}  {'cpu without':>12}{'with':>7}{'speed':>8}"
+        f"   (median of {options.repeats}, seconds)"
+    )
     for name in names:
         row = []
         for kind in (0, 1):

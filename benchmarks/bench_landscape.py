@@ -24,31 +24,38 @@ import tempfile
 import time
 from collections.abc import Callable
 
-import numpy as np
+import loss_landscapes
 import torch
 import torch.multiprocessing as mp
 import torch.nn.functional as F
-from torch import nn
-
-import loss_landscapes
 from loss_landscapes.metrics import Loss
 from loss_landscapes.model_interface.model_parameters import orthogonal_to, rand_u_like
 from loss_landscapes.model_interface.model_wrapper import wrap_model
+from timing import interleaved, load_average, print_comparison, ratios, spread
+from torch import nn
 
 from tb_suite.landscape import compute
-from timing import interleaved, load_average, print_comparison, ratios, spread
 
 
 def mlp() -> nn.Module:
     torch.manual_seed(0)
-    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
-                         nn.Linear(64, 10)).eval()
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10)
+    ).eval()
 
 
 def cnn() -> nn.Module:
     torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1),
-                         nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 7 * 7, 10)).eval()
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * 7 * 7, 10),
+    ).eval()
 
 
 def batch(n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,12 +76,14 @@ def package_directions(model: nn.Module, steps: int, seed: int) -> list[dict]:
     return [dict(zip(names, (t.clone() for t in d.parameters))) for d in (one, two)]
 
 
-def after_first_layer(model: nn.Module, x: torch.Tensor, y: torch.Tensor, first: int, points: int) -> Callable[[], None]:
+def after_first_layer(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, first: int, points: int
+) -> Callable[[], None]:
     """The floor: `points` forwards of model[first + 1:] and the loss on model[:first + 1](x), computed once
     (channels-last activations for a CNN, as ours uses)."""
-    rest = model[first + 1:]
+    rest = model[first + 1 :]
     with torch.no_grad():
-        z = model[:first + 1](x)
+        z = model[: first + 1](x)
         if z.dim() == 4:
             z = z.contiguous(memory_format=torch.channels_last)
 
@@ -93,16 +102,31 @@ def plane_vs_package(name: str, model: nn.Module, data, first: int, grid: int, g
 
     def theirs():
         torch.manual_seed(seed)
-        their_values[:] = [loss_landscapes.random_plane(model, Loss(F.cross_entropy, x, y), distance=1, steps=grid,
-                                                        normalization="filter", deepcopy_model=True)]
+        their_values[:] = [
+            loss_landscapes.random_plane(
+                model, Loss(F.cross_entropy, x, y), distance=1, steps=grid, normalization="filter", deepcopy_model=True
+            )
+        ]
 
-    times = interleaved({"random_plane": theirs,
-                         "tbs plane": lambda: compute.plane(model, F.cross_entropy, (x, y), grid=grid),
-                         "layers after the first": after_first_layer(model, x, y, first, grid * grid)}, rounds)
+    times = interleaved(
+        {
+            "random_plane": theirs,
+            "tbs plane": lambda: compute.plane(model, F.cross_entropy, (x, y), grid=grid),
+            "layers after the first": after_first_layer(model, x, y, first, grid * grid),
+        },
+        rounds,
+    )
     # values: our plane through the package's directions at the points it evaluates (even rows shifted)
     d1, d2 = package_directions(model, grid, seed)
-    ours = compute.plane(model, F.cross_entropy, (x, y), grid=grid + 1, span=(-grid / 2, grid / 2),
-                         directions=(d1, d2), normalization="none").losses
+    ours = compute.plane(
+        model,
+        F.cross_entropy,
+        (x, y),
+        grid=grid + 1,
+        span=(-grid / 2, grid / 2),
+        directions=(d1, d2),
+        normalization="none",
+    ).losses
     values = their_values[0]
     diff = max(abs(ours[j + 1 if i % 2 == 0 else j, i] - values[i, j]) for i in range(grid) for j in range(grid))
     print(f"{name}: plane(grid={grid}), {rounds} interleaved rounds, one thread")
@@ -138,8 +162,9 @@ def ranks(grid: int, rounds: int) -> None:
             return float(open(out).read())
 
         # each spawn times one plane after a warm-up one; the timer returns that time (not the spawn's)
-        times = interleaved({"1 rank": lambda: spawn(1), "2 gloo ranks": lambda: spawn(2)}, rounds,
-                            timer=lambda fn: fn())
+        times = interleaved(
+            {"1 rank": lambda: spawn(1), "2 gloo ranks": lambda: spawn(2)}, rounds, timer=lambda fn: fn()
+        )
     print(f"MLP plane(grid={grid}) on 1 rank vs 2 gloo ranks (one thread each), {rounds} interleaved spawns:")
     for name, values in times.items():
         print(f"  {name:<12}  {spread(values)}")
@@ -166,8 +191,11 @@ def filter_normalization() -> None:
 
     t_theirs = statistics.median(theirs() for _ in range(20))
     t_ours = statistics.median(ours() for _ in range(20))
-    print(f"filter normalization of one MLP direction: package {t_theirs * 1e3:.2f} ms, ours {t_ours * 1e3:.2f} ms"
-          f" -> ratio {t_ours / t_theirs:.3f} ({t_theirs / t_ours:.0f}x faster)", flush=True)
+    print(
+        f"filter normalization of one MLP direction: package {t_theirs * 1e3:.2f} ms, ours {t_ours * 1e3:.2f} ms"
+        f" -> ratio {t_ours / t_theirs:.3f} ({t_theirs / t_ours:.0f}x faster)",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -182,8 +210,9 @@ def main() -> None:
     torch.set_num_threads(1)
     plane_vs_package("MLP 784-128-64-10, batch 1024", mlp(), batch(1024), 1, args.grid, 0.1, args.rounds)
     if not args.skip_cnn:
-        plane_vs_package("CNN 2 conv + linear, 256 x 1x28x28", cnn(), batch(256), 0, args.cnn_grid, 0.15,
-                         args.cnn_rounds)
+        plane_vs_package(
+            "CNN 2 conv + linear, 256 x 1x28x28", cnn(), batch(256), 0, args.cnn_grid, 0.15, args.cnn_rounds
+        )
     if not args.skip_ranks:
         ranks(args.grid, args.rounds)
     filter_normalization()

@@ -30,17 +30,25 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "browser")]
 
-import tb_suite as tbs  # noqa: E402
 from timing import MIN_ROUNDS, load_average, ratios, spread  # noqa: E402
+
+import tb_suite as tbs  # noqa: E402
 
 EVERY = 100
 
 
 def cnn() -> torch.nn.Module:
     return torch.nn.Sequential(
-        torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Flatten(), torch.nn.Linear(32 * 8 * 8, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10),
+        torch.nn.Conv2d(3, 16, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(32 * 8 * 8, 64),
+        torch.nn.ReLU(),
+        torch.nn.Linear(64, 10),
     )
 
 
@@ -65,8 +73,13 @@ def batches(kind: str, count: int):
     if kind == "tiny":
         return [(torch.randn(32, 16, generator=g), torch.randn(32, 16, generator=g)) for _ in range(count)]
     if kind == "cnn":
-        return [(torch.randn(32, 3, 32, 32, generator=g), torch.randint(0, 10, (32,), generator=g)) for _ in range(count)]
-    return [(torch.randint(0, 256, (16, 32), generator=g), torch.randint(0, 256, (16, 32), generator=g)) for _ in range(count)]
+        return [
+            (torch.randn(32, 3, 32, 32, generator=g), torch.randint(0, 10, (32,), generator=g)) for _ in range(count)
+        ]
+    return [
+        (torch.randint(0, 256, (16, 32), generator=g), torch.randint(0, 256, (16, 32), generator=g))
+        for _ in range(count)
+    ]
 
 
 def make(kind: str) -> torch.nn.Module:
@@ -112,8 +125,10 @@ def throughput(kind: str, steps: int, repeats: int) -> None:
                 watched.append(train(model, data, monitor=monitor))
     per_round = ratios(plain, watched)
     ratio = statistics.median(per_round)
-    print(f"  {kind}: {steps} steps, without {spread(plain)}, with LayerMonitor(every={EVERY}) {spread(watched)}: "
-          f"throughput {spread(per_round, 'x')} (goal >= 0.98x) -> {'met' if ratio >= 0.98 else 'NOT met'}")
+    print(
+        f"  {kind}: {steps} steps, without {spread(plain)}, with LayerMonitor(every={EVERY}) {spread(watched)}: "
+        f"throughput {spread(per_round, 'x')} (goal >= 0.98x) -> {'met' if ratio >= 0.98 else 'NOT met'}"
+    )
     print(f"  {load_average()}", flush=True)
 
 
@@ -139,7 +154,10 @@ def logged_step(kind: str, repeats: int, count: int = 20) -> None:
                 ours.append(train(model, data, monitor=monitor) / count)
             ours_bytes = dir_bytes(logdir) / count
         with tempfile.TemporaryDirectory() as logdir:  # what the baseline records: weights and gradients
-            with tbs.Writer(logdir) as writer, tbs.LayerMonitor(model, writer, every=1, activations=False, updates=False) as monitor:
+            with (
+                tbs.Writer(logdir) as writer,
+                tbs.LayerMonitor(model, writer, every=1, activations=False, updates=False) as monitor,
+            ):
                 same.append(train(model, data, monitor=monitor) / count)
             same_bytes = dir_bytes(logdir) / count
         with tempfile.TemporaryDirectory() as logdir:
@@ -158,17 +176,29 @@ def logged_step(kind: str, repeats: int, count: int = 20) -> None:
     ours_extra = max(min(ours) - step, 1e-9)
     base_extra = min(baseline) - step
     layers = len(tbs.layers.select_layers(model))
-    print(f"  {kind} ({layers} layers, {sum(p.numel() for p in model.parameters()):,} parameters): forward {fwd * 1e3:.2f} ms, "
-          f"train step {step * 1e3:.2f} ms")
-    print(f"    logged step extra {ours_extra * 1e3:.2f} ms = {ours_extra / fwd:.2f} forward passes (goal <= 1) "
-          f"-> {'met' if ours_extra <= fwd else 'NOT met'}")
-    print(f"    add_histogram for {len(named)} parameters + gradients: {base_extra * 1e3:.2f} ms, {base_bytes / 1024:.1f} KiB per logged step")
-    print(f"    LayerMonitor (activations, gradients, weights, updates, diagnoses): {ours_extra * 1e3:.2f} ms, "
-          f"{ours_bytes / 1024:.1f} KiB per logged step")
-    print(f"    -> {base_extra / ours_extra:.1f}x faster (goal >= 10x), records {base_bytes / ours_bytes:.1f}x smaller (goal >= 10x)")
+    print(
+        f"  {kind} ({layers} layers, {sum(p.numel() for p in model.parameters()):,} parameters): forward {fwd * 1e3:.2f} ms, "
+        f"train step {step * 1e3:.2f} ms"
+    )
+    print(
+        f"    logged step extra {ours_extra * 1e3:.2f} ms = {ours_extra / fwd:.2f} forward passes (goal <= 1) "
+        f"-> {'met' if ours_extra <= fwd else 'NOT met'}"
+    )
+    print(
+        f"    add_histogram for {len(named)} parameters + gradients: {base_extra * 1e3:.2f} ms, {base_bytes / 1024:.1f} KiB per logged step"
+    )
+    print(
+        f"    LayerMonitor (activations, gradients, weights, updates, diagnoses): {ours_extra * 1e3:.2f} ms, "
+        f"{ours_bytes / 1024:.1f} KiB per logged step"
+    )
+    print(
+        f"    -> {base_extra / ours_extra:.1f}x faster (goal >= 10x), records {base_bytes / ours_bytes:.1f}x smaller (goal >= 10x)"
+    )
     same_extra = max(min(same) - step, 1e-9)
-    print(f"    LayerMonitor(activations=False, updates=False), the baseline's content: {same_extra * 1e3:.2f} ms, "
-          f"{same_bytes / 1024:.1f} KiB -> {base_extra / same_extra:.1f}x faster, {base_bytes / same_bytes:.1f}x smaller")
+    print(
+        f"    LayerMonitor(activations=False, updates=False), the baseline's content: {same_extra * 1e3:.2f} ms, "
+        f"{same_bytes / 1024:.1f} KiB -> {base_extra / same_extra:.1f}x faster, {base_bytes / same_bytes:.1f}x smaller"
+    )
 
 
 def big_run(logdir: Path, layers: int, steps: int, bins: int = 16) -> None:
@@ -191,11 +221,24 @@ def big_run(logdir: Path, layers: int, steps: int, bins: int = 16) -> None:
             stats["act_nonfinite"][:] = 0
             stats["grad_nonfinite"][:] = 0
             hists = {kind: rng.dirichlet(np.ones(bins), layers).astype(np.float32) for kind in md.KINDS}
-            write_layer_record(writer, "layers", s * 10, names=names, types=types, bins=bins, stats=stats, hists=hists,
-                               diagnoses=analysis.diagnose(stats, names, s * 10, analysis.Thresholds()),
-                               extra_meta={"every": 10, "thresholds": analysis.Thresholds().as_dict(), "feature_maps": []},
-                               extra_arrays={md.ORDER: order, md.PARAM_LAYER: param_layer, md.PARAM_NAMES: param_names,
-                                             md.PARAM_UPDATE_RATIO: rng.random(len(param_layer)).astype(np.float32)})
+            write_layer_record(
+                writer,
+                "layers",
+                s * 10,
+                names=names,
+                types=types,
+                bins=bins,
+                stats=stats,
+                hists=hists,
+                diagnoses=analysis.diagnose(stats, names, s * 10, analysis.Thresholds()),
+                extra_meta={"every": 10, "thresholds": analysis.Thresholds().as_dict(), "feature_maps": []},
+                extra_arrays={
+                    md.ORDER: order,
+                    md.PARAM_LAYER: param_layer,
+                    md.PARAM_NAMES: param_names,
+                    md.PARAM_UPDATE_RATIO: rng.random(len(param_layer)).astype(np.float32),
+                },
+            )
 
 
 def thousand_layers(skip_browser: bool, layers: int = 1000, steps: int = 500) -> None:
@@ -205,16 +248,31 @@ def thousand_layers(skip_browser: bool, layers: int = 1000, steps: int = 500) ->
         logdir = Path(tmp) / "logs"
         t = time.perf_counter()
         big_run(logdir / "big", layers, steps)
-        print(f"  wrote {layers} layers x {steps} steps ({dir_bytes(logdir) / 2**20:.0f} MiB) in {time.perf_counter() - t:.1f} s")
+        print(
+            f"  wrote {layers} layers x {steps} steps ({dir_bytes(logdir) / 2**20:.0f} MiB) in {time.perf_counter() - t:.1f} s"
+        )
         with run_tensorboard(logdir, load_fast=True, tmp_path=Path(tmp)) as tb:
-            tags = wait_for(lambda: (t := tb.get_json("/data/plugin/tbs_layers/tags")) and len(t.get("big", {}).get("layers", {}).get("steps", [])) == steps and t, timeout=300)
+            tags = wait_for(
+                lambda: (
+                    (t := tb.get_json("/data/plugin/tbs_layers/tags"))
+                    and len(t.get("big", {}).get("layers", {}).get("steps", [])) == steps
+                    and t
+                ),
+                timeout=300,
+            )
             del tags
-            for label, stat in (("cold", "grad_norm"), ("warm", "grad_norm"), ("cold, another statistic", "update_ratio")):
+            for label, stat in (
+                ("cold", "grad_norm"),
+                ("warm", "grad_norm"),
+                ("cold, another statistic", "update_ratio"),
+            ):
                 t = time.perf_counter()
                 status, body, _ = tb.get(f"/data/plugin/tbs_layers/series?run=big&tag=layers&stat={stat}")
                 ms = (time.perf_counter() - t) * 1e3
                 assert status == 200, body[:200]
-                print(f"  series route, {label}: {ms:.0f} ms ({len(body) / 2**20:.1f} MiB) (goal <= 200 ms) -> {'met' if ms <= 200 else 'NOT met'}")
+                print(
+                    f"  series route, {label}: {ms:.0f} ms ({len(body) / 2**20:.1f} MiB) (goal <= 200 ms) -> {'met' if ms <= 200 else 'NOT met'}"
+                )
             if skip_browser:
                 return
             from browser_helpers import launch_chromium
@@ -227,14 +285,18 @@ def thousand_layers(skip_browser: bool, layers: int = 1000, steps: int = 500) ->
                 for _ in range(3):
                     page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_layers")
                     selector = "[data-testid=layer-step-heatmap] [data-testid=heatmap-canvas]"
-                    page.wait_for_function(f"() => document.querySelector('{selector}')?.dataset.arrivalToDrawnMs", timeout=120000)
+                    page.wait_for_function(
+                        f"() => document.querySelector('{selector}')?.dataset.arrivalToDrawnMs", timeout=120000
+                    )
                     drawn.append(float(page.locator(selector).get_attribute("data-arrival-to-drawn-ms")))
                     draw_only.append(float(page.locator(selector).get_attribute("data-draw-ms")))
                 context.close()
             median = statistics.median(drawn)
-            print(f"  heatmap {layers} x {steps} in Chromium, data arrival -> drawn: median {median:.1f} ms of {drawn} "
-                  f"(goal <= 100 ms) -> {'met' if median <= 100 else 'NOT met'}; the grid draw alone: "
-                  f"median {statistics.median(draw_only):.1f} ms")
+            print(
+                f"  heatmap {layers} x {steps} in Chromium, data arrival -> drawn: median {median:.1f} ms of {drawn} "
+                f"(goal <= 100 ms) -> {'met' if median <= 100 else 'NOT met'}; the grid draw alone: "
+                f"median {statistics.median(draw_only):.1f} ms"
+            )
 
 
 def main() -> None:
@@ -244,8 +306,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--only", choices=("throughput", "step", "big"), help="run one part")
-    parser.add_argument("--models", nargs="+", default=["cnn", "transformer", "tiny"], choices=("cnn", "transformer", "tiny"),
-                        help="models of part 1 (part 2-3 takes the CNN and the transformer among them)")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=["cnn", "transformer", "tiny"],
+        choices=("cnn", "transformer", "tiny"),
+        help="models of part 1 (part 2-3 takes the CNN and the transformer among them)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.only in (None, "throughput"):

@@ -22,11 +22,11 @@ import numpy as np
 import torch
 from sklearn import metrics as skm
 from threadpoolctl import threadpool_limits
+from timing import interleaved, print_comparison
 
 import tb_suite as tbs
 from tb_suite.core.reader import read_records
 from tb_suite.predictions.metadata import PLUGIN_NAME
-from timing import interleaved, print_comparison
 
 GOAL = 3.0
 TOLERANCE = 1e-9
@@ -122,14 +122,22 @@ def main() -> None:
                 tbs.log_predictions(writer, "bench", scores, targets, step=next(steps))
                 writer.flush()
 
-            times = interleaved({"log_predictions": ours,
-                                 "scikit-learn (lean)": lambda: results.update(sklearn_metrics(probs, target, threads)),
-                                 "one sort per class": lambda: sort_floor(scores)}, args.rounds)
+            times = interleaved(
+                {
+                    "log_predictions": ours,
+                    "scikit-learn (lean)": lambda: results.update(sklearn_metrics(probs, target, threads)),
+                    "one sort per class": lambda: sort_floor(scores),
+                },
+                args.rounds,
+            )
             writer.close()
             worst = compare(*read_record(logdir, "bench"), results)
-        print(f"{args.samples:,} samples x {args.classes} classes, {threads} thread(s), {args.rounds} interleaved rounds")
-        print_comparison(times, "scikit-learn (lean)", "log_predictions", "one sort per class",
-                         f"(goal >= {GOAL:.0f}x)")
+        print(
+            f"{args.samples:,} samples x {args.classes} classes, {threads} thread(s), {args.rounds} interleaved rounds"
+        )
+        print_comparison(
+            times, "scikit-learn (lean)", "log_predictions", "one sort per class", f"(goal >= {GOAL:.0f}x)"
+        )
         print(f"  results identical: largest difference {worst:.3g} (<= {TOLERANCE:g})", flush=True)
 
 

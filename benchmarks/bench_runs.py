@@ -24,10 +24,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.conftest import run_tensorboard, wait_for  # noqa: E402
-
 from tb_suite.runs.eventfile import ScalarFile  # noqa: E402
 from tb_suite.runs.importers import import_paths  # noqa: E402
+from tests.conftest import run_tensorboard, wait_for  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", 200))
 TAGS = 10
@@ -73,8 +72,15 @@ def bench_table() -> None:
             tags = [f"train/loss_{i}" if i < 5 else f"val/acc_{i}" for i in range(TAGS)]
             probe = "/data/plugin/tbs_runs/tags"
             t0 = time.perf_counter()
-            wait_for(lambda: (t := tb.get_json(probe)) and len(t) == RUNS
-                     and all(s["steps"] == [STEPS - 1] for v in t.values() for s in v.values()), timeout=1800, interval=1)
+            wait_for(
+                lambda: (
+                    (t := tb.get_json(probe))
+                    and len(t) == RUNS
+                    and all(s["steps"] == [STEPS - 1] for v in t.values() for s in v.values())
+                ),
+                timeout=1800,
+                interval=1,
+            )
             print(f"TensorBoard loaded every point in {time.perf_counter() - t0:.1f} s")
             quick = timed_get(tb, "/data/plugin/tbs_runs/runs?summaries=0")
             cold = timed_get(tb, "/data/plugin/tbs_runs/runs")
@@ -83,10 +89,16 @@ def bench_table() -> None:
             base_cold = scalars_route(tb, runs, tags)
             base_warm = scalars_route(tb, runs, tags)
             print(f"/runs?summaries=0 (names and configs, the table shown) cold {quick:.2f} s (goal <= 2 s)")
-            print(f"/runs cold (every point read) {cold:.2f} s, warm {warm:.3f} s (goal <= 1 s), regex-filtered {filtered:.3f} s")
-            print(f"TensorBoard scalars route, all {RUNS * TAGS} series (1000-point samples): "
-                  f"first {base_cold:.2f} s, again {base_warm:.2f} s")
-            print(f"ratio /runs cold / scalars route first: {cold / base_cold:.2f}; warm / again: {warm / base_warm:.3f}")
+            print(
+                f"/runs cold (every point read) {cold:.2f} s, warm {warm:.3f} s (goal <= 1 s), regex-filtered {filtered:.3f} s"
+            )
+            print(
+                f"TensorBoard scalars route, all {RUNS * TAGS} series (1000-point samples): "
+                f"first {base_cold:.2f} s, again {base_warm:.2f} s"
+            )
+            print(
+                f"ratio /runs cold / scalars route first: {cold / base_cold:.2f}; warm / again: {warm / base_warm:.3f}"
+            )
 
 
 def bench_import() -> None:
@@ -113,8 +125,10 @@ def bench_import() -> None:
                 writer.add_scalar(f"metric_{i}", data[step, i], step)
         writer.close()
         torch_s = (time.perf_counter() - t0) * ROWS / sample
-        print(f"torch SummaryWriter.add_scalar for the same rows: {torch_s:.1f} s (extrapolated from {sample} rows); "
-              f"ratio import / torch: {ours / torch_s:.3f}")
+        print(
+            f"torch SummaryWriter.add_scalar for the same rows: {torch_s:.1f} s (extrapolated from {sample} rows); "
+            f"ratio import / torch: {ours / torch_s:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -19,10 +19,9 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.conftest import run_tensorboard  # noqa: E402
-
 import tb_suite as tbs  # noqa: E402
 from tb_suite.core import writer as writer_module  # noqa: E402
+from tests.conftest import run_tensorboard  # noqa: E402
 
 STEPS = int(os.environ.get("BENCH_STEPS", 200))
 SHAPE = (12, 12, 128, 128)
@@ -33,7 +32,9 @@ def write_logdir(root: Path, inline: bool) -> int:
     limit = 1 << 40 if inline else writer_module.INLINE_LIMIT
     with mock.patch.object(writer_module, "INLINE_LIMIT", limit), tbs.Writer(root / "run") as writer:
         for step in range(STEPS):
-            writer.write_record("tbs_predictions", "attention", step, {}, {"a": values}, content={}, encodings={"a": "u8q"})
+            writer.write_record(
+                "tbs_predictions", "attention", step, {}, {"a": values}, content={}, encodings={"a": "u8q"}
+            )
     return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
 
 
@@ -52,7 +53,9 @@ def measure(root: Path, load_fast: bool) -> tuple[float, float]:
                 break
             time.sleep(1)
         loaded = time.monotonic() - start
-        with urllib.request.urlopen(tb.url + f"/data/plugin/tbs_predictions/record?run=run&tag=attention&step={STEPS - 1}") as r:
+        with urllib.request.urlopen(
+            tb.url + f"/data/plugin/tbs_predictions/record?run=run&tag=attention&step={STEPS - 1}"
+        ) as r:
             r.read()
         time.sleep(2)
         return resident_mb(tb.process.pid), loaded
@@ -66,11 +69,15 @@ def main() -> None:
                 try:
                     rss, loaded = measure(Path(tmp), load_fast)
                 except urllib.error.HTTPError as error:
-                    print(f"{'inline ' if inline else 'sidecar'} storage, load_fast={load_fast}: TensorBoard failed to "
-                          f"serve the data (HTTP {error.code})")
+                    print(
+                        f"{'inline ' if inline else 'sidecar'} storage, load_fast={load_fast}: TensorBoard failed to "
+                        f"serve the data (HTTP {error.code})"
+                    )
                     continue
-                print(f"{'inline ' if inline else 'sidecar'} storage, {size / 1e6:.0f} MB on disk, load_fast={str(load_fast):5}: "
-                      f"TensorBoard resident {rss:.0f} MB (goal < 500), all steps listed after {loaded:.1f} s")
+                print(
+                    f"{'inline ' if inline else 'sidecar'} storage, {size / 1e6:.0f} MB on disk, load_fast={str(load_fast):5}: "
+                    f"TensorBoard resident {rss:.0f} MB (goal < 500), all steps listed after {loaded:.1f} s"
+                )
 
 
 if __name__ == "__main__":

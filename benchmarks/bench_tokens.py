@@ -14,12 +14,11 @@ import argparse
 import os
 import resource
 import tempfile
-import time
 
 import torch
+from timing import interleaved, print_comparison
 
 import tb_suite as tbs
-from timing import interleaved, print_comparison
 
 K = 20
 
@@ -61,19 +60,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as logdir:
         writer = tbs.Writer(logdir)
         steps = iter(range(10**9))
-        times = interleaved({
-            "torch.softmax(out=)": lambda: torch.softmax(logits, -1, out=softmax_out),
-            "log_token_predictions": lambda: tbs.log_token_predictions(writer, "lm", logits, input_ids,
-                                                                       step=next(steps), k=K),
-            "amax over vocab": lambda: torch.amax(logits, -1, out=amax_out),
-        }, args.rounds)
+        times = interleaved(
+            {
+                "torch.softmax(out=)": lambda: torch.softmax(logits, -1, out=softmax_out),
+                "log_token_predictions": lambda: tbs.log_token_predictions(
+                    writer, "lm", logits, input_ids, step=next(steps), k=K
+                ),
+                "amax over vocab": lambda: torch.amax(logits, -1, out=amax_out),
+            },
+            args.rounds,
+        )
         writer.close()
 
-    print(f"logits [{B}, {T}, {V}] float32 ({logits_mib:.0f} MiB), k={K}, {torch.get_num_threads()} thread(s), "
-          f"{args.rounds} interleaved rounds")
-    print_comparison(times, "torch.softmax(out=)", "log_token_predictions", "amax over vocab",
-                     "(goal <= 3x)", time_ratio=True)
-    print(f"  peak extra memory:         {peak_extra_mib:.1f} MiB = {100 * peak_extra_mib / logits_mib:.1f}% of the logits  (goal <= 10%)")
+    print(
+        f"logits [{B}, {T}, {V}] float32 ({logits_mib:.0f} MiB), k={K}, {torch.get_num_threads()} thread(s), "
+        f"{args.rounds} interleaved rounds"
+    )
+    print_comparison(
+        times, "torch.softmax(out=)", "log_token_predictions", "amax over vocab", "(goal <= 3x)", time_ratio=True
+    )
+    print(
+        f"  peak extra memory:         {peak_extra_mib:.1f} MiB = {100 * peak_extra_mib / logits_mib:.1f}% of the logits  (goal <= 10%)"
+    )
     print(f"  bytes stored per position: {per_position:.1f}  (goal <= 8k + 16 = {8 * K + 16})")
 
 

@@ -19,10 +19,10 @@ import time
 import numpy as np
 import torch
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+from timing import interleaved, load_average, print_comparison, ratios, spread
 from torch.utils.tensorboard import SummaryWriter
 
 import tb_suite as tbs
-from timing import interleaved, load_average, print_comparison, ratios, spread
 
 SHAPE = (12, 12, 128, 128)  # one BERT-base attention map, 9 MiB of float32
 torch.set_num_threads(1)
@@ -31,7 +31,9 @@ torch.set_num_threads(1)
 def tensor_summary(tag: str, array: np.ndarray) -> summary_pb2.Summary:
     proto = tensor_pb2.TensorProto(
         dtype=types_pb2.DT_FLOAT,
-        tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in array.shape]),
+        tensor_shape=tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in array.shape]
+        ),
         tensor_content=array.tobytes(),
     )
     return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, tensor=proto)])
@@ -118,21 +120,31 @@ def main() -> None:
     records = max(1, (args.mib << 20) // array.nbytes)
     mib = records * array.nbytes / (1 << 20)
     # each contender times itself (setup of the temporary directory excluded)
-    timed = {"tb-suite": lambda: time_ours(array, records)[0], "torch SummaryWriter": lambda: time_torch(array, records),
-             "raw write": lambda: time_raw(array, records, fsync=False),
-             "raw write + fsync": lambda: time_raw(array, records, fsync=True)}
+    timed = {
+        "tb-suite": lambda: time_ours(array, records)[0],
+        "torch SummaryWriter": lambda: time_torch(array, records),
+        "raw write": lambda: time_raw(array, records, fsync=False),
+        "raw write + fsync": lambda: time_raw(array, records, fsync=True),
+    }
     times = interleaved(timed, args.rounds, timer=lambda fn: fn())
     print(f"writing {mib:.0f} MiB ({records} records of 9 MiB), {args.rounds} interleaved rounds, one thread:")
     print_comparison(times, "torch SummaryWriter", "tb-suite", "raw write + fsync", "(goal >= 50x)")
-    print(f"  tb-suite / raw write without fsync (our writer does not fsync either): "
-          f"{spread(ratios(times['tb-suite'], times['raw write']), 'x', 2)}")
+    print(
+        f"  tb-suite / raw write without fsync (our writer does not fsync either): "
+        f"{spread(ratios(times['tb-suite'], times['raw write']), 'x', 2)}"
+    )
     blocked = [t * 1e3 for t in blocked_per_call_1m_values()]
     print(f"caller blocked per call, 1M float32 values, 20 calls: {spread(blocked, ' ms', 2)} (goal <= 5 ms)")
-    alone_during = interleaved({"alone": lambda: training_steps(1.0), "during": lambda: throughput_while_draining(array)},
-                               args.rounds, timer=lambda fn: fn())
-    print(f"training throughput while the writer drains a 140 MiB burst, relative to alone "
-          f"({args.rounds} interleaved pairs): {spread(ratios(alone_during['during'], alone_during['alone']), 'x', 2)} "
-          f"(goal >= 0.9)")
+    alone_during = interleaved(
+        {"alone": lambda: training_steps(1.0), "during": lambda: throughput_while_draining(array)},
+        args.rounds,
+        timer=lambda fn: fn(),
+    )
+    print(
+        f"training throughput while the writer drains a 140 MiB burst, relative to alone "
+        f"({args.rounds} interleaved pairs): {spread(ratios(alone_during['during'], alone_during['alone']), 'x', 2)} "
+        f"(goal >= 0.9)"
+    )
     print(f"  {load_average()}")
 
 

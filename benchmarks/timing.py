@@ -25,8 +25,11 @@ def clock(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def interleaved(contenders: dict[str, Callable[[], object]], rounds: int = MIN_ROUNDS,
-                timer: Callable[[Callable[[], object]], float] = clock) -> dict[str, list[float]]:
+def interleaved(
+    contenders: dict[str, Callable[[], object]],
+    rounds: int = MIN_ROUNDS,
+    timer: Callable[[Callable[[], object]], float] = clock,
+) -> dict[str, list[float]]:
     """Seconds per round of each contender, run in turn in every round (A B A B ...).
 
     `timer(fn)` measures one run; pass one that returns a time `fn` measured itself (e.g. the part of a
@@ -46,8 +49,10 @@ def ratios(numerator: Sequence[float], denominator: Sequence[float]) -> list[flo
 
 def spread(values: Sequence[float], unit: str = "s", digits: int = 3) -> str:
     """'median M unit (min-max LO-HI, n=N)'."""
-    return (f"median {statistics.median(values):.{digits}f}{unit} (min-max {min(values):.{digits}f}-"
-            f"{max(values):.{digits}f}, n={len(values)})")
+    return (
+        f"median {statistics.median(values):.{digits}f}{unit} (min-max {min(values):.{digits}f}-"
+        f"{max(values):.{digits}f}, n={len(values)})"
+    )
 
 
 def load_average() -> str:
@@ -56,8 +61,14 @@ def load_average() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
-def print_comparison(times: dict[str, list[float]], baseline: str, ours: str, floor: str | None = None,
-                     goal: str = "", time_ratio: bool = False) -> None:
+def print_comparison(
+    times: dict[str, list[float]],
+    baseline: str,
+    ours: str,
+    floor: str | None = None,
+    goal: str = "",
+    time_ratio: bool = False,
+) -> None:
     """Every contender's time, the baseline / ours speed-up per round (ours / baseline with `time_ratio`)
     and ours / floor per round."""
     width = max(map(len, times))

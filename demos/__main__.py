@@ -32,8 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         began = time.monotonic()
         demo(args.logdir)
         print(f"[{number}/{len(demos)}] {name} done in {time.monotonic() - began:.0f} s", flush=True)
-    print(f"all demos written to {args.logdir} in {time.monotonic() - start:.0f} s; "
-          f"view them with: tensorboard --logdir {args.logdir}", flush=True)
+    print(
+        f"all demos written to {args.logdir} in {time.monotonic() - start:.0f} s; "
+        f"view them with: tensorboard --logdir {args.logdir}",
+        flush=True,
+    )
     return 0
 
 

@@ -18,7 +18,14 @@ import tb_suite as tbs
 from tb_suite.attention import evaluate_head_mask
 from tb_suite.attention.probe import AttentionProbe
 
-SUBJECTS = {"the cat": "sleeps", "the cats": "sleep", "a dog": "runs", "two dogs": "run", "my bird": "sings", "birds": "sing"}
+SUBJECTS = {
+    "the cat": "sleeps",
+    "the cats": "sleep",
+    "a dog": "runs",
+    "two dogs": "run",
+    "my bird": "sings",
+    "birds": "sing",
+}
 PLACES = ["on the mat", "in the park", "near the tree", "under the bed"]
 STEPS, EVERY, BATCH, LENGTH = 120, 10, 32, 16
 
@@ -33,7 +40,7 @@ def vocabulary() -> list[str]:
 
 
 def sentence(rng: np.random.Generator) -> list[str]:
-    """"<subject> <verb> <place> and <subject> <verb> again ." : the verb agrees, the subject is copied."""
+    """ "<subject> <verb> <place> and <subject> <verb> again ." : the verb agrees, the subject is copied."""
     subject = list(SUBJECTS)[rng.integers(len(SUBJECTS))]
     place = PLACES[rng.integers(len(PLACES))]
     words = f"{subject} {SUBJECTS[subject]} {place} and {subject} {SUBJECTS[subject]} again .".split()
@@ -60,8 +67,16 @@ def run(logdir: str) -> None:
     rng = np.random.default_rng(0)
     words = vocabulary()
     index = {w: i for i, w in enumerate(words)}
-    config = GPT2Config(vocab_size=len(words), n_positions=LENGTH, n_embd=48, n_layer=3, n_head=4,
-                        bos_token_id=index["."], eos_token_id=index["."], pad_token_id=index["<pad>"])
+    config = GPT2Config(
+        vocab_size=len(words),
+        n_positions=LENGTH,
+        n_embd=48,
+        n_layer=3,
+        n_head=4,
+        bos_token_id=index["."],
+        eos_token_id=index["."],
+        pad_token_id=index["<pad>"],
+    )
     model = GPT2LMHeadModel(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
 
@@ -69,8 +84,12 @@ def run(logdir: str) -> None:
     probe_sentences[2] = probe_sentences[2][:9]  # a shorter one: its padding is cut away in the tab
     ids, mask = encode(probe_sentences, index)
     labels = ids.masked_fill(mask == 0, -100)
-    probe = AttentionProbe({"input_ids": ids, "attention_mask": mask, "labels": labels}, tag="probe",
-                           tokens=[s + ["<pad>"] * (LENGTH - len(s)) for s in probe_sentences], importance=True)
+    probe = AttentionProbe(
+        {"input_ids": ids, "attention_mask": mask, "labels": labels},
+        tag="probe",
+        tokens=[s + ["<pad>"] * (LENGTH - len(s)) for s in probe_sentences],
+        importance=True,
+    )
 
     with tbs.Writer(os.path.join(logdir, "attention", "gpt2")) as writer:
         for step in range(STEPS + 1):
@@ -79,13 +98,16 @@ def run(logdir: str) -> None:
             if step == STEPS:
                 break
             batch_ids, batch_mask = encode([sentence(rng) for _ in range(BATCH)], index)
-            loss = model(input_ids=batch_ids, attention_mask=batch_mask,
-                         labels=batch_ids.masked_fill(batch_mask == 0, -100)).loss
+            loss = model(
+                input_ids=batch_ids, attention_mask=batch_mask, labels=batch_ids.masked_fill(batch_mask == 0, -100)
+            ).loss
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             writer.write_scalar("train/loss", loss.item(), step)
-        importance = tbs.attention.head_importance(model, [{"input_ids": ids, "attention_mask": mask, "labels": labels}])
+        importance = tbs.attention.head_importance(
+            model, [{"input_ids": ids, "attention_mask": mask, "labels": labels}]
+        )
         weakest = torch.topk(importance.flatten(), 2, largest=False).indices
         heads = torch.zeros_like(importance, dtype=torch.bool).flatten()
         heads[weakest] = True

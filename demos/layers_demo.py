@@ -35,19 +35,31 @@ def images(batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.
 
 
 def cnn() -> torch.nn.Module:
-    return torch.nn.Sequential(OrderedDict([
-        ("conv1", torch.nn.Conv2d(1, 8, 3, padding=1)), ("relu1", torch.nn.ReLU()), ("pool1", torch.nn.MaxPool2d(2)),
-        ("conv2", torch.nn.Conv2d(8, 16, 3, padding=1)), ("relu2", torch.nn.ReLU()), ("pool2", torch.nn.MaxPool2d(2)),
-        ("flatten", torch.nn.Flatten()), ("fc1", torch.nn.Linear(16 * 4 * 4, 32)), ("relu3", torch.nn.ReLU()),
-        ("fc2", torch.nn.Linear(32, 3)),
-    ]))
+    return torch.nn.Sequential(
+        OrderedDict(
+            [
+                ("conv1", torch.nn.Conv2d(1, 8, 3, padding=1)),
+                ("relu1", torch.nn.ReLU()),
+                ("pool1", torch.nn.MaxPool2d(2)),
+                ("conv2", torch.nn.Conv2d(8, 16, 3, padding=1)),
+                ("relu2", torch.nn.ReLU()),
+                ("pool2", torch.nn.MaxPool2d(2)),
+                ("flatten", torch.nn.Flatten()),
+                ("fc1", torch.nn.Linear(16 * 4 * 4, 32)),
+                ("relu3", torch.nn.ReLU()),
+                ("fc2", torch.nn.Linear(32, 3)),
+            ]
+        )
+    )
 
 
 def sigmoid_mlp(depth: int = 20, width: int = 32) -> torch.nn.Module:
     layers: list[tuple[str, torch.nn.Module]] = []
     for i in range(depth):
         layers += [(f"fc{i}", torch.nn.Linear(256 if i == 0 else width, width)), (f"sigmoid{i}", torch.nn.Sigmoid())]
-    return torch.nn.Sequential(OrderedDict([("flatten", torch.nn.Flatten()), *layers, ("out", torch.nn.Linear(width, 3))]))
+    return torch.nn.Sequential(
+        OrderedDict([("flatten", torch.nn.Flatten()), *layers, ("out", torch.nn.Linear(width, 3))])
+    )
 
 
 def train(run_dir: str, model: torch.nn.Module, optimizer: torch.optim.Optimizer, **monitor_options) -> None:
@@ -68,11 +80,21 @@ def run(logdir: str) -> None:
     root = os.path.join(logdir, "layers")
     torch.manual_seed(0)
     model = cnn()
-    train(os.path.join(root, "healthy_cnn"), model, torch.optim.Adam(model.parameters(), lr=1e-3), feature_maps=["conv1", "conv2"])
+    train(
+        os.path.join(root, "healthy_cnn"),
+        model,
+        torch.optim.Adam(model.parameters(), lr=1e-3),
+        feature_maps=["conv1", "conv2"],
+    )
     torch.manual_seed(0)
     model = sigmoid_mlp()
     train(os.path.join(root, "deep_sigmoid_mlp"), model, torch.optim.SGD(model.parameters(), lr=0.1))
     torch.manual_seed(0)
     model = cnn()
-    train(os.path.join(root, "exploding_lr"), model, torch.optim.SGD(model.parameters(), lr=1.0, momentum=0.9),
-          feature_maps=["conv1"], check_nonfinite=True)
+    train(
+        os.path.join(root, "exploding_lr"),
+        model,
+        torch.optim.SGD(model.parameters(), lr=1.0, momentum=0.9),
+        feature_maps=["conv1"],
+        check_nonfinite=True,
+    )

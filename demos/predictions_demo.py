@@ -38,16 +38,16 @@ def shapes(count: int, seed: int, noise: float = 0.45) -> tuple[torch.Tensor, to
     box = np.maximum(ax, ay)
     distance = np.hypot(dx, dy)
     masks = [
-        distance <= r,                                        # disk
-        np.abs(distance - r) < 1.3,                           # ring
-        box <= 0.8 * r,                                       # square
-        np.abs(box - 0.8 * r) < 1.0,                          # frame
-        (ay <= r) & (ax <= (dy + r) / 2),                     # triangle
-        ax + ay <= r,                                         # diamond
-        (np.abs(ax - ay) < 1.3) & (box <= r),                 # cross
-        ((ax < 1.3) | (ay < 1.3)) & (box <= r),               # plus
-        (ay < 2.0) & (ax <= r),                               # bar
-        (ax < 2.0) & (ay <= r),                               # pillar
+        distance <= r,  # disk
+        np.abs(distance - r) < 1.3,  # ring
+        box <= 0.8 * r,  # square
+        np.abs(box - 0.8 * r) < 1.0,  # frame
+        (ay <= r) & (ax <= (dy + r) / 2),  # triangle
+        ax + ay <= r,  # diamond
+        (np.abs(ax - ay) < 1.3) & (box <= r),  # cross
+        ((ax < 1.3) | (ay < 1.3)) & (box <= r),  # plus
+        (ay < 2.0) & (ax <= r),  # bar
+        (ax < 2.0) & (ay <= r),  # pillar
     ]
     shape = np.stack(masks)[labels, np.arange(count)].astype(np.float32)
     brightness = rng.uniform(0.5, 1.0, (count, 1, 1)).astype(np.float32)
@@ -57,9 +57,14 @@ def shapes(count: int, seed: int, noise: float = 0.45) -> tuple[torch.Tensor, to
 
 def cnn() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(16 * 7 * 7, len(CLASSES)),
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 7 * 7, len(CLASSES)),
     )
 
 
@@ -140,7 +145,13 @@ def _train_plain_mlp(root: str, train: TensorDataset, val: TensorDataset, epochs
                 logits = model(images)
             writer.write_scalar("val/loss", F.cross_entropy(logits, targets).item(), step)
             tbs.log_predictions(
-                writer, "val", logits.softmax(-1), targets, step=step, class_names=CLASSES, images=thumbnails,
+                writer,
+                "val",
+                logits.softmax(-1),
+                targets,
+                step=step,
+                class_names=CLASSES,
+                images=thumbnails,
                 scalars=True,
             )
             tbs.log_confusion_matrix(

@@ -42,8 +42,13 @@ def _train(lr: float, seed: int, width: int, log) -> None:
     torch.manual_seed(seed)
     x, y = _spirals(1024, seed)
     vx, vy = _spirals(512, 100 + seed)
-    model = torch.nn.Sequential(torch.nn.Linear(2, width), torch.nn.Tanh(), torch.nn.Linear(width, width),
-                                torch.nn.Tanh(), torch.nn.Linear(width, 2))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(2, width),
+        torch.nn.Tanh(),
+        torch.nn.Linear(width, width),
+        torch.nn.Tanh(),
+        torch.nn.Linear(width, 2),
+    )
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     steps_per_epoch = len(x) // BATCH
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, EPOCHS * steps_per_epoch)
@@ -58,14 +63,27 @@ def _train(lr: float, seed: int, width: int, log) -> None:
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
             optimizer.step()
-            log(step, {"train/loss": loss.item(), "lr": schedule.get_last_lr()[0], "grad_norm": grad_norm.item(),
-                       "throughput": BATCH / max(time.perf_counter() - began, 1e-6), "epoch": epoch})
+            log(
+                step,
+                {
+                    "train/loss": loss.item(),
+                    "lr": schedule.get_last_lr()[0],
+                    "grad_norm": grad_norm.item(),
+                    "throughput": BATCH / max(time.perf_counter() - began, 1e-6),
+                    "epoch": epoch,
+                },
+            )
             schedule.step()
             step += 1
         with torch.no_grad():
             logits = model(vx)
-            log(step - 1, {"val/loss": torch.nn.functional.cross_entropy(logits, vy).item(),
-                           "val/accuracy": (logits.argmax(1) == vy).float().mean().item()})
+            log(
+                step - 1,
+                {
+                    "val/loss": torch.nn.functional.cross_entropy(logits, vy).item(),
+                    "val/accuracy": (logits.argmax(1) == vy).float().mean().item(),
+                },
+            )
 
 
 def _sweep(root: str) -> None:
@@ -83,8 +101,10 @@ def _sweep(root: str) -> None:
                     last.update(values)
 
                 _train(lr, seed, width, log)
-                writer.add_hparams({"lr": lr, "seed": seed, "width": width, "optimizer": "sgd"},
-                                   {"hparam/val_accuracy": last["val/accuracy"]})
+                writer.add_hparams(
+                    {"lr": lr, "seed": seed, "width": width, "optimizer": "sgd"},
+                    {"hparam/val_accuracy": last["val/accuracy"]},
+                )
                 writer.close()
 
 
@@ -104,7 +124,17 @@ def _experiment_folders(root: str) -> list[str]:
             rows.append({"step": step, "wall_time": time.time(), **values})
 
         _train(lr, 0, width, log)
-        columns = ["step", "wall_time", "epoch", "train/loss", "val/loss", "val/accuracy", "lr", "grad_norm", "throughput"]
+        columns = [
+            "step",
+            "wall_time",
+            "epoch",
+            "train/loss",
+            "val/loss",
+            "val/accuracy",
+            "lr",
+            "grad_norm",
+            "throughput",
+        ]
         with open(os.path.join(folder, "logs", "metrics.csv"), "w", newline="") as f:
             out = csv.DictWriter(f, columns)
             out.writeheader()

@@ -50,7 +50,9 @@ def sentences(count: int, generator: torch.Generator) -> list[str]:
                 start = int(torch.randint(3, (1,), generator=generator))
                 parts.append(" ".join(NUMBERS[start : start + 4]) + " \n")
             else:
-                parts.append(f"{pick(['the', 'a'])} {pick(SUBJECTS)} {pick(VERBS)} {pick(['on', 'in'])} the {pick(PLACES)} .")
+                parts.append(
+                    f"{pick(['the', 'a'])} {pick(SUBJECTS)} {pick(VERBS)} {pick(['on', 'in'])} the {pick(PLACES)} ."
+                )
         out.append(" ".join(" ".join(parts).split()[:LENGTH]))
     return out
 
@@ -59,13 +61,21 @@ def train(run_dir: str, width: int, tok, data: torch.Tensor, probes: dict, epoch
     from transformers import GPT2Config, GPT2LMHeadModel
 
     torch.manual_seed(0)
-    config = GPT2Config(vocab_size=len(WORDS), n_positions=LENGTH, n_embd=width, n_layer=1, n_head=2,
-                        bos_token_id=1, eos_token_id=1, pad_token_id=0)
+    config = GPT2Config(
+        vocab_size=len(WORDS),
+        n_positions=LENGTH,
+        n_embd=width,
+        n_layer=1,
+        n_head=2,
+        bos_token_id=1,
+        eos_token_id=1,
+        pad_token_id=0,
+    )
     model = GPT2LMHeadModel(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
     step = 0
     with tbs.Writer(run_dir) as writer:
-        for epoch in range(epochs):
+        for _ in range(epochs):
             model.train()
             for batch in data[torch.randperm(len(data))].split(32):
                 loss = model(input_ids=batch, labels=batch).loss
@@ -77,8 +87,16 @@ def train(run_dir: str, width: int, tok, data: torch.Tensor, probes: dict, epoch
             model.eval()
             with torch.no_grad():
                 logits = model(**probes).logits
-            tbs.log_token_predictions(writer, "probes", logits, probes["input_ids"], step=step, tokenizer=tok,
-                                      k=10, attention_mask=probes["attention_mask"])
+            tbs.log_token_predictions(
+                writer,
+                "probes",
+                logits,
+                probes["input_ids"],
+                step=step,
+                tokenizer=tok,
+                k=10,
+                attention_mask=probes["attention_mask"],
+            )
 
 
 def run(logdir: str) -> None:

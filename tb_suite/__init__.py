@@ -25,7 +25,9 @@ _EXPORTS = {
 _SUBMODULES = {
     "lightning": "tb_suite.integrations.lightning",
     "transformers": "tb_suite.integrations.transformers",
-    **{family: f"tb_suite.{family}" for family in ("attention", "landscape", "layers", "predictions", "runs", "tokens")},
+    **{
+        family: f"tb_suite.{family}" for family in ("attention", "landscape", "layers", "predictions", "runs", "tokens")
+    },
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

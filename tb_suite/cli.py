@@ -9,8 +9,11 @@ import sys
 
 # (command, help, "module:function" adding that command's sub-subcommands)
 _COMMANDS: list[tuple[str, str, list[str]]] = [
-    ("import", "turn files of other tools into tb-suite runs",
-     ["tb_suite.tokens.seqviz:register", "tb_suite.runs.cli:register_import"]),
+    (
+        "import",
+        "turn files of other tools into tb-suite runs",
+        ["tb_suite.tokens.seqviz:register", "tb_suite.runs.cli:register_import"],
+    ),
 ]
 # (command, help, "module:function" adding that command's arguments): commands without sub-subcommands
 _SINGLE_COMMANDS: list[tuple[str, str, str]] = [

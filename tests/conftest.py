@@ -79,9 +79,17 @@ def run_tensorboard(
     port = free_port()
     log_path = Path(tmp_path or logdir) / f"tensorboard-{port}.log"
     command = [
-        sys.executable, "-m", "tensorboard.main",
-        "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port),
-        "--load_fast", "true" if load_fast else "false",
+        sys.executable,
+        "-m",
+        "tensorboard.main",
+        "--logdir",
+        str(logdir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--load_fast",
+        "true" if load_fast else "false",
         *(["--reload_interval", str(reload_interval)] if reload_interval is not None else []),
         *extra_args,
     ]
@@ -139,6 +147,7 @@ def _one_torch_thread():
 def tensorboard_server(tmp_path):
     """`tensorboard_server(logdir, load_fast=...)` -> a started `TensorBoard`, stopped after the test."""
     with contextlib.ExitStack() as stack:
+
         def start(logdir, load_fast: bool = True, **kwargs) -> TensorBoard:
             return stack.enter_context(run_tensorboard(logdir, load_fast=load_fast, tmp_path=tmp_path, **kwargs))
 

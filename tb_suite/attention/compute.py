@@ -27,9 +27,7 @@ def stack_layers(attentions: Any) -> tuple[torch.Tensor, bool]:
     return attentions, True
 
 
-def rollout(
-    attentions: Any, *, head_fusion: str = "mean", discard_ratio: float = 0.0
-) -> torch.Tensor:
+def rollout(attentions: Any, *, head_fusion: str = "mean", discard_ratio: float = 0.0) -> torch.Tensor:
     """Attention rollout (Abnar & Zuidema, 2020): how much each input token flows into each position
     through all layers. Per layer the heads are fused (`mean`, `max` or `min`), the smallest
     `discard_ratio` of each fused map's weights are set to zero, the identity is added for the residual

@@ -12,8 +12,9 @@ Gate 1 leaves a head as it is, gate 0 removes its output.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -41,8 +42,10 @@ def _check_model(model: Any) -> None:
 def _check_batches(batches: Any, loss_fn: Any) -> Iterable[Any]:
     """`batches`, an iterable of batches (a lone dict or tensor, one batch, is refused), and `loss_fn`."""
     if isinstance(batches, (Mapping, str, bytes, torch.Tensor)) or not isinstance(batches, Iterable):
-        raise TypeError(f"batches must be an iterable of batches (e.g. a list or a DataLoader), got "
-                        f"{type(batches).__name__}; wrap a single batch in a list")
+        raise TypeError(
+            f"batches must be an iterable of batches (e.g. a list or a DataLoader), got "
+            f"{type(batches).__name__}; wrap a single batch in a list"
+        )
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable as loss_fn(model, batch) or None, got {type(loss_fn).__name__}")
     return batches
@@ -60,7 +63,11 @@ def attention_sites(model: nn.Module) -> list[AttentionSite]:
         if hasattr(inner, "num_attention_heads") and isinstance(getattr(output, "dense", None), nn.Module):
             heads = int(inner.num_attention_heads)
             sites.append(AttentionSite(name, output.dense, heads, int(inner.attention_head_size), False))
-        elif isinstance(getattr(module, "c_proj", None), nn.Module) and hasattr(module, "num_heads") and hasattr(module, "head_dim"):
+        elif (
+            isinstance(getattr(module, "c_proj", None), nn.Module)
+            and hasattr(module, "num_heads")
+            and hasattr(module, "head_dim")
+        ):
             sites.append(AttentionSite(name, module.c_proj, int(module.num_heads), int(module.head_dim), False))
     return sites
 
@@ -81,7 +88,7 @@ def _gate_shape(sites: list[AttentionSite]) -> tuple[int, int]:
 class _WeightGate(nn.Module):
     """Parametrization of an `nn.MultiheadAttention.out_proj.weight`: columns of head h times gate h."""
 
-    def __init__(self, gates: "HeadGates", layer: int, head_dim: int):
+    def __init__(self, gates: HeadGates, layer: int, head_dim: int):
         super().__init__()
         self._owner = [gates]  # a list, so the gates are not registered as a submodule
         self.layer = layer
@@ -115,7 +122,9 @@ class HeadGates:
         try:
             for layer, site in enumerate(self.sites):
                 if site.functional:
-                    parametrize.register_parametrization(site.projection, "weight", _WeightGate(self, layer, site.head_dim))
+                    parametrize.register_parametrization(
+                        site.projection, "weight", _WeightGate(self, layer, site.head_dim)
+                    )
                     self._parametrized.append(site.projection)
                 else:
                     self._handles.append(site.projection.register_forward_pre_hook(self._pre_hook(layer, site)))
@@ -144,7 +153,7 @@ class HeadGates:
             parametrize.remove_parametrizations(module, "weight", leave_parametrized=False)
         self._handles, self._parametrized = [], []
 
-    def __enter__(self) -> "HeadGates":
+    def __enter__(self) -> HeadGates:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -165,16 +174,22 @@ def selected_heads(heads: Any, shape: tuple[int, int]) -> torch.Tensor:
             for head in layer_heads:
                 head = check_int(head, f"heads[{layer}]: a head", minimum=0)
                 if head >= num_heads:
-                    raise ValueError(f"heads: head {head} of layer {layer} is out of range ({num_heads} heads per layer)")
+                    raise ValueError(
+                        f"heads: head {head} of layer {layer} is out of range ({num_heads} heads per layer)"
+                    )
                 selected[layer, head] = True
         return selected
     try:
         selected = torch.as_tensor(heads)
     except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"heads must be a dict {{layer: [head, ...]}} or a [{num_layers}, {num_heads}] 0/1 matrix, "
-                        f"got {type(heads).__name__}") from None
+        raise TypeError(
+            f"heads must be a dict {{layer: [head, ...]}} or a [{num_layers}, {num_heads}] 0/1 matrix, "
+            f"got {type(heads).__name__}"
+        ) from None
     if tuple(selected.shape) != (num_layers, num_heads):
-        raise ValueError(f"heads must be a dict or a [{num_layers}, {num_heads}] matrix, got shape {tuple(selected.shape)}")
+        raise ValueError(
+            f"heads must be a dict or a [{num_layers}, {num_heads}] matrix, got shape {tuple(selected.shape)}"
+        )
     return selected.detach().cpu() != 0
 
 

@@ -4,7 +4,8 @@ core of the Lightning and Hugging Face callbacks)."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -89,7 +90,9 @@ class AttentionProbe:
         self.importance = importance
         self.loss_fn = loss_fn
         if self.tokens is None and self._ids() is None:
-            raise ValueError("AttentionProbe needs tokens=..., or token ids: inputs with input_ids or integer [B, T] inputs")
+            raise ValueError(
+                "AttentionProbe needs tokens=..., or token ids: inputs with input_ids or integer [B, T] inputs"
+            )
 
     def _ids(self) -> torch.Tensor | None:
         """The probe's token ids `[B, T]`: dict inputs' `input_ids`, or integer tensor inputs (first of a tuple)."""

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from tb_suite.attention import metadata, tiles
 from tb_suite.core.validate import (
-    check_finite, check_nonempty, check_numeric, check_rank, check_step, check_tag, to_numpy,
+    check_finite,
+    check_nonempty,
+    check_numeric,
+    check_rank,
+    check_step,
+    check_tag,
+    to_numpy,
 )
 from tb_suite.core.writer import as_writer
 

@@ -16,7 +16,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 DEFAULT_FRACTION = 0.05
 DEFAULT_FLOOR_S = 0.5
@@ -45,11 +45,15 @@ class Budget:
     """
 
     def __init__(
-        self, fraction: float | None = DEFAULT_FRACTION, *, floor_s: float = DEFAULT_FLOOR_S,
+        self,
+        fraction: float | None = DEFAULT_FRACTION,
+        *,
+        floor_s: float = DEFAULT_FLOOR_S,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        if fraction is not None and (isinstance(fraction, bool) or not isinstance(fraction, (int, float))
-                                     or not 0 < fraction <= 1):
+        if fraction is not None and (
+            isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1
+        ):
             raise ValueError(f"budget fraction must be in (0, 1] or None (no limit), got {fraction!r}")
         if isinstance(floor_s, bool) or not isinstance(floor_s, (int, float)) or floor_s < 0:
             raise ValueError(f"floor_s must be a number >= 0, got {floor_s!r}")
@@ -150,8 +154,10 @@ class Budget:
             + (f", {a.skipped} skipped over budget" if a.skipped else "")
             for key, a in self._accounts.items()
         ]
-        return (f"tb-suite callbacks took {spent:.2f} s = {share:.1f}% of {elapsed:.1f} s of training "
-                f"({limit}): " + "; ".join(parts))
+        return (
+            f"tb-suite callbacks took {spent:.2f} s = {share:.1f}% of {elapsed:.1f} s of training "
+            f"({limit}): " + "; ".join(parts)
+        )
 
 
 def logger() -> logging.Logger:

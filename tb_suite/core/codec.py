@@ -13,7 +13,7 @@ import math
 import re
 import struct
 import zlib
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import google_crc32c
 import numpy as np
@@ -29,7 +29,10 @@ DTYPES = frozenset(
     {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64"}
 )
 _FLOAT_DTYPES = frozenset({"float16", "float32", "float64"})
-_ENTRY_KEYS = {1: {"name", "dtype", "shape", "enc", "comp", "nbytes"}, 2: {"name", "dtype", "shape", "enc", "comp", "nbytes", "crc"}}
+_ENTRY_KEYS = {
+    1: {"name", "dtype", "shape", "enc", "comp", "nbytes"},
+    2: {"name", "dtype", "shape", "enc", "comp", "nbytes", "crc"},
+}
 _MAX_RANK = 32
 _MAX_ARRAY_BYTES = 1 << 40
 _HEX = re.compile(r"[0-9a-f]*")
@@ -75,7 +78,10 @@ def _sections(enc: str, dtype: np.dtype, shape: tuple) -> list[tuple[np.dtype, t
 
 def _decoded_size(entry: dict) -> int:
     """Bytes of an array's encoded data before compression."""
-    return sum(math.prod(shape) * dtype.itemsize for dtype, shape in _sections(entry["enc"], np.dtype(entry["dtype"]), tuple(entry["shape"])))
+    return sum(
+        math.prod(shape) * dtype.itemsize
+        for dtype, shape in _sections(entry["enc"], np.dtype(entry["dtype"]), tuple(entry["shape"]))
+    )
 
 
 def _assemble(enc: str, dtype: np.dtype, blocks: list[np.ndarray]) -> np.ndarray:
@@ -99,7 +105,9 @@ def _checksums(data: bytes) -> str:
 def _encode_array(array: np.ndarray, enc: str) -> tuple[dict, list[bytes]]:
     array = np.asarray(array)
     if array.dtype.name not in DTYPES:
-        raise TypeError(f"records hold bool, integer and float arrays only, got dtype {array.dtype}; put strings in meta")
+        raise TypeError(
+            f"records hold bool, integer and float arrays only, got dtype {array.dtype}; put strings in meta"
+        )
     if enc != "raw" and array.dtype.name not in _FLOAT_DTYPES:
         raise TypeError(f"encoding {enc!r} is for float arrays, got dtype {array.dtype}")
     entry = {"dtype": array.dtype.name, "shape": list(array.shape), "enc": enc}
@@ -291,7 +299,7 @@ def _slice_plan(entry: dict, index: tuple[int, ...]) -> tuple[list[tuple[int, in
     pieces = []
     offset = 0
     for block_dtype, block_shape in _sections(entry["enc"], np.dtype(entry["dtype"]), tuple(entry["shape"])):
-        inner = math.prod(block_shape[len(index):]) * block_dtype.itemsize
+        inner = math.prod(block_shape[len(index) :]) * block_dtype.itemsize
         flat = int(np.ravel_multi_index(index, block_shape[: len(index)])) if index else 0
         start, end = offset + flat * inner, offset + (flat + 1) * inner
         if "crc" in entry:
@@ -335,7 +343,7 @@ def decode_slice(header: dict, name: str, index: tuple[int, ...], chunks: list[b
         _verify(entry, bytes(chunk), start // CHUNK)
     shape, dtype = tuple(entry["shape"]), np.dtype(entry["dtype"])
     blocks = [
-        np.frombuffer(chunks[r], block_dtype, length // block_dtype.itemsize, offset).reshape(block_shape[len(index):])
+        np.frombuffer(chunks[r], block_dtype, length // block_dtype.itemsize, offset).reshape(block_shape[len(index) :])
         for (r, offset, length), (block_dtype, block_shape) in zip(pieces, _sections(entry["enc"], dtype, shape))
     ]
     return _assemble(entry["enc"], dtype, blocks)

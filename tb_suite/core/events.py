@@ -23,11 +23,11 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterator, Union
+from typing import BinaryIO
 
 import google_crc32c
-
 from tensorboard.compat.proto import event_pb2
 
 from tb_suite.core.paths import is_remote, join
@@ -50,9 +50,7 @@ def masked_crc32c(data: bytes) -> int:
 
 def frame_record(data: bytes) -> bytes:
     header = struct.pack("<Q", len(data))
-    return b"".join(
-        (header, struct.pack("<I", masked_crc32c(header)), data, struct.pack("<I", masked_crc32c(data)))
-    )
+    return b"".join((header, struct.pack("<I", masked_crc32c(header)), data, struct.pack("<I", masked_crc32c(data))))
 
 
 def open_for_append(path: str):
@@ -77,7 +75,12 @@ def event_file_name(suffix: str = "") -> str:
     """A fresh event file name: TensorBoard's pattern (it reads files whose name contains "tfevents", in
     name order, which is time order), with our marker and 48 random bits in place of a counter."""
     return "events.out.tfevents.%010d.%s.%s%s%s%s" % (
-        time.time(), socket.gethostname(), os.getpid(), NAME_MARKER, secrets.token_hex(6), suffix
+        time.time(),
+        socket.gethostname(),
+        os.getpid(),
+        NAME_MARKER,
+        secrets.token_hex(6),
+        suffix,
     )
 
 
@@ -175,7 +178,7 @@ class SidecarItem:
     make_event: Callable[[str, int, int], event_pb2.Event]
 
 
-Item = Union[EventItem, SidecarItem]
+Item = EventItem | SidecarItem
 
 
 @dataclass(frozen=True)
@@ -295,7 +298,7 @@ class EventFileWriter:
         self._raise_if_failed()
 
     # --- internals ----------------------------------------------------------------------------
-    def _submit(self, item: "Item | _Deferred | _Flush", nbytes: int) -> None:
+    def _submit(self, item: Item | _Deferred | _Flush, nbytes: int) -> None:
         if self._forked:  # checked before the lock: another thread may have held it at the fork
             raise RuntimeError(
                 f"this tb-suite event writer for {self.logdir} belongs to process {self._pid}, which forked "
@@ -307,9 +310,7 @@ class EventFileWriter:
                 raise WriterClosedError("the writer is closed")
             # A single item larger than the bound is let through alone rather than deadlocking.
             while (
-                self._error is None
-                and self._pending_bytes > 0
-                and self._pending_bytes + nbytes > self._max_queue_bytes
+                self._error is None and self._pending_bytes > 0 and self._pending_bytes + nbytes > self._max_queue_bytes
             ):
                 self._cond.wait()
             self._raise_if_failed()
@@ -347,7 +348,7 @@ class EventFileWriter:
         except BaseException as exc:
             self._fail(exc)
 
-    def _handle(self, item: "Item | _Deferred | _Flush", nbytes: int) -> bool:
+    def _handle(self, item: Item | _Deferred | _Flush, nbytes: int) -> bool:
         """Process one queued item; True when it wrote something not yet flushed."""
         try:
             if isinstance(item, _Flush):
@@ -374,7 +375,7 @@ class EventFileWriter:
                 self._error = exc
             self._cond.notify_all()
 
-    def _write(self, item: "Item | _Deferred") -> None:
+    def _write(self, item: Item | _Deferred) -> None:
         if isinstance(item, _Deferred):
             item = item.make()
         if isinstance(item, EventItem):
@@ -406,7 +407,7 @@ class EventFileWriter:
             os.close(devnull)
 
 
-_open_writers: "weakref.WeakSet[EventFileWriter]" = weakref.WeakSet()
+_open_writers: weakref.WeakSet[EventFileWriter] = weakref.WeakSet()
 _registry_lock = threading.Lock()
 _paused_for_fork: list[EventFileWriter] = []
 _finalizer_pid: int | None = None

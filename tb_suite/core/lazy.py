@@ -4,7 +4,7 @@ package stays cheap (and torch-free) until a torch-backed name is actually used.
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 
 def lazy_getattr(

@@ -9,7 +9,7 @@ plugin reads content through `parse_plugin_content` with that version and a migr
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 from tensorboard.compat.proto import summary_pb2
 

@@ -19,16 +19,16 @@ import logging
 import re
 import threading
 import time
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
-from werkzeug import wrappers
-
 from tensorboard import errors as tb_errors
 from tensorboard import plugin_util
 from tensorboard.backend import http_util
 from tensorboard.data import provider
 from tensorboard.plugins import base_plugin
+from werkzeug import wrappers
 
 from tb_suite.core import codec, paths, sidecar, wire
 from tb_suite.core.metadata import CONTENT_VERSION, parse_plugin_content
@@ -74,7 +74,9 @@ def parse_int(raw: str, *, negative: bool = False) -> int:
 
 
 def json_response(request, value, code: int = 200):
-    return http_util.Respond(request, json.dumps(value, allow_nan=False, default=_json_default), "application/json", code=code)
+    return http_util.Respond(
+        request, json.dumps(value, allow_nan=False, default=_json_default), "application/json", code=code
+    )
 
 
 def _json_default(value):
@@ -127,7 +129,7 @@ class _PayloadCache:
 
     def __init__(self, max_bytes: int):
         self._max_bytes = max_bytes
-        self._items: "collections.OrderedDict[tuple, bytes]" = collections.OrderedDict()
+        self._items: collections.OrderedDict[tuple, bytes] = collections.OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -167,7 +169,11 @@ class FamilyPlugin(base_plugin.TBPlugin):
 
     # --- TensorBoard interface ---------------------------------------------------------------
     def get_plugin_apps(self):
-        routes = {"/index.js": self._serve_index, "/tags": self._route(self._tags), "/record": self._route(self._record)}
+        routes = {
+            "/index.js": self._serve_index,
+            "/tags": self._route(self._tags),
+            "/record": self._route(self._record),
+        }
         routes.update({path: self._route(handler) for path, handler in self.family_routes().items()})
         from tb_suite.export.route import export_route  # the exporter calls the routes above
 
@@ -333,7 +339,9 @@ class FamilyPlugin(base_plugin.TBPlugin):
         except codec.CodecError as exc:
             raise DamagedRecord(run, tag, step, str(exc)) from None
 
-    def each_step(self, run: str, tag: str, steps: Iterable[int], read: Callable[[int], Any]) -> tuple[list, list[dict]]:
+    def each_step(
+        self, run: str, tag: str, steps: Iterable[int], read: Callable[[int], Any]
+    ) -> tuple[list, list[dict]]:
         """`[(step, read(step)), ...]` for every step `read` can read, and `[{"step", "error"}, ...]` for the
         damaged ones it skipped: what a route over many steps answers, so that one damaged step does not
         hide the others. `DamagedRecord` when every step is damaged."""
@@ -410,7 +418,5 @@ class FamilyPlugin(base_plugin.TBPlugin):
         try:
             source = importlib.resources.files("tb_suite").joinpath("_frontend", self.frontend, "index.js").read_bytes()
         except (FileNotFoundError, OSError):
-            return http_util.Respond(
-                request, "tb-suite frontend not built: run `make build`", "text/plain", code=404
-            )
+            return http_util.Respond(request, "tb-suite frontend not built: run `make build`", "text/plain", code=404)
         return http_util.Respond(request, source, "text/javascript")

@@ -5,7 +5,7 @@ Uses TensorBoard's own event reader; never imports torch.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 from tensorboard.backend.event_processing import event_accumulator

@@ -15,7 +15,7 @@ import sys
 import threading
 import warnings
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 from google.protobuf.message import DecodeError
 from tensorboard.compat.proto import event_pb2
@@ -39,7 +39,7 @@ class RunState:
         self.logdir = logdir
         self.lock = threading.Lock()
         self.events: events.EventFileWriter | None = None
-        self.users: "weakref.WeakSet" = weakref.WeakSet()
+        self.users: weakref.WeakSet = weakref.WeakSet()
         self._owners: dict[str, str] | None = None  # read from earlier processes' files on first use
         self._last_steps: dict[str, int] = {}
         self._warned: set[str] = set()

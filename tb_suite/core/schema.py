@@ -11,7 +11,8 @@ damaged record instead of failing inside the handler.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from tb_suite.core.codec import CodecError
 
@@ -67,7 +68,11 @@ def boolean() -> Check:
 
 def text(choices: tuple[str, ...] | None = None) -> Check:
     def field(value, meta):
-        _require(isinstance(value, str) and (choices is None or value in choices), f"one of {choices}" if choices else "a string", value)
+        _require(
+            isinstance(value, str) and (choices is None or value in choices),
+            f"one of {choices}" if choices else "a string",
+            value,
+        )
 
     return field
 

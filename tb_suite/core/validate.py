@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -97,8 +98,7 @@ def _torch_scalar(value: Any) -> Any:
     return value
 
 
-def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None,
-              hint: str = "") -> int:
+def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None, hint: str = "") -> int:
     """`value` as an int in [minimum, maximum] (bools, floats and strings refused); errors name `name` and
     the bound, `hint` says how to go beyond `maximum` where one can (documented limits: docs/limits.md)."""
     value = _torch_scalar(value)

@@ -16,17 +16,29 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", help="steps: N, A:B (inclusive) or A:B:S, comma separated")
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--format", choices=("html", "json"), default="html")
-    parser.add_argument("--max-mib", type=float, default=DEFAULT_MAX_BYTES / 2**20,
-                        help="refuse, before writing, an export larger than this (MiB; 0: no limit)")
+    parser.add_argument(
+        "--max-mib",
+        type=float,
+        default=DEFAULT_MAX_BYTES / 2**20,
+        help="refuse, before writing, an export larger than this (MiB; 0: no limit)",
+    )
     parser.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    sizes = export(args.logdir, args.plugin, args.output, selection=Selection(args.runs, args.tags, args.steps),
-                   format=args.format, max_bytes=int(args.max_mib * 2**20) or None)
+    sizes = export(
+        args.logdir,
+        args.plugin,
+        args.output,
+        selection=Selection(args.runs, args.tags, args.steps),
+        format=args.format,
+        max_bytes=int(args.max_mib * 2**20) or None,
+    )
     if args.format == "json":
         print(f"wrote {args.output}: {sizes['file'] / 1024:.1f} kB")
     else:
-        print(f"wrote {args.output}: {sizes['file'] / 1024:.1f} kB (bundle {sizes['bundle'] / 1024:.1f} kB, "
-              f"embedded {sizes['embedded_binary'] / 1024:.1f} kB binary and {sizes['embedded_json'] / 1024:.1f} kB JSON, compressed)")
+        print(
+            f"wrote {args.output}: {sizes['file'] / 1024:.1f} kB (bundle {sizes['bundle'] / 1024:.1f} kB, "
+            f"embedded {sizes['embedded_binary'] / 1024:.1f} kB binary and {sizes['embedded_json'] / 1024:.1f} kB JSON, compressed)"
+        )
     return 0

@@ -50,14 +50,14 @@ def page(title: str, bundle: str, answers: Answers) -> str:
         raise ValueError("the tab's bundle holds '</script' or '<!--' and cannot be inlined")
     text, length = encoded(answers.packed())
     return (
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+        '<!doctype html>\n<html><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title>\n"
-        f"<script type=\"application/octet-stream\" id=\"tbs-embedded\" data-length=\"{length}\">{text}</script>\n"
-        f"<script type=\"text/plain\" id=\"tbs-bundle\">{bundle}</script>\n"
+        f'<script type="application/octet-stream" id="tbs-embedded" data-length="{length}">{text}</script>\n'
+        f'<script type="text/plain" id="tbs-bundle">{bundle}</script>\n'
         # The bundle is an ES module exporting render(), as TensorBoard loads it; a blob URL imports it offline.
-        "<script type=\"module\">\n"
-        "const source = document.getElementById(\"tbs-bundle\").textContent;\n"
-        "const url = URL.createObjectURL(new Blob([source], { type: \"text/javascript\" }));\n"
+        '<script type="module">\n'
+        'const source = document.getElementById("tbs-bundle").textContent;\n'
+        'const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));\n'
         "import(url).then((module) => module.render());\n"
         "</script>\n</head><body></body></html>\n"
     )

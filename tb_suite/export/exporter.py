@@ -49,8 +49,11 @@ class Routes:
     def __init__(self, plugin, environ: dict | None = None):
         self.plugin = plugin
         self._environ = environ or {}
-        self._apps = {path.lstrip("/"): werkzeug.test.Client(app) for path, app in plugin.get_plugin_apps().items()
-                      if path != "/export"}
+        self._apps = {
+            path.lstrip("/"): werkzeug.test.Client(app)
+            for path, app in plugin.get_plugin_apps().items()
+            if path != "/export"
+        }
 
     @classmethod
     def over_logdir(cls, logdir: str, family: str) -> Routes:
@@ -61,11 +64,15 @@ class Routes:
         )
         multiplexer.AddRunsFromDirectory(logdir)
         multiplexer.Reload()
-        context = base_plugin.TBContext(data_provider=data_provider.MultiplexerDataProvider(multiplexer, logdir), logdir=logdir)
+        context = base_plugin.TBContext(
+            data_provider=data_provider.MultiplexerDataProvider(multiplexer, logdir), logdir=logdir
+        )
         return cls(plugin_class(context))
 
     def get(self, route: str, params: dict) -> tuple[int, str, bytes]:
-        response = self._apps[route].get("/", query_string={k: str(v) for k, v in params.items()}, environ_overrides=self._environ)
+        response = self._apps[route].get(
+            "/", query_string={k: str(v) for k, v in params.items()}, environ_overrides=self._environ
+        )
         return response.status_code, response.content_type or "", response.get_data()
 
 
@@ -93,8 +100,15 @@ def _check_size(size: int, max_bytes: int | None) -> None:
         )
 
 
-def export(logdir: str | Path, plugin: str, output: str | Path, *, selection: Selection | None = None,
-           format: str = "html", max_bytes: int | None = DEFAULT_MAX_BYTES) -> dict:
+def export(
+    logdir: str | Path,
+    plugin: str,
+    output: str | Path,
+    *,
+    selection: Selection | None = None,
+    format: str = "html",
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+) -> dict:
     """Writes the selection of `plugin`'s data in `logdir` to `output`; returns sizes in bytes
     (`file`, `bundle`, `embedded_binary`, `embedded_json`).
 
@@ -106,7 +120,9 @@ def export(logdir: str | Path, plugin: str, output: str | Path, *, selection: Se
     selection = selection or Selection()
     family = family_of(plugin)
     if format == "html" and family not in PLANS:
-        raise ValueError(f"plugin: the {family} tab has no HTML export yet (HTML: {', '.join(sorted(PLANS))}); use --format json")
+        raise ValueError(
+            f"plugin: the {family} tab has no HTML export yet (HTML: {', '.join(sorted(PLANS))}); use --format json"
+        )
     routes = Routes.over_logdir(str(logdir), family)
     output = Path(output)
     if format == "json":
@@ -131,8 +147,15 @@ def _write_json(routes: Routes, tags: dict, selection: Selection, output: Path, 
                     records.append({"run": run, "tag": tag, "step": step, "error": json.loads(body).get("error")})
                     continue
                 meta, arrays = wire.decode_wire(body)
-                records.append({"run": run, "tag": tag, "step": step, "meta": meta,
-                                "arrays": {name: _json_array(a) for name, a in arrays.items()}})
+                records.append(
+                    {
+                        "run": run,
+                        "tag": tag,
+                        "step": step,
+                        "meta": meta,
+                        "arrays": {name: _json_array(a) for name, a in arrays.items()},
+                    }
+                )
     document = {"plugin": routes.plugin.plugin_name, "selection": vars(selection), "tags": tags, "records": records}
     text = json.dumps(document, ensure_ascii=False, allow_nan=False)
     size = len(text.encode())
@@ -144,7 +167,9 @@ def _write_json(routes: Routes, tags: dict, selection: Selection, output: Path, 
 def html_page(routes: Routes, family: str, selection: Selection, max_bytes: int | None, title: str) -> tuple[str, dict]:
     """The export page of `selection` and its sizes in bytes; `ExportTooLarge` past `max_bytes`."""
     if family not in PLANS:
-        raise ValueError(f"plugin: the {family} tab has no HTML export yet (HTML: {', '.join(sorted(PLANS))}); use --format json")
+        raise ValueError(
+            f"plugin: the {family} tab has no HTML export yet (HTML: {', '.join(sorted(PLANS))}); use --format json"
+        )
     tags = _tags(routes, selection)
     bundle = (importlib.resources.files("tb_suite") / "_frontend" / family / "index.js").read_text(encoding="utf-8")
     answers = embed.Answers()
@@ -163,4 +188,9 @@ def html_page(routes: Routes, family: str, selection: Selection, max_bytes: int 
     text = embed.page(title, bundle, answers)
     size = len(text.encode())
     _check_size(size, max_bytes)
-    return text, {"file": size, "bundle": len(bundle.encode()), "embedded_binary": binary, "embedded_json": answers.size - binary}
+    return text, {
+        "file": size,
+        "bundle": len(bundle.encode()),
+        "embedded_binary": binary,
+        "embedded_json": answers.size - binary,
+    }

@@ -97,7 +97,9 @@ def predictions(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
     for run, by_tag in tags.items():
         for tag, info in by_tag.items():
             for step in info["steps"]:
-                status, _, body = get("record", {"run": run, "tag": tag, "step": step, "arrays": "example_true,example_pred"})
+                status, _, body = get(
+                    "record", {"run": run, "tag": tag, "step": step, "arrays": "example_true,example_pred"}
+                )
                 if status != 200:
                     continue
                 meta, arrays = wire.decode_wire(body)
@@ -105,7 +107,9 @@ def predictions(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
                 if classes <= ALL_CELLS_UP_TO:
                     cells = {(t, p) for t in range(classes) for p in range(classes)}
                 elif "example_true" in arrays:
-                    cells = set(zip(arrays["example_true"].astype(int).tolist(), arrays["example_pred"].astype(int).tolist()))
+                    cells = set(
+                        zip(arrays["example_true"].astype(int).tolist(), arrays["example_pred"].astype(int).tolist())
+                    )
                 else:
                     cells = set()
                 for true, pred in sorted(cells):
@@ -122,7 +126,9 @@ def layers(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
     for run, by_tag in tags.items():
         for tag, info in by_tag.items():
             for stat in md.STATS:
-                yield Ask("series", {"run": run, "tag": tag, "stat": stat}, _cut_series(selection, frozenset({"values"})))
+                yield Ask(
+                    "series", {"run": run, "tag": tag, "stat": stat}, _cut_series(selection, frozenset({"values"}))
+                )
             yield Ask("diagnoses", {"run": run, "tag": tag})
             names: set[str] = set()
             for step in info["steps"]:
@@ -135,8 +141,11 @@ def layers(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
                     yield Ask("feature_map", {"run": run, "tag": tag, "step": step, "layer": entry["layer"]})
             for layer in sorted(names):
                 for kind in md.KINDS:
-                    yield Ask("distribution", {"run": run, "tag": tag, "layer": layer, "kind": kind, "bins": 48},
-                              _cut_series(selection, frozenset({"density"})))
+                    yield Ask(
+                        "distribution",
+                        {"run": run, "tag": tag, "layer": layer, "kind": kind, "bins": 48},
+                        _cut_series(selection, frozenset({"density"})),
+                    )
 
 
 ATTENTION_MAP_SIZE = 512  # frontend/src/plugins/attention/data.ts MAP_SIZE
@@ -162,8 +171,17 @@ def attention(tags: dict, selection: Selection, get: Get) -> Iterator[Ask]:
                     for view in ATTENTION_VIEWS:
                         for layer in range(meta["layers"]):
                             for head in range(meta["heads"]):
-                                yield Ask("map", {**at, "view": view, "layer": layer, "head": head, "size": ATTENTION_MAP_SIZE})
+                                yield Ask(
+                                    "map",
+                                    {**at, "view": view, "layer": layer, "head": head, "size": ATTENTION_MAP_SIZE},
+                                )
 
 
 # family -> the asks of its tab. Families missing here export as JSON only.
-PLANS: dict[str, Callable[[dict, Selection, Get], Iterator[Ask]]] = {"attention": attention, "landscape": landscape, "layers": layers, "predictions": predictions, "tokens": tokens}
+PLANS: dict[str, Callable[[dict, Selection, Get], Iterator[Ask]]] = {
+    "attention": attention,
+    "landscape": landscape,
+    "layers": layers,
+    "predictions": predictions,
+    "tokens": tokens,
+}

@@ -36,7 +36,9 @@ def export_route(plugin):
         environ = {key: request.environ[key] for key in _CONTEXT_KEYS if key in request.environ}
         try:
             selection = Selection(args.get("runs") or None, args.get("tags") or None, args.get("steps") or None)
-            text, _ = html_page(Routes(plugin, environ), plugin.frontend, selection, int(max_mib * 2**20), f"tb-suite {plugin.tab_name}")
+            text, _ = html_page(
+                Routes(plugin, environ), plugin.frontend, selection, int(max_mib * 2**20), f"tb-suite {plugin.tab_name}"
+            )
         except ExportTooLarge as exc:
             return _error(str(exc), 413)
         except ValueError as exc:

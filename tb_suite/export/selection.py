@@ -61,7 +61,10 @@ class Selection:
         ranges = self._ranges
         if ranges is None:
             return True
-        return any(start <= step and (stop is None or step <= stop) and (step - start) % stride == 0 for start, stop, stride in ranges)
+        return any(
+            start <= step and (stop is None or step <= stop) and (step - start) % stride == 0
+            for start, stop, stride in ranges
+        )
 
     def filter_tags(self, tags: dict) -> dict:
         """The `/tags` answer cut to the selection (runs or tags left without steps are dropped)."""

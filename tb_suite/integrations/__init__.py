@@ -16,6 +16,5 @@ def require(module: str, extra: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
-            f"tb_suite.integrations.{extra} needs the {module.split('.')[0]!r} package: "
-            f"pip install 'tb-suite[{extra}]'"
+            f"tb_suite.integrations.{extra} needs the {module.split('.')[0]!r} package: pip install 'tb-suite[{extra}]'"
         ) from exc

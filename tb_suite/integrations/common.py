@@ -105,7 +105,7 @@ def has_attention(model: nn.Module) -> bool:
 
 
 def task_of(model: nn.Module) -> str | None:
-    """"classification" or "causal_lm" for a Hugging Face model whose class says so, else None."""
+    """ "classification" or "causal_lm" for a Hugging Face model whose class says so, else None."""
     if not is_hf_model(model):
         return None
     name = type(model).__name__
@@ -202,10 +202,16 @@ def fitting_families(model: nn.Module, *, classifier_hint: str | None = None) ->
         predictions = (True, classifier_hint)
     else:
         predictions = (False, f"{name} is not a classifier")
-    tokens = (True, f"{name} is a causal language model") if task == "causal_lm" else (
-        False, f"{name} is not a causal language model")
-    attention = (True, f"{name} can return its attention weights") if has_attention(model) else (
-        False, f"{name} has no attention weights to read (no Hugging Face attention, no nn.MultiheadAttention)")
+    tokens = (
+        (True, f"{name} is a causal language model")
+        if task == "causal_lm"
+        else (False, f"{name} is not a causal language model")
+    )
+    attention = (
+        (True, f"{name} can return its attention weights")
+        if has_attention(model)
+        else (False, f"{name} has no attention weights to read (no Hugging Face attention, no nn.MultiheadAttention)")
+    )
     return {"predictions": predictions, "tokens": tokens, "attention": attention}
 
 

@@ -13,7 +13,8 @@ Works with the `lightning` package (`lightning.pytorch`); install it with `pip i
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from tb_suite.integrations import require
 
@@ -28,14 +29,23 @@ from tb_suite.core.writer import Writer, as_writer  # noqa: E402
 from tb_suite.integrations import common  # noqa: E402
 from tb_suite.predictions.summary import log_predictions  # noqa: E402
 
-__all__ = ["TBSCallback", "PredictionsCallback", "LandscapeCallback", "AttentionCallback", "TokenPredictionsCallback", "tensorboard_logger", "callbacks", "LayerMonitorCallback"]
+__all__ = [
+    "TBSCallback",
+    "PredictionsCallback",
+    "LandscapeCallback",
+    "AttentionCallback",
+    "TokenPredictionsCallback",
+    "tensorboard_logger",
+    "callbacks",
+    "LayerMonitorCallback",
+]
 
 
-def tensorboard_logger(trainer: "pl.Trainer") -> TensorBoardLogger:
+def tensorboard_logger(trainer: pl.Trainer) -> TensorBoardLogger:
     """The trainer's `TensorBoardLogger` (the first one when there are several)."""
-    for logger in trainer.loggers:
-        if isinstance(logger, TensorBoardLogger):
-            return logger
+    for candidate in trainer.loggers:
+        if isinstance(candidate, TensorBoardLogger):
+            return candidate
     raise RuntimeError(
         "tb-suite callbacks write into the run of a TensorBoardLogger, and this Trainer has none: "
         "pass logger=lightning.pytorch.loggers.TensorBoardLogger(save_dir) (or add one to its list of loggers)"
@@ -44,7 +54,9 @@ def tensorboard_logger(trainer: "pl.Trainer") -> TensorBoardLogger:
 
 def _budget_option(budget: Any) -> Any:
     if not isinstance(budget, (bool, Budget)):
-        raise TypeError(f"budget must be True (the trainer's shared budget), False (no limit) or a Budget, got {budget!r}")
+        raise TypeError(
+            f"budget must be True (the trainer's shared budget), False (no limit) or a Budget, got {budget!r}"
+        )
     return budget
 
 
@@ -71,7 +83,7 @@ class TBSCallback(pl.Callback):
         tag = getattr(self, "tag", None) or getattr(getattr(self, "schedule", None), "tag", None)
         return f"{type(self).__name__}({tag!r})" if tag else type(self).__name__
 
-    def setup(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", stage: str) -> None:
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         logger = tensorboard_logger(trainer)
         # A logger picks its version directory on each rank by itself; rank 0's choice is the run.
         # Broadcasting is a collective, so it runs here on every rank (like `trainer.log_dir`).
@@ -86,15 +98,15 @@ class TBSCallback(pl.Callback):
             self.budget = Budget(None)
         self.budget.register(self.budget_key)
 
-    def on_train_start(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.budget.start()
 
-    def on_train_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         report = self.budget.finish()
         if report is not None and trainer.is_global_zero:
             logger().info(report)
 
-    def allowed(self, trainer: "pl.Trainer", estimate: float | None = None) -> bool:
+    def allowed(self, trainer: pl.Trainer, estimate: float | None = None) -> bool:
         """Whether the budget lets this callback run now, rank 0's answer on every rank."""
         ok = self.budget.allows(self.budget_key, estimate)
         return bool(trainer.strategy.broadcast(ok)) if trainer.world_size > 1 else ok
@@ -113,13 +125,13 @@ class TBSCallback(pl.Callback):
         logger().info(f"tb-suite: {self.budget_key} turned off: {error}")
         self.off = True
 
-    def writer(self, trainer: "pl.Trainer") -> Writer | None:
+    def writer(self, trainer: pl.Trainer) -> Writer | None:
         if self._logdir is None:
             raise RuntimeError(f"{type(self).__name__} was used before the Trainer set it up")
         return as_writer(self._logdir) if trainer.is_global_zero else None
 
     @staticmethod
-    def gather(trainer: "pl.Trainer", tensor: torch.Tensor) -> torch.Tensor:
+    def gather(trainer: pl.Trainer, tensor: torch.Tensor) -> torch.Tensor:
         """`tensor` from every rank, concatenated along dim 0 in rank order (every rank gets the result)."""
         if trainer.world_size == 1:
             return tensor
@@ -130,7 +142,7 @@ class TBSCallback(pl.Callback):
         gathered = strategy.all_gather(padded)
         return torch.cat([gathered[rank, :size] for rank, size in enumerate(sizes)])
 
-    def teardown(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", stage: str) -> None:
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         writer = self.writer(trainer) if self._logdir is not None else None
         if writer is not None:
             writer.flush()
@@ -182,7 +194,7 @@ class PredictionsCallback(TBSCallback):
         log_images: bool = False,
         max_samples: int | None = None,
         every_n_epochs: int = 1,
-        predict_fn: Callable[["pl.LightningModule", Any], Any] | None = None,
+        predict_fn: Callable[[pl.LightningModule, Any], Any] | None = None,
         scores_key: str = "scores",
         targets_key: str = "targets",
         images_key: str = "images",
@@ -211,15 +223,15 @@ class PredictionsCallback(TBSCallback):
     def every_n_epochs(self) -> int:
         return self.every.n
 
-    def on_validation_epoch_start(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def on_validation_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._parts, self._count = [], 0
         due = not (trainer.sanity_checking or self.off) and self.every.at_epoch_end(trainer.current_epoch + 1)
         self._collecting = due and self.allowed(trainer)
 
     def on_validation_batch_end(
         self,
-        trainer: "pl.Trainer",
-        pl_module: "pl.LightningModule",
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
         outputs: Any,
         batch: Any,
         batch_idx: int,
@@ -241,7 +253,7 @@ class PredictionsCallback(TBSCallback):
             self._count += parts[0].shape[0]
             self._parts.append(parts)
 
-    def on_validation_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not self._collecting:
             return
         parts, self._parts, self._collecting = self._parts, [], False
@@ -265,7 +277,7 @@ class PredictionsCallback(TBSCallback):
                 scalars=self.scalars,
             )
 
-    def _split(self, pl_module: "pl.LightningModule", outputs: Any, batch: Any) -> tuple[torch.Tensor, ...]:
+    def _split(self, pl_module: pl.LightningModule, outputs: Any, batch: Any) -> tuple[torch.Tensor, ...]:
         """(scores, targets) or (scores, targets, images) as detached tensors."""
         scores_key, targets_key, images_key = self.keys
         origin = "predict_fn" if self.predict_fn is not None else "validation_step"
@@ -291,13 +303,17 @@ class PredictionsCallback(TBSCallback):
         if targets is None and self.predict_fn is None:
             targets = _batch_part(batch, 1, TARGET_KEYS)
         if targets is None:
-            raise KeyError(f"PredictionsCallback: found scores but no targets in what {origin} returned or in the batch; "
-                           f"return {{{scores_key!r}: scores, {targets_key!r}: targets}} or pass predict_fn")
+            raise KeyError(
+                f"PredictionsCallback: found scores but no targets in what {origin} returned or in the batch; "
+                f"return {{{scores_key!r}: scores, {targets_key!r}: targets}} or pass predict_fn"
+            )
         parts = [scores, targets]
         if self.log_images:
             images = images if images is not None else _batch_part(batch, 0, IMAGE_KEYS)
             if images is None:
-                raise ValueError(f"PredictionsCallback(log_images=True): no images in what {origin} returned or in the batch")
+                raise ValueError(
+                    f"PredictionsCallback(log_images=True): no images in what {origin} returned or in the batch"
+                )
             parts.append(images)
         names = ("scores", "targets", "images")
         tensors = [(part if isinstance(part, torch.Tensor) else torch.as_tensor(part)).detach() for part in parts]
@@ -329,7 +345,7 @@ def _batch_part(batch: Any, index: int, keys: Sequence[str]) -> Any:
     return None
 
 
-def _forward_scores(pl_module: "pl.LightningModule", batch: Any) -> torch.Tensor | None:
+def _forward_scores(pl_module: pl.LightningModule, batch: Any) -> torch.Tensor | None:
     """The module's scores for a batch whose validation_step returned none: `pl_module(x)` for an `(x, y)`
     batch; for a dict batch, the Hugging Face model inside the module (else the module) on its inputs."""
     if _is_mapping(batch):
@@ -369,8 +385,13 @@ class LandscapeCallback(TBSCallback):
     """
 
     def __init__(
-        self, *, every_n_steps: int | None = None, every_n_epochs: int | None = None, model_attr: str | None = None,
-        budget: Budget | bool = True, **options: Any,
+        self,
+        *,
+        every_n_steps: int | None = None,
+        every_n_epochs: int | None = None,
+        model_attr: str | None = None,
+        budget: Budget | bool = True,
+        **options: Any,
     ) -> None:
         super().__init__(budget=budget)
         from tb_suite.landscape.schedule import SliceSchedule
@@ -381,10 +402,10 @@ class LandscapeCallback(TBSCallback):
         self._estimate: float | None = None  # of the first run's cost, until one was measured
         self._last_step: int | None = None
 
-    def _model(self, pl_module: "pl.LightningModule") -> torch.nn.Module:
+    def _model(self, pl_module: pl.LightningModule) -> torch.nn.Module:
         return common.resolve_model(pl_module, self.model_attr, "")[0] if self.model_attr else pl_module
 
-    def on_train_start(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_start(trainer, pl_module)
         self.schedule.begin(self._model(pl_module))
 
@@ -397,11 +418,11 @@ class LandscapeCallback(TBSCallback):
             self._last_step = step
             self._log(trainer, pl_module)
 
-    def on_train_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.sanity_checking and self.every.at_epoch_end(trainer.current_epoch + 1):
             self._log(trainer, pl_module)
 
-    def _log(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def _log(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.off:
             return
         model = self._model(pl_module)
@@ -440,8 +461,15 @@ class AttentionCallback(TBSCallback):
     """
 
     def __init__(
-        self, inputs: Any = None, *, every_n_steps: int | None = None, every_n_epochs: int | None = None,
-        model_attr: str | None = None, num_sequences: int = 2, budget: Budget | bool = True, **options: Any,
+        self,
+        inputs: Any = None,
+        *,
+        every_n_steps: int | None = None,
+        every_n_epochs: int | None = None,
+        model_attr: str | None = None,
+        num_sequences: int = 2,
+        budget: Budget | bool = True,
+        **options: Any,
     ) -> None:
         super().__init__(budget=budget)
         check_positive_int(num_sequences, "num_sequences")
@@ -469,18 +497,20 @@ class AttentionCallback(TBSCallback):
         self._last_step = step
         self._log(trainer, pl_module)
 
-    def on_train_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.sanity_checking and self.every.at_epoch_end(trainer.current_epoch + 1):
             self._log(trainer, pl_module)
 
-    def _log(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def _log(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # the probe runs on rank 0 alone (no collective), so rank 0's budget decides without a broadcast
         if not trainer.is_global_zero or self.off or not self.budget.allows(self.budget_key):
             return
         with self.spend():
             try:
                 if self.probe is None:
-                    self._model, self.probe = common.attention_probe(pl_module, self.model_attr, self._inputs, self.options)
+                    self._model, self.probe = common.attention_probe(
+                        pl_module, self.model_attr, self._inputs, self.options
+                    )
                 self.probe.log(self._model, self.writer(trainer), trainer.global_step)
             except (TypeError, ValueError, RuntimeError) as exc:
                 self.turn_off(exc)
@@ -537,13 +567,15 @@ class TokenPredictionsCallback(TBSCallback):
     def every_n_epochs(self) -> int:
         return self.every.n
 
-    def on_validation_batch_end(self, trainer, pl_module, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+    def on_validation_batch_end(
+        self, trainer, pl_module, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
         if self._batch is None and dataloader_idx == 0:
             from tb_suite.tokens.probes import first_sequences
 
             self._batch = first_sequences([batch], self.num_sequences)
 
-    def on_validation_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking or not self.every.at_epoch_end(trainer.current_epoch + 1) or self._batch is None:
             return
         writer = self.writer(trainer)
@@ -556,11 +588,17 @@ class TokenPredictionsCallback(TBSCallback):
                 self._model = self._resolve(pl_module)
             model, forward_fn = self._model
             log_probes(
-                writer, self.tag, model, self._batch, step=trainer.global_step, tokenizer=self.tokenizer, k=self.k,
+                writer,
+                self.tag,
+                model,
+                self._batch,
+                step=trainer.global_step,
+                tokenizer=self.tokenizer,
+                k=self.k,
                 forward_fn=forward_fn,
             )
 
-    def _resolve(self, pl_module: "pl.LightningModule") -> tuple[torch.nn.Module, Callable | None]:
+    def _resolve(self, pl_module: pl.LightningModule) -> tuple[torch.nn.Module, Callable | None]:
         """The model to probe and how to call it (None: with input_ids and attention_mask)."""
         model, found = common.resolve_model(pl_module, self.model_attr, self.budget_key)
         logger().info(f"tb-suite: {found}")
@@ -572,8 +610,12 @@ class TokenPredictionsCallback(TBSCallback):
 
 
 def callbacks(
-    module: "pl.LightningModule", *, loss_fn: Callable | None = None, tokenizer: Any = None,
-    class_names: Sequence[str] | None = None, budget: float | None = DEFAULT_FRACTION,
+    module: pl.LightningModule,
+    *,
+    loss_fn: Callable | None = None,
+    tokenizer: Any = None,
+    class_names: Sequence[str] | None = None,
+    budget: float | None = DEFAULT_FRACTION,
 ) -> list[TBSCallback]:
     """Every tb-suite callback that fits `module`, at its defaults, sharing one time budget (`budget` of
     the training wall time, None: no limit): predictions when it is a classifier (a Hugging Face
@@ -602,7 +644,11 @@ def callbacks(
         "tokens": lambda: TokenPredictionsCallback(tokenizer=tokenizer, budget=shared),
         "attention": lambda: AttentionCallback(tokenizer=tokenizer, budget=shared),
     }
-    names = {"predictions": "PredictionsCallback", "tokens": "TokenPredictionsCallback", "attention": "AttentionCallback"}
+    names = {
+        "predictions": "PredictionsCallback",
+        "tokens": "TokenPredictionsCallback",
+        "attention": "AttentionCallback",
+    }
     added: list[tuple[TBSCallback, str]] = []
     skipped: list[tuple[str, str]] = []
     for family, make in makers.items():
@@ -613,10 +659,19 @@ def callbacks(
             skipped.append((names[family], why))
     added.append((LayerMonitorCallback(budget=shared), "every model has layers"))
     if loss_fn is not None:
-        added.append((LandscapeCallback(loss_fn=loss_fn, budget=shared), "loss_fn on the first training batch, within the time budget"))
+        added.append(
+            (
+                LandscapeCallback(loss_fn=loss_fn, budget=shared),
+                "loss_fn on the first training batch, within the time budget",
+            )
+        )
     elif found is not None:
-        added.append((LandscapeCallback(model_attr=found[0] or None, budget=shared),
-                      f"the loss of .{found[0]} on the first training batch, within the time budget"))
+        added.append(
+            (
+                LandscapeCallback(model_attr=found[0] or None, budget=shared),
+                f"the loss of .{found[0]} on the first training batch, within the time budget",
+            )
+        )
     else:
         skipped.append(("LandscapeCallback", "pass loss_fn= (loss_fn(module(inputs), targets)) to evaluate the loss"))
     for callback, _ in added:
@@ -642,8 +697,9 @@ class LayerMonitorCallback(TBSCallback):
         ...     tbs.lightning.LayerMonitorCallback(every_n_steps=100, feature_maps=["conv1"])])
     """
 
-    def __init__(self, *, every_n_steps: int = 100, model_attr: str | None = None, budget: Budget | bool = True,
-                 **options: Any) -> None:
+    def __init__(
+        self, *, every_n_steps: int = 100, model_attr: str | None = None, budget: Budget | bool = True, **options: Any
+    ) -> None:
         super().__init__(budget=budget)
         from tb_suite.layers.monitor import LayerMonitor, check_options
 
@@ -656,7 +712,7 @@ class LayerMonitorCallback(TBSCallback):
         self.monitor: Any = None
         self._step: int | None = None
 
-    def on_train_start(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_start(trainer, pl_module)
         writer = self.writer(trainer)
         if writer is None or self.off:
@@ -667,7 +723,7 @@ class LayerMonitorCallback(TBSCallback):
         except (TypeError, ValueError) as exc:
             self.turn_off(exc)
 
-    def on_before_optimizer_step(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", optimizer: Any) -> None:
+    def on_before_optimizer_step(self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: Any) -> None:
         if self.monitor is None or trainer.sanity_checking:
             return
         self._step = trainer.global_step
@@ -682,7 +738,7 @@ class LayerMonitorCallback(TBSCallback):
         with self.spend(run=logging):
             self.monitor.step(step)
 
-    def on_train_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.monitor is not None:
             self.monitor.close()
             self.monitor = None

@@ -11,7 +11,8 @@ Needs transformers 5 (`pip install 'tb-suite[transformers]'`).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,10 +29,19 @@ from tb_suite.core.writer import Writer, as_writer  # noqa: E402
 from tb_suite.integrations import common  # noqa: E402
 from tb_suite.predictions.summary import log_predictions  # noqa: E402
 
-__all__ = ["TBSCallback", "PredictionsCallback", "LandscapeCallback", "AttentionCallback", "TokenPredictionsCallback", "attach", "callbacks_for", "LayerMonitorCallback"]
+__all__ = [
+    "TBSCallback",
+    "PredictionsCallback",
+    "LandscapeCallback",
+    "AttentionCallback",
+    "TokenPredictionsCallback",
+    "attach",
+    "callbacks_for",
+    "LayerMonitorCallback",
+]
 
 
-def attach(trainer: Trainer, *callbacks: "TBSCallback", budget: float | None = DEFAULT_FRACTION) -> TensorBoardCallback:
+def attach(trainer: Trainer, *callbacks: TBSCallback, budget: float | None = DEFAULT_FRACTION) -> TensorBoardCallback:
     """Add tb-suite callbacks to `trainer` (any `Trainer` subclass) so they write into its TensorBoard run.
 
     Finds the trainer's `TensorBoardCallback` (added by `report_to=["tensorboard"]`), or adds one, and
@@ -78,7 +88,9 @@ class TBSCallback(TrainerCallback):
 
     def __init__(self, *, budget: Budget | bool = True) -> None:
         if not isinstance(budget, (bool, Budget)):
-            raise TypeError(f"budget must be True (the trainer's shared budget), False (no limit) or a Budget, got {budget!r}")
+            raise TypeError(
+                f"budget must be True (the trainer's shared budget), False (no limit) or a Budget, got {budget!r}"
+            )
         self._tensorboard: TensorBoardCallback | None = None
         self._budget_option = budget
         self.budget = Budget(None)
@@ -154,8 +166,13 @@ class PredictionsCallback(TBSCallback):
     """
 
     def __init__(
-        self, tag: str = "eval", *, class_names: Sequence[str] | None = None, max_samples: int | None = None,
-        scalars: bool = False, budget: Budget | bool = True,
+        self,
+        tag: str = "eval",
+        *,
+        class_names: Sequence[str] | None = None,
+        max_samples: int | None = None,
+        scalars: bool = False,
+        budget: Budget | bool = True,
     ) -> None:
         super().__init__(budget=budget)
         check_positive_int(max_samples, "max_samples", optional=True)
@@ -243,7 +260,11 @@ class LandscapeCallback(TBSCallback):
     """
 
     def __init__(
-        self, *, every_n_steps: int | None = None, every_n_epochs: int | None = None, budget: Budget | bool = True,
+        self,
+        *,
+        every_n_steps: int | None = None,
+        every_n_epochs: int | None = None,
+        budget: Budget | bool = True,
         **options: Any,
     ) -> None:
         super().__init__(budget=budget)
@@ -302,8 +323,14 @@ class AttentionCallback(TBSCallback):
     """
 
     def __init__(
-        self, inputs: Any = None, *, every_n_steps: int | None = None, every_n_epochs: int | None = None,
-        num_sequences: int = 2, budget: Budget | bool = True, **options: Any,
+        self,
+        inputs: Any = None,
+        *,
+        every_n_steps: int | None = None,
+        every_n_epochs: int | None = None,
+        num_sequences: int = 2,
+        budget: Budget | bool = True,
+        **options: Any,
     ) -> None:
         super().__init__(budget=budget)
         check_positive_int(num_sequences, "num_sequences")
@@ -321,8 +348,9 @@ class AttentionCallback(TBSCallback):
     def on_train_begin(self, args, state, control, train_dataloader=None, **kwargs):
         super().on_train_begin(args, state, control)
         if self._inputs is None and train_dataloader is not None:
-            self._inputs = common.probe_inputs(next(iter(train_dataloader)), self.num_sequences,
-                                               self.options.get("importance", False))
+            self._inputs = common.probe_inputs(
+                next(iter(train_dataloader)), self.num_sequences, self.options.get("importance", False)
+            )
 
     def on_step_end(self, args, state, control, model=None, processing_class=None, **kwargs):
         first = state.global_step == 1 and self.every.unit == "steps"
@@ -363,7 +391,13 @@ class TokenPredictionsCallback(TBSCallback):
     """
 
     def __init__(
-        self, probes: Any = None, *, tag: str = "tokens", tokenizer: Any = None, num_sequences: int = 4, k: int = 20,
+        self,
+        probes: Any = None,
+        *,
+        tag: str = "tokens",
+        tokenizer: Any = None,
+        num_sequences: int = 4,
+        k: int = 20,
         budget: Budget | bool = True,
     ) -> None:
         super().__init__(budget=budget)
@@ -407,8 +441,11 @@ def callbacks_for(trainer: Trainer) -> list[TBSCallback]:
     fits = common.fitting_families(trainer.model)
     added: list[tuple[TBSCallback, str]] = []
     skipped: list[tuple[str, str]] = []
-    for family, make in (("predictions", PredictionsCallback), ("tokens", TokenPredictionsCallback),
-                         ("attention", AttentionCallback)):
+    for family, make in (
+        ("predictions", PredictionsCallback),
+        ("tokens", TokenPredictionsCallback),
+        ("attention", AttentionCallback),
+    ):
         ok, why = fits[family]
         if ok:
             added.append((make(), why))

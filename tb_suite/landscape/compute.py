@@ -18,7 +18,8 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -46,6 +47,7 @@ Tensors = dict[str, torch.Tensor]
 
 
 # --- data --------------------------------------------------------------------------------------
+
 
 def _is_batch(data: Any) -> bool:
     if isinstance(data, Mapping):
@@ -75,8 +77,9 @@ def _batches(data: Any, max_batches: int | None, device: torch.device) -> list[t
                 break
             raw.append(batch)
     else:
-        raise TypeError("data must be a batch ((inputs, targets) or a dict) or an iterable of batches, "
-                        f"got {type(data).__name__}")
+        raise TypeError(
+            f"data must be a batch ((inputs, targets) or a dict) or an iterable of batches, got {type(data).__name__}"
+        )
     if not raw:
         raise ValueError("data holds no batches")
     out = []
@@ -114,6 +117,7 @@ def _batch_loss(model: Callable, loss_fn: Callable | None, batch: Any) -> torch.
 
 # --- model state ---------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def _preserved(model: nn.Module, *, eval_mode: bool):
     """Run the body under no_grad (eval mode when `eval_mode`); restore the model bit-exactly afterwards."""
@@ -143,6 +147,7 @@ def _trainable(model: nn.Module) -> Tensors:
 
 # --- first-layer shortcut ------------------------------------------------------------------------
 
+
 class _Stop(Exception):
     pass
 
@@ -150,8 +155,11 @@ class _Stop(Exception):
 def _find_first_layer(model: nn.Module, loss_fn, batch, moving: Tensors) -> nn.Module | None:
     """The module of `_LINEAR_LAYERS` called exactly once whose input depends on no moving tensor."""
     candidates = [
-        m for m in model.modules()
-        if isinstance(m, _LINEAR_LAYERS) and not m._forward_hooks and not m._forward_pre_hooks
+        m
+        for m in model.modules()
+        if isinstance(m, _LINEAR_LAYERS)
+        and not m._forward_hooks
+        and not m._forward_pre_hooks
         and not (isinstance(m, nn.Embedding) and m.max_norm is not None)
     ]
     if not candidates:
@@ -231,6 +239,7 @@ def _capture_input(model: nn.Module, loss_fn, batch, module: nn.Module) -> tuple
 
 # --- the engine ----------------------------------------------------------------------------------
 
+
 class _Evaluator:
     """Mean loss over `batches` at `base + sum_i c_i * directions[i]` for rows `c` of a coefficient matrix.
 
@@ -238,8 +247,9 @@ class _Evaluator:
     the origin; `directions` map (some of) those names to tensors of the same shape.
     """
 
-    def __init__(self, model, loss_fn, batches, base: Tensors, directions: Sequence[Tensors], *,
-                 vectorize: bool, chunk: int):
+    def __init__(
+        self, model, loss_fn, batches, base: Tensors, directions: Sequence[Tensors], *, vectorize: bool, chunk: int
+    ):
         self.model, self.loss_fn, self.batches = model, loss_fn, batches
         self.total = sum(n for _, n in batches)
         self.base = base
@@ -288,7 +298,8 @@ class _Evaluator:
                         if c != 0.0 and targets:
                             torch._foreach_add_(targets, values, alpha=c)
                     total = None
-                    for self._batch_index, (batch, n) in enumerate(self.batches):
+                    for index, (batch, n) in enumerate(self.batches):
+                        self._batch_index = index
                         term = _batch_loss(self.model, self.loss_fn, batch).double() * n
                         total = term if total is None else total + term
                     losses.append(total / self.total)
@@ -456,8 +467,9 @@ def _make_evaluator(model, loss_fn, batches, base, directions, vectorize, chunk)
 def _finite(losses: np.ndarray, where: Callable[[int], str]) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(losses))
     if bad.size:
-        raise ValueError(f"loss_fn returned {losses[bad[0]]} at {where(int(bad[0]))}; "
-                         "narrow the span or check the model")
+        raise ValueError(
+            f"loss_fn returned {losses[bad[0]]} at {where(int(bad[0]))}; narrow the span or check the model"
+        )
     return losses
 
 
@@ -491,6 +503,7 @@ def _check_normalization(normalization: Any, ignore: Any) -> str:
 
 
 # --- directions ----------------------------------------------------------------------------------
+
 
 def _aligned(value: Any, names: Sequence[str], like: Tensors, what: str) -> dict[str, torch.Tensor]:
     """A state dict / module / sequence aligned with `names` -> {name: tensor}, shapes checked, not yet moved."""
@@ -534,8 +547,9 @@ def _checkpoints(value: Any, names: Sequence[str], like: Tensors, what: str) -> 
     return list(value)
 
 
-def normalize_direction(direction: Tensors, weights: Tensors, normalization: str = "filter",
-                        ignore: str | None = "biasbn") -> Tensors:
+def normalize_direction(
+    direction: Tensors, weights: Tensors, normalization: str = "filter", ignore: str | None = "biasbn"
+) -> Tensors:
     """Scale a direction like Li et al. 2018, in place, and return it.
 
     "filter": each filter (slice along the first axis) gets the norm of the weights' filter; "layer": each
@@ -572,8 +586,9 @@ def normalize_direction(direction: Tensors, weights: Tensors, normalization: str
     return direction
 
 
-def random_directions(model: nn.Module, *, seed: int = 0, normalization: str = "filter",
-                      ignore: str | None = "biasbn", count: int = 2) -> list[Tensors]:
+def random_directions(
+    model: nn.Module, *, seed: int = 0, normalization: str = "filter", ignore: str | None = "biasbn", count: int = 2
+) -> list[Tensors]:
     """`count` Gaussian directions over the trainable parameters, normalized (see `normalize_direction`).
 
     Drawn from a CPU generator seeded with `seed`, so every run, step, rank and device gets the same raw
@@ -589,17 +604,31 @@ def random_directions(model: nn.Module, *, seed: int = 0, normalization: str = "
     params = _trainable(model)
     directions = []
     for _ in range(count):
-        raw = {n: torch.randn(p.shape, generator=generator, dtype=torch.float32).to(p.device, p.dtype)
-               for n, p in params.items()}
+        raw = {
+            n: torch.randn(p.shape, generator=generator, dtype=torch.float32).to(p.device, p.dtype)
+            for n, p in params.items()
+        }
         directions.append(normalize_direction(raw, {n: p.detach() for n, p in params.items()}, normalization, ignore))
     return directions
 
 
 # --- public slices -------------------------------------------------------------------------------
 
-def linear(model: nn.Module, loss_fn: Callable | None, data: Any, *, end: Any, start: Any = None, n: int = 50,
-           span: tuple[float, float] = (-0.5, 1.5), max_batches: int | None = None, eval_mode: bool = True,
-           vectorize: bool | None = None, chunk: int = 16) -> LineSlice:
+
+def linear(
+    model: nn.Module,
+    loss_fn: Callable | None,
+    data: Any,
+    *,
+    end: Any,
+    start: Any = None,
+    n: int = 50,
+    span: tuple[float, float] = (-0.5, 1.5),
+    max_batches: int | None = None,
+    eval_mode: bool = True,
+    vectorize: bool | None = None,
+    chunk: int = 16,
+) -> LineSlice:
     """Loss along the line `start + alpha * (end - start)` for `n` values of alpha in `span`.
 
     `start`/`end` are state dicts or modules of the same architecture (`start=None`: the model as it is).
@@ -641,8 +670,10 @@ def _resolve_params(model: nn.Module, params: Any) -> list[tuple[str, str, int]]
     if isinstance(params, np.ndarray) and params.ndim == 1:
         params = params.tolist()
     if isinstance(params, (str, bytes)) or not isinstance(params, Sequence) or not params:
-        raise ValueError("params must be a non-empty list of names ('fc1.weight[3, 7]') or flat indices, "
-                         f"got {type(params).__name__}")
+        raise ValueError(
+            "params must be a non-empty list of names ('fc1.weight[3, 7]') or flat indices, "
+            f"got {type(params).__name__}"
+        )
     if len(params) > MAX_AXIS_PARAMS:
         raise ValueError(f"params lists {len(params)} parameter elements, more than {MAX_AXIS_PARAMS}{_LIMITS}")
     named = _trainable(model)
@@ -664,8 +695,10 @@ def _resolve_params(model: nn.Module, params: Any) -> list[tuple[str, str, int]]
             name, shape = match.group(1), tuple(named[match.group(1)].shape)
             index = tuple(int(i) for i in match.group(2).split(",") if i.strip()) if match.group(2) else ()
             if not index and named[name].numel() != 1:
-                raise ValueError(f"params: {name!r} has {named[name].numel()} elements; name one as "
-                                 f"'{name}[{', '.join(['i'] * len(shape))}]'")
+                raise ValueError(
+                    f"params: {name!r} has {named[name].numel()} elements; name one as "
+                    f"'{name}[{', '.join(['i'] * len(shape))}]'"
+                )
             if index and (len(index) != len(shape) or any(not 0 <= i < s for i, s in zip(index, shape))):
                 raise ValueError(f"params: index {list(index)} does not fit {name!r} of shape {list(shape)}")
             flat = int(np.ravel_multi_index(index, shape)) if index else 0
@@ -684,9 +717,19 @@ def _layer_of(model: nn.Module, param_name: str) -> tuple[str, str]:
     return module_name, type(module).__name__
 
 
-def axis(model: nn.Module, loss_fn: Callable | None, data: Any, *, params: Sequence[str | int],
-         bounds: tuple[float, float] = (-1, 1), n: int = 51, max_batches: int | None = None,
-         eval_mode: bool = True, vectorize: bool | None = None, chunk: int = 16) -> AxisSlices:
+def axis(
+    model: nn.Module,
+    loss_fn: Callable | None,
+    data: Any,
+    *,
+    params: Sequence[str | int],
+    bounds: tuple[float, float] = (-1, 1),
+    n: int = 51,
+    max_batches: int | None = None,
+    eval_mode: bool = True,
+    vectorize: bool | None = None,
+    chunk: int = 16,
+) -> AxisSlices:
     """Axis-parallel slices: the loss as each named parameter element moves by offsets in `bounds`.
 
     `params` lists names like `"fc1.weight[3, 7]"` (or `"scale"` for a one-element tensor) or flat indices
@@ -714,14 +757,24 @@ def axis(model: nn.Module, loss_fn: Callable | None, data: Any, *, params: Seque
         for row, (display, name, flat) in enumerate(resolved):
             onehot = torch.zeros_like(centre[name])
             onehot.view(-1)[flat] = 1
-            evaluator = _make_evaluator(model, loss_fn, batches, {name: centre[name]}, [{name: onehot}], vectorize,
-                                        chunk)
-            losses[row] = _finite(evaluator(offsets[:, None]), lambda i: f"{display} offset {offsets[i]:g}")
+            evaluator = _make_evaluator(
+                model, loss_fn, batches, {name: centre[name]}, [{name: onehot}], vectorize, chunk
+            )
+            losses[row] = _finite(
+                evaluator(offsets[:, None]), lambda i, display=display: f"{display} offset {offsets[i]:g}"
+            )
             if center is None:
                 center = float(evaluator(np.zeros((1, 1)))[0])
     layers = [_layer_of(model, name) for _, name, _ in resolved]
-    return AxisSlices([d for d, _, _ in resolved], [l for l, _ in layers], [k for _, k in layers], values, offsets,
-                      losses, center_loss=center)
+    return AxisSlices(
+        [d for d, _, _ in resolved],
+        [layer for layer, _ in layers],
+        [k for _, k in layers],
+        values,
+        offsets,
+        losses,
+        center_loss=center,
+    )
 
 
 def project(model_or_center: Any, checkpoints: Sequence[Any], directions: Sequence[Tensors]) -> np.ndarray:
@@ -738,11 +791,24 @@ def project(model_or_center: Any, checkpoints: Sequence[Any], directions: Sequen
     return torch.stack(coords).numpy() if coords else np.zeros((0, len(directions)))
 
 
-def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 25,
-          span: tuple[float, float] = (-1, 1), normalization: str = "filter", ignore: str | None = "biasbn",
-          seed: int = 0, directions: Sequence[Any] | None = None, trajectory: Sequence[Any] | None = None,
-          trajectory_steps: Sequence[int] | None = None, max_batches: int | None = None, eval_mode: bool = True,
-          vectorize: bool | None = None, chunk: int = 16) -> PlaneSlice:
+def plane(
+    model: nn.Module,
+    loss_fn: Callable | None,
+    data: Any,
+    *,
+    grid: int = 25,
+    span: tuple[float, float] = (-1, 1),
+    normalization: str = "filter",
+    ignore: str | None = "biasbn",
+    seed: int = 0,
+    directions: Sequence[Any] | None = None,
+    trajectory: Sequence[Any] | None = None,
+    trajectory_steps: Sequence[int] | None = None,
+    max_batches: int | None = None,
+    eval_mode: bool = True,
+    vectorize: bool | None = None,
+    chunk: int = 16,
+) -> PlaneSlice:
     """The loss on a `grid` x `grid` slice `center + x * d1 + y * d2`, x and y in `span`.
 
     The directions are random Gaussian ones drawn with `seed` (the same for every run and step) and
@@ -777,8 +843,10 @@ def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 
     else:
         pair = isinstance(directions, Sequence) and not isinstance(directions, (str, bytes)) and len(directions) == 2
         if not pair:
-            raise ValueError(f"directions must be a pair (d1, d2) of state dicts or tensor sequences, got "
-                             f"{type(directions).__name__}")
+            raise ValueError(
+                f"directions must be a pair (d1, d2) of state dicts or tensor sequences, got "
+                f"{type(directions).__name__}"
+            )
         dirs = []
         for i, d in enumerate(directions):
             given = _as_tensors(d, list(params), params, f"directions[{i}]")
@@ -792,6 +860,14 @@ def plane(model: nn.Module, loss_fn: Callable | None, data: Any, *, grid: int = 
         center_loss = float(evaluator(np.zeros((1, 2)))[0])
     losses = _finite(losses, lambda i: f"plane point (x={points[i, 0]:g}, y={points[i, 1]:g})")
     projected = None if trajectory is None else project(center, trajectory, dirs)
-    return PlaneSlice(coords, coords.copy(), losses.reshape(grid, grid), normalization=normalization,
-                      ignore=str(ignore), seed=None if directions is not None else int(seed),
-                      trajectory=projected, center_loss=center_loss, trajectory_steps=trajectory_steps)
+    return PlaneSlice(
+        coords,
+        coords.copy(),
+        losses.reshape(grid, grid),
+        normalization=normalization,
+        ignore=str(ignore),
+        seed=None if directions is not None else int(seed),
+        trajectory=projected,
+        center_loss=center_loss,
+        trajectory_steps=trajectory_steps,
+    )

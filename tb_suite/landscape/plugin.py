@@ -17,7 +17,11 @@ _META = {
 _TYPE_META = {
     "linear": {"start": schema.number(), "end": schema.number()},
     "axis": {"names": _NAMES, "layers": _NAMES, "kinds": _NAMES},
-    "plane": {"normalization": schema.text(), "ignore": schema.text(), "seed": schema.nullable(schema.integer(minimum=None))},
+    "plane": {
+        "normalization": schema.text(),
+        "ignore": schema.text(),
+        "seed": schema.nullable(schema.integer(minimum=None)),
+    },
 }
 
 
@@ -40,7 +44,9 @@ class LandscapePlugin(FamilyPlugin):
         run, tag = query.string("run"), query.string("tag")
         steps = sorted({d.step for d in self.read_series(request, run, tag)})
         # read_header reads no array bytes
-        done, skipped = self.each_step(run, tag, steps, lambda step: self.read_header(request, run, tag, step)[0]["meta"])
+        done, skipped = self.each_step(
+            run, tag, steps, lambda step: self.read_header(request, run, tag, step)[0]["meta"]
+        )
         rows = [{"step": step, **{k: meta[k] for k in _STEP_FIELDS if k in meta}} for step, meta in done]
         rows += skipped
         return json_response(request, sorted(rows, key=lambda row: row["step"]))

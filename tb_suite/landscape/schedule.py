@@ -5,7 +5,8 @@ ranks by `compute`, so every rank must take part)."""
 from __future__ import annotations
 
 import collections
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -65,8 +66,11 @@ class SliceSchedule:
         if loss_fn is not None and not callable(loss_fn):
             raise TypeError("loss_fn must be callable as loss_fn(outputs, targets), or None for dict batches")
         check_int(trajectory, "trajectory", minimum=0, maximum=MAX_TRAJECTORY, hint=compute._LIMITS)
-        for value, name, limit in ((grid, "grid", compute.MAX_GRID), (axis_n, "axis_n", compute.MAX_POINTS),
-                                   (linear_n, "linear_n", compute.MAX_POINTS)):
+        for value, name, limit in (
+            (grid, "grid", compute.MAX_GRID),
+            (axis_n, "axis_n", compute.MAX_POINTS),
+            (linear_n, "linear_n", compute.MAX_POINTS),
+        ):
             compute._count(value, name, limit)
         compute._span(span, "span")
         compute._span(axis_bounds, "axis_bounds")
@@ -74,10 +78,15 @@ class SliceSchedule:
         compute._seed(seed)
         if max_batches is not None:
             check_int(max_batches, "max_batches", minimum=1)
-        if axis_params is not None and (isinstance(axis_params, (str, bytes)) or not isinstance(axis_params, Sequence)
-                                        or len(axis_params) > compute.MAX_AXIS_PARAMS):
-            raise ValueError(f"axis_params must be a list of at most {compute.MAX_AXIS_PARAMS} names or flat "
-                             f"indices{compute._LIMITS}, got {type(axis_params).__name__}")
+        if axis_params is not None and (
+            isinstance(axis_params, (str, bytes))
+            or not isinstance(axis_params, Sequence)
+            or len(axis_params) > compute.MAX_AXIS_PARAMS
+        ):
+            raise ValueError(
+                f"axis_params must be a list of at most {compute.MAX_AXIS_PARAMS} names or flat "
+                f"indices{compute._LIMITS}, got {type(axis_params).__name__}"
+            )
         self.slices = tuple(slices)
         self.loss_fn, self.data, self.max_batches = loss_fn, data, max_batches
         self.plane_kwargs = {"grid": grid, "span": span, "normalization": normalization, "seed": seed}
@@ -110,13 +119,24 @@ class SliceSchedule:
             self._trajectory_steps.append(step)
         results = {}
         if "plane" in self.slices:
-            trajectory, steps = (list(self._trajectory), list(self._trajectory_steps)) if self._keep_trajectory else (None, None)
-            results["plane"] = compute.plane(model, self.loss_fn, data, trajectory=trajectory, trajectory_steps=steps,
-                                             **self.plane_kwargs, **common)
+            trajectory, steps = (
+                (list(self._trajectory), list(self._trajectory_steps)) if self._keep_trajectory else (None, None)
+            )
+            results["plane"] = compute.plane(
+                model, self.loss_fn, data, trajectory=trajectory, trajectory_steps=steps, **self.plane_kwargs, **common
+            )
         if "linear" in self.slices:
             start = self._start if self._start is not None else model.state_dict()
-            results["linear"] = compute.linear(model, self.loss_fn, data, start=start, end=model.state_dict(),
-                                               n=self.linear_n, span=(-0.25, 1.25), **common)
+            results["linear"] = compute.linear(
+                model,
+                self.loss_fn,
+                data,
+                start=start,
+                end=model.state_dict(),
+                n=self.linear_n,
+                span=(-0.25, 1.25),
+                **common,
+            )
         if "axis" in self.slices:
             results["axis"] = compute.axis(model, self.loss_fn, data, **self.axis_kwargs, **common)
         if writer is not None:

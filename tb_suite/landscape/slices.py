@@ -6,13 +6,21 @@ what a user hands `log_slice` (one of these, a mapping with the same fields, or 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from tb_suite.core.validate import (
-    check_finite, check_int, check_names, check_nonempty, check_rank, check_real, is_torch_tensor, to_numpy,
+    check_finite,
+    check_int,
+    check_names,
+    check_nonempty,
+    check_rank,
+    check_real,
+    is_torch_tensor,
+    to_numpy,
 )
 from tb_suite.landscape import metadata
 
@@ -129,7 +137,9 @@ MAX_STEP = 2**31 - 1  # trajectory steps are stored as int32 (the frontend's wir
 def check_trajectory_steps(value: Any, name: str, count: int) -> np.ndarray:
     """`value` as an int64 array of `count` training steps in [0, MAX_STEP], one per trajectory checkpoint."""
     if not isinstance(value, (list, tuple, np.ndarray)) and not is_torch_tensor(value):
-        raise TypeError(f"{name} must be a list of ints (one step per trajectory checkpoint), got {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be a list of ints (one step per trajectory checkpoint), got {type(value).__name__}"
+        )
     steps = to_numpy(value, name)
     if steps.size and steps.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integers, got dtype {steps.dtype}")
@@ -173,8 +183,10 @@ def as_slice(value: Any, slice_type: str | None = None) -> LineSlice | AxisSlice
             raise ValueError(f"slice_type {slice_type!r} does not match the slice, a {value.slice_type!r} slice")
         value = {f.name: getattr(value, f.name) for f in fields(value)}
     if not isinstance(value, (Mapping, np.ndarray, list, tuple)) and not is_torch_tensor(value):
-        raise TypeError("slice must be a LineSlice, AxisSlices or PlaneSlice, a mapping of their fields or an "
-                        f"array, got {type(value).__name__}")
+        raise TypeError(
+            "slice must be a LineSlice, AxisSlices or PlaneSlice, a mapping of their fields or an "
+            f"array, got {type(value).__name__}"
+        )
     kind = slice_type or _detect(value)
     if not isinstance(value, Mapping):
         value = {"losses": value}
@@ -211,7 +223,9 @@ def _plane(value: Mapping) -> PlaneSlice:
     xs = np.linspace(-1.0, 1.0, cols) if xs is None else _array(xs, "slice.xs", (1,))
     ys = np.linspace(-1.0, 1.0, rows) if ys is None else _array(ys, "slice.ys", (1,))
     if xs.size != cols or ys.size != rows:
-        raise ValueError(f"slice.xs/slice.ys have {xs.size}/{ys.size} entries, expected {cols}/{rows} for losses {losses.shape}")
+        raise ValueError(
+            f"slice.xs/slice.ys have {xs.size}/{ys.size} entries, expected {cols}/{rows} for losses {losses.shape}"
+        )
     trajectory = value.get("trajectory")
     if trajectory is not None:
         trajectory = _array(trajectory, "slice.trajectory", (2,))
@@ -224,7 +238,9 @@ def _plane(value: Mapping) -> PlaneSlice:
         steps = check_trajectory_steps(steps, "slice.trajectory_steps", trajectory.shape[0])
     seed = value.get("seed")
     return PlaneSlice(
-        xs, ys, losses,
+        xs,
+        ys,
+        losses,
         normalization=_text(value.get("normalization", "filter"), "slice.normalization"),
         ignore=_text(value.get("ignore", "biasbn"), "slice.ignore"),
         seed=None if seed is None else check_int(seed, "slice.seed", minimum=0),

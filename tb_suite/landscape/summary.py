@@ -35,6 +35,11 @@ def log_slice(
     value = as_slice(slice, slice_type)
     meta, arrays = value.to_record()
     as_writer(writer).write_record(
-        metadata.PLUGIN_NAME, tag, step, meta, arrays,
-        content=metadata.create_content(value.slice_type), description=description or "",
+        metadata.PLUGIN_NAME,
+        tag,
+        step,
+        meta,
+        arrays,
+        content=metadata.create_content(value.slice_type),
+        description=description or "",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -69,7 +69,9 @@ def decode(rows: np.ndarray, names: Sequence[str], step: int) -> list[dict]:
         raise ValueError(f"diagnoses must be [D, 4], got {list(rows.shape)}")
     out = []
     for code, layer, value, threshold in rows:
-        if not (0 <= code < len(md.DIAGNOSES) and code == int(code) and 0 <= layer < len(names) and layer == int(layer)):
+        if not (
+            0 <= code < len(md.DIAGNOSES) and code == int(code) and 0 <= layer < len(names) and layer == int(layer)
+        ):
             raise ValueError(f"diagnosis row ({code}, {layer}) names no known code or layer")
         out.append(describe(int(code), int(layer), names, step, float(value), float(threshold)))
     return out
@@ -118,7 +120,9 @@ def diagnose(
     return flags
 
 
-def first_nonfinite(stats: Mapping[str, np.ndarray], names: Sequence[str], order: Sequence[int], step: int) -> dict | None:
+def first_nonfinite(
+    stats: Mapping[str, np.ndarray], names: Sequence[str], order: Sequence[int], step: int
+) -> dict | None:
     """Where a NaN/Inf first appears in one logged step: the first module in forward execution `order` with a
     non-finite output, else the first in backward order (the reverse) with non-finite gradients."""
     if (stats["act_nonfinite"] > 0).any():
@@ -142,7 +146,13 @@ def summarize(per_step: Iterable[tuple[int, list[dict]]]) -> list[dict]:
             key = (flag["code"], flag["name"])
             entry = merged.get(key)
             if entry is None:
-                merged[key] = {**flag, "first_step": int(step), "last_step": int(step), "steps": 1, "worst": flag["value"]}
+                merged[key] = {
+                    **flag,
+                    "first_step": int(step),
+                    "last_step": int(step),
+                    "steps": 1,
+                    "worst": flag["value"],
+                }
                 continue
             entry["last_step"] = int(step)
             entry["steps"] += 1

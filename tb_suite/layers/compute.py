@@ -70,8 +70,9 @@ def tensor_row(values: torch.Tensor, bins: int, *, masked: bool | None = None) -
         a, b = a - 0.5, b + 0.5
     hist = torch.histc(sample, bins, a, b) / sample.numel()
     mean_abs = float(torch.linalg.vector_norm(x, 1)) / n
-    head = torch.tensor([n, mean, math.sqrt(var), lo, hi, norm, mean_abs, max(abs(lo), abs(hi)), nonfinite],
-                        dtype=torch.float32)
+    head = torch.tensor(
+        [n, mean, math.sqrt(var), lo, hi, norm, mean_abs, max(abs(lo), abs(hi)), nonfinite], dtype=torch.float32
+    )
     return torch.cat([head, hist])
 
 
@@ -145,8 +146,20 @@ def _matrix_rows(m: torch.Tensor, bins: int) -> torch.Tensor:
     index = position.floor_().nan_to_num_(0).clamp_(0, bins - 1).long()
     index += torch.arange(count)[:, None] * bins
     hist = torch.bincount(index.reshape(-1), minlength=count * bins).reshape(count, bins).double() / n[:, None]
-    head = torch.stack([n, mean, var.sqrt(), lo.double(), hi.double(), squares.sqrt(), mean_abs,
-                        torch.maximum(lo.abs(), hi.abs()).double(), torch.zeros_like(n)], 1)
+    head = torch.stack(
+        [
+            n,
+            mean,
+            var.sqrt(),
+            lo.double(),
+            hi.double(),
+            squares.sqrt(),
+            mean_abs,
+            torch.maximum(lo.abs(), hi.abs()).double(),
+            torch.zeros_like(n),
+        ],
+        1,
+    )
     return torch.cat([head, hist], 1).float()
 
 
@@ -171,8 +184,20 @@ def _segment_rows(flat: torch.Tensor, sizes: list[int], bins: int) -> torch.Tens
     position = (flat - start[segment]) / width[segment] * bins  # a division: a tiny width times bins may overflow
     index = position.floor_().nan_to_num_(0).clamp_(0, bins - 1).long() + segment * bins
     hist = torch.bincount(index, minlength=len(sizes) * bins).reshape(len(sizes), bins).double() / n[:, None]
-    head = torch.stack([n, mean, var.sqrt(), lo.double(), hi.double(), squares.sqrt(), mean_abs,
-                        torch.maximum(lo.abs(), hi.abs()).double(), torch.zeros_like(n)], 1)
+    head = torch.stack(
+        [
+            n,
+            mean,
+            var.sqrt(),
+            lo.double(),
+            hi.double(),
+            squares.sqrt(),
+            mean_abs,
+            torch.maximum(lo.abs(), hi.abs()).double(),
+            torch.zeros_like(n),
+        ],
+        1,
+    )
     return torch.cat([head, hist], 1).float()
 
 
@@ -277,7 +302,9 @@ def activation_rows(items: list[tuple[torch.Tensor, str]], bins: int) -> torch.T
             for i in indices:
                 extras[i] = activation_extras(items[i][0], module_type)
         else:
-            extras[torch.tensor(indices)] = _stacked_extras(torch.stack([items[i][0] for i in indices]).float(), module_type)
+            extras[torch.tensor(indices)] = _stacked_extras(
+                torch.stack([items[i][0] for i in indices]).float(), module_type
+            )
     return torch.cat([stats, extras.to(stats.device)], 1)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 PLUGIN_NAME = "tbs_layers"
 CONTENT_VERSION = 1
 
@@ -10,7 +12,13 @@ KINDS = ("activations", "gradients", "weights")
 # Rows of the `stats` array `[K, L]` (one column per layer, model order; NaN where a layer has no such
 # value, e.g. the gradients of an activation module). A row is read alone (one contiguous byte range).
 ACTIVATION_STATS = (
-    "act_mean", "act_std", "act_min", "act_max", "act_zero_frac", "act_dead_frac", "act_saturated_frac",
+    "act_mean",
+    "act_std",
+    "act_min",
+    "act_max",
+    "act_zero_frac",
+    "act_dead_frac",
+    "act_saturated_frac",
     "act_nonfinite",
 )
 GRADIENT_STATS = ("grad_norm", "grad_mean_abs", "grad_max_abs", "grad_min", "grad_max", "grad_nonfinite")
@@ -22,23 +30,25 @@ STATS_ARRAY = "stats"
 # Per kind: the `[L, bins]` histogram array (fractions of the finite values; edges as numpy.histogram
 # over [min, max] of that kind, or [v - 0.5, v + 0.5] when min == max == v) and its min/max rows.
 HISTOGRAMS = {"activations": "act_hist", "gradients": "grad_hist", "weights": "weight_hist"}
-HISTOGRAM_RANGES = {"activations": ("act_min", "act_max"), "gradients": ("grad_min", "grad_max"),
-                    "weights": ("weight_min", "weight_max")}
+HISTOGRAM_RANGES = {
+    "activations": ("act_min", "act_max"),
+    "gradients": ("grad_min", "grad_max"),
+    "weights": ("weight_min", "weight_max"),
+}
 PARAM_UPDATE_RATIO = "param_update_ratio"  # float32 [P]: ||delta w|| / ||w|| per parameter
 PARAM_LAYER = "param_layer"  # int32 [P]: the layer each parameter belongs to
 PARAM_NAMES = "param_names"  # uint8: each parameter's name inside its layer, UTF-8, joined by newlines
 ORDER = "order"  # int32: layer indices in forward execution order (arrays keep 1,000-layer headers small)
 
 
-def join_names(names) -> "np.ndarray":
-    import numpy as np
-
+def join_names(names) -> np.ndarray:
     return np.frombuffer("\n".join(names).encode(), dtype=np.uint8).copy()
 
 
 def split_names(codes) -> list[str]:
     text = bytes(codes).decode()
     return text.split("\n") if text else []
+
 
 MAX_FEATURE_MAPS = 16  # modules per monitor
 MAX_CHANNELS = 64
@@ -70,9 +80,22 @@ DIAGNOSES = (
     ("update_ratio", "update/weight ratio {value:.2g} is below {threshold:.2g}"),
     ("update_ratio", "update/weight ratio {value:.2g} is above {threshold:.2g}"),
 )
-DIAGNOSIS_CODES = {name: code for code, name in enumerate(
-    ("nonfinite_activations", "nonfinite_gradients", "first_nonfinite", "exploding_norm", "exploding_growth",
-     "vanishing", "dead", "update_ratio_low", "update_ratio_high"))}
+DIAGNOSIS_CODES = {
+    name: code
+    for code, name in enumerate(
+        (
+            "nonfinite_activations",
+            "nonfinite_gradients",
+            "first_nonfinite",
+            "exploding_norm",
+            "exploding_growth",
+            "vanishing",
+            "dead",
+            "update_ratio_low",
+            "update_ratio_high",
+        )
+    )
+}
 
 # Every array name of a record but the feature maps' `feature_map_array(i)`.
 ARRAYS = (STATS_ARRAY, *HISTOGRAMS.values(), DIAGNOSES_ARRAY, PARAM_UPDATE_RATIO, PARAM_LAYER, PARAM_NAMES, ORDER)

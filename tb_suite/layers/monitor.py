@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -16,9 +17,24 @@ from tb_suite.layers import metadata as md
 from tb_suite.layers.summary import check_bins, stats_from_rows, write_layer_record
 
 ACTIVATION_TYPES = (
-    torch.nn.ReLU, torch.nn.ReLU6, torch.nn.LeakyReLU, torch.nn.PReLU, torch.nn.ELU, torch.nn.SELU, torch.nn.CELU,
-    torch.nn.GELU, torch.nn.SiLU, torch.nn.Mish, torch.nn.Sigmoid, torch.nn.Tanh, torch.nn.Hardtanh,
-    torch.nn.Hardsigmoid, torch.nn.Hardswish, torch.nn.Softplus, torch.nn.Softsign, torch.nn.LogSigmoid,
+    torch.nn.ReLU,
+    torch.nn.ReLU6,
+    torch.nn.LeakyReLU,
+    torch.nn.PReLU,
+    torch.nn.ELU,
+    torch.nn.SELU,
+    torch.nn.CELU,
+    torch.nn.GELU,
+    torch.nn.SiLU,
+    torch.nn.Mish,
+    torch.nn.Sigmoid,
+    torch.nn.Tanh,
+    torch.nn.Hardtanh,
+    torch.nn.Hardsigmoid,
+    torch.nn.Hardswish,
+    torch.nn.Softplus,
+    torch.nn.Softsign,
+    torch.nn.LogSigmoid,
 )
 _PATTERN_CHARS = set("*?[")
 F16_MAX = float(np.finfo(np.float16).max)
@@ -39,11 +55,16 @@ def select_layers(model: torch.nn.Module, layers: LayerSpec = None) -> list[tupl
     named = [(name or "<model>", module) for name, module in model.named_modules()]
     if layers is None:
         chosen = [
-            (name, module) for name, module in named
+            (name, module)
+            for name, module in named
             if isinstance(module, ACTIVATION_TYPES) or any(True for _ in module.parameters(recurse=False))
         ]
     else:
-        specs = list(layers) if isinstance(layers, (list, tuple, set, frozenset)) and not _is_type_tuple(layers) else [layers]
+        specs = (
+            list(layers)
+            if isinstance(layers, (list, tuple, set, frozenset)) and not _is_type_tuple(layers)
+            else [layers]
+        )
         if not specs:
             raise ValueError("layers is empty: pass None for the default selection")
         keep: set[str] = set()
@@ -62,7 +83,9 @@ def select_layers(model: torch.nn.Module, layers: LayerSpec = None) -> list[tupl
             elif callable(spec):
                 keep |= {name for name, module in named if spec(name, module)}
             else:
-                raise TypeError(f"layers entries must be names, patterns, module types or predicates, got {type(spec).__name__}")
+                raise TypeError(
+                    f"layers entries must be names, patterns, module types or predicates, got {type(spec).__name__}"
+                )
         if unknown:
             sample = ", ".join(name for name, _ in named[1:6])
             raise ValueError(f"layers: no module is named or matches {unknown} (modules are named like: {sample})")
@@ -140,8 +163,12 @@ class LayerMonitor:
             raise TypeError("thresholds must be a tb_suite.layers.Thresholds")
         if not any(True for _ in model.parameters()):
             raise ValueError("model has no parameters: LayerMonitor watches a trainable model")
-        self.kinds = {"activations": bool(activations), "gradients": bool(gradients), "weights": bool(weights),
-                      "updates": bool(updates)}
+        self.kinds = {
+            "activations": bool(activations),
+            "gradients": bool(gradients),
+            "weights": bool(weights),
+            "updates": bool(updates),
+        }
         if not any(self.kinds.values()) and not feature_maps:
             raise ValueError("activations, gradients, weights and updates are all False: nothing to monitor")
         self._layers = select_layers(model, layers)
@@ -180,7 +207,7 @@ class LayerMonitor:
             self._sync_hooks()
 
     # --- public ----------------------------------------------------------------------------------
-    def attach(self, optimizer: torch.optim.Optimizer, *, start_step: int = 0) -> "LayerMonitor":
+    def attach(self, optimizer: torch.optim.Optimizer, *, start_step: int = 0) -> LayerMonitor:
         """Drive the monitor by `optimizer`'s step hooks: each `optimizer.step()` calls `self.step(n)` with
         n = start_step, start_step + 1, ... Returns self."""
         if not isinstance(optimizer, torch.optim.Optimizer):
@@ -206,8 +233,11 @@ class LayerMonitor:
             return
         self._gradients_collected = True
         if self._capture and self.kinds["gradients"]:
-            grouped = {layer: grads for layer, params in self._layer_params.items()
-                       if (grads := [p.grad for p in params if p.grad is not None])}
+            grouped = {
+                layer: grads
+                for layer, params in self._layer_params.items()
+                if (grads := [p.grad for p in params if p.grad is not None])
+            }
             if grouped:
                 self._grad_block = (list(grouped), compute.group_rows(list(grouped.values()), self.bins))
         if self.check_nonfinite and self._first_nonfinite is None:
@@ -248,7 +278,7 @@ class LayerMonitor:
             self.writer.flush()
         self._closed = True
 
-    def __enter__(self) -> "LayerMonitor":
+    def __enter__(self) -> LayerMonitor:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -290,7 +320,12 @@ class LayerMonitor:
             if y is None:
                 return
             self._order.setdefault(index)
-            if self._capture and self.kinds["activations"] and y.device.type == "cpu" and y.numel() <= compute.SMALL_ACTIVATION:
+            if (
+                self._capture
+                and self.kinds["activations"]
+                and y.device.type == "cpu"
+                and y.numel() <= compute.SMALL_ACTIVATION
+            ):
                 # a copy (later in-place ops may change y), reduced with the others at the step
                 y = y.detach()
                 self._small_acts[index] = (y.clone() if y.dtype == torch.float32 else y.float(), module_type)
@@ -348,7 +383,9 @@ class LayerMonitor:
         parts: list[tuple[str, Any, torch.Tensor]] = []
         if with_activations:
             if self._small_acts:
-                parts.append(("act", list(self._small_acts), compute.activation_rows(list(self._small_acts.values()), self.bins)))
+                parts.append(
+                    ("act", list(self._small_acts), compute.activation_rows(list(self._small_acts.values()), self.bins))
+                )
             if self._act_rows:
                 rows = list(self._act_rows.values())
                 parts.append(("act", list(self._act_rows), torch.stack([row.to(rows[0].device) for row in rows])))
@@ -357,12 +394,19 @@ class LayerMonitor:
             parts.append(("grad", *self._grad_block))
         with torch.no_grad():
             if self.kinds["weights"]:
-                parts.append(("weight", list(self._layer_params),
-                              compute.group_rows(list(self._layer_params.values()), self.bins)))
+                parts.append(
+                    (
+                        "weight",
+                        list(self._layer_params),
+                        compute.group_rows(list(self._layer_params.values()), self.bins),
+                    )
+                )
             if self._snapshot is not None:
                 current = [p.detach() for _, _, p in self._params]
                 deltas = torch._foreach_sub(current, self._snapshot)  # fused over parameters, as clip_grad_norm_
-                norms = torch.stack([torch.stack(torch._foreach_norm(deltas)), torch.stack(torch._foreach_norm(current))], 1)
+                norms = torch.stack(
+                    [torch.stack(torch._foreach_norm(deltas)), torch.stack(torch._foreach_norm(current))], 1
+                )
                 parts.append(("update", None, norms.float()))
             if not parts:
                 return
@@ -388,8 +432,12 @@ class LayerMonitor:
         update_ratio = None
         if update_norms is not None:
             update_ratio = self._update_ratios(update_norms, extra_arrays, extra_meta)
-        stats, hists = stats_from_rows(len(self.names), self.bins, *(_joined(blocks[k]) for k in ("act", "grad", "weight")),
-                                       update_ratio=update_ratio)
+        stats, hists = stats_from_rows(
+            len(self.names),
+            self.bins,
+            *(_joined(blocks[k]) for k in ("act", "grad", "weight")),
+            update_ratio=update_ratio,
+        )
         diagnoses = analysis.diagnose(stats, self.names, step, self.thresholds, self._previous_grad_norm)
         if self.kinds["gradients"]:
             self._previous_grad_norm = stats["grad_norm"].copy()
@@ -405,9 +453,19 @@ class LayerMonitor:
             fmaps.append({"layer": self._feature_maps[index][0], "array": name, "shape": list(values.shape)})
         extra_meta["feature_maps"] = fmaps
         write_layer_record(
-            self.writer, self.tag, step, names=self.names, types=self.types, bins=self.bins, stats=stats, hists=hists,
-            diagnoses=diagnoses, first_nonfinite=self._first_nonfinite, extra_meta=extra_meta,
-            extra_arrays=extra_arrays, encodings={name: "f16" for name in extra_arrays if name.startswith("fmap.")},
+            self.writer,
+            self.tag,
+            step,
+            names=self.names,
+            types=self.types,
+            bins=self.bins,
+            stats=stats,
+            hists=hists,
+            diagnoses=diagnoses,
+            first_nonfinite=self._first_nonfinite,
+            extra_meta=extra_meta,
+            extra_arrays=extra_arrays,
+            encodings={name: "f16" for name in extra_arrays if name.startswith("fmap.")},
         )
 
     def _update_ratios(self, norms: np.ndarray, arrays: dict, meta: dict) -> np.ndarray:

@@ -53,18 +53,29 @@ _META = {
     "types": _names("layers"),
     "bins": schema.integer(minimum=2),
     "stats": _names(),
-    "feature_maps": schema.optional(_entries({"layer": schema.text(), "array": schema.text(tuple(sorted(md.HEAVY_ARRAYS))),
-                                              "shape": schema.list_of(schema.integer())})),
+    "feature_maps": schema.optional(
+        _entries(
+            {
+                "layer": schema.text(),
+                "array": schema.text(tuple(sorted(md.HEAVY_ARRAYS))),
+                "shape": schema.list_of(schema.integer()),
+            }
+        )
+    ),
 }
-_FIRST_NONFINITE = {"step": schema.integer(), "layer": schema.integer(), "name": schema.text(),
-                    "pass": schema.text(("forward", "backward"))}
+_FIRST_NONFINITE = {
+    "step": schema.integer(),
+    "layer": schema.integer(),
+    "name": schema.text(),
+    "pass": schema.text(("forward", "backward")),
+}
 
 
 class _Columns:
     """Bounded LRU of one stats row of one record: (experiment, run, tag, step, row) -> (layers, values)."""
 
     def __init__(self, capacity: int):
-        self._items: "collections.OrderedDict[tuple, tuple]" = collections.OrderedDict()
+        self._items: collections.OrderedDict[tuple, tuple] = collections.OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
 
@@ -94,8 +105,12 @@ class LayersPlugin(FamilyPlugin):
         self._columns = _Columns(_CACHE_ENTRIES)
 
     def family_routes(self):
-        return {"/series": self._series_route, "/distribution": self._distribution_route,
-                "/diagnoses": self._diagnoses_route, "/feature_map": self._feature_map_route}
+        return {
+            "/series": self._series_route,
+            "/distribution": self._distribution_route,
+            "/diagnoses": self._diagnoses_route,
+            "/feature_map": self._feature_map_route,
+        }
 
     def check_meta(self, meta: dict) -> None:
         schema.check(meta, _META)
@@ -186,7 +201,9 @@ class LayersPlugin(FamilyPlugin):
         """One statistic of every layer at every step: `values` `[L, S]` (NaN where a step lacks the layer)."""
         run, tag, stat = query.string("run"), query.string("tag"), self._stat(query)
         listing = self._listing(request, run, tag)
-        done, skipped = self.each_step(run, tag, listing, lambda step: self._row(request, run, tag, step, listing[step], stat))
+        done, skipped = self.each_step(
+            run, tag, listing, lambda step: self._row(request, run, tag, step, listing[step], stat)
+        )
         steps = [step for step, _ in done]
         rows = [row for _, row in done]
         first = rows[0][0]
@@ -226,7 +243,9 @@ class LayersPlugin(FamilyPlugin):
             if layer not in names:
                 return None, np.nan, np.nan
             index = names.index(layer)
-            hist = np.asarray(self._slice(request, run, tag, step, listing[step], md.HISTOGRAMS[kind], (index,)), np.float64)
+            hist = np.asarray(
+                self._slice(request, run, tag, step, listing[step], md.HISTOGRAMS[kind], (index,)), np.float64
+            )
             if hist.ndim != 1:
                 raise DamagedRecord(run, tag, step, f"array {md.HISTOGRAMS[kind]!r} is not [layers, bins]")
             return hist, float(lo[index]), float(hi[index])
@@ -253,8 +272,14 @@ class LayersPlugin(FamilyPlugin):
             stored[s, : len(h)] = h
             density[:, s] = analysis.rebin(h, los[s], his[s], edges)
         meta = {"run": run, "tag": tag, "layer": layer, "kind": kind, "skipped": skipped}
-        arrays = {"steps": np.asarray(steps, np.float64), "edges": edges.astype(np.float64), "density": density,
-                  "hist": stored, "lo": np.asarray(los, np.float64), "hi": np.asarray(his, np.float64)}
+        arrays = {
+            "steps": np.asarray(steps, np.float64),
+            "edges": edges.astype(np.float64),
+            "density": density,
+            "hist": stored,
+            "lo": np.asarray(los, np.float64),
+            "hi": np.asarray(his, np.float64),
+        }
         return wire_response(request, meta, arrays)
 
     def _diagnoses_route(self, request, query: Query):
@@ -278,8 +303,17 @@ class LayersPlugin(FamilyPlugin):
             if candidate is not None and (first is None or candidate["step"] < first["step"]):
                 first = candidate
         summary = analysis.summarize([(step, flags) for step, (_, flags) in done])
-        return json_response(request, {"run": run, "tag": tag, "steps": len(done), "diagnoses": summary,
-                                       "first_nonfinite": first, "skipped": skipped})
+        return json_response(
+            request,
+            {
+                "run": run,
+                "tag": tag,
+                "steps": len(done),
+                "diagnoses": summary,
+                "first_nonfinite": first,
+                "skipped": skipped,
+            },
+        )
 
     def _feature_map_route(self, request, query: Query):
         """The feature maps `[C, H, W]` one module stored at one step."""

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,12 +39,31 @@ def stats_from_rows(
     stats = {name: np.full(num_layers, np.nan, np.float32) for name in md.STATS}
     hists = {kind: np.full((num_layers, bins), np.nan, np.float32) for kind in md.KINDS}
     columns = {
-        "activations": (activations, {"act_mean": c.MEAN, "act_std": c.STD, "act_min": c.MIN, "act_max": c.MAX,
-                                      "act_nonfinite": c.NONFINITE}),
-        "gradients": (gradients, {"grad_norm": c.NORM, "grad_mean_abs": c.MEAN_ABS, "grad_max_abs": c.MAX_ABS,
-                                  "grad_min": c.MIN, "grad_max": c.MAX, "grad_nonfinite": c.NONFINITE}),
-        "weights": (weights, {"weight_norm": c.NORM, "weight_mean": c.MEAN, "weight_std": c.STD,
-                              "weight_min": c.MIN, "weight_max": c.MAX}),
+        "activations": (
+            activations,
+            {"act_mean": c.MEAN, "act_std": c.STD, "act_min": c.MIN, "act_max": c.MAX, "act_nonfinite": c.NONFINITE},
+        ),
+        "gradients": (
+            gradients,
+            {
+                "grad_norm": c.NORM,
+                "grad_mean_abs": c.MEAN_ABS,
+                "grad_max_abs": c.MAX_ABS,
+                "grad_min": c.MIN,
+                "grad_max": c.MAX,
+                "grad_nonfinite": c.NONFINITE,
+            },
+        ),
+        "weights": (
+            weights,
+            {
+                "weight_norm": c.NORM,
+                "weight_mean": c.MEAN,
+                "weight_std": c.STD,
+                "weight_min": c.MIN,
+                "weight_max": c.MAX,
+            },
+        ),
     }
     for kind, (block, names) in columns.items():
         if block is None or not len(block[0]):
@@ -88,12 +108,19 @@ def write_layer_record(
         "first_nonfinite": first_nonfinite,
         **(extra_meta or {}),
     }
-    arrays = {md.STATS_ARRAY: np.stack([np.asarray(stats[name], np.float32) for name in md.STATS]),
-              md.DIAGNOSES_ARRAY: analysis.encode(diagnoses)}
+    arrays = {
+        md.STATS_ARRAY: np.stack([np.asarray(stats[name], np.float32) for name in md.STATS]),
+        md.DIAGNOSES_ARRAY: analysis.encode(diagnoses),
+    }
     arrays.update({md.HISTOGRAMS[kind]: np.asarray(hists[kind], np.float32) for kind in md.KINDS})
     arrays.update(extra_arrays or {})
     as_writer(writer).write_record(
-        md.PLUGIN_NAME, tag, step, meta, arrays, content=md.create_content(bins),
+        md.PLUGIN_NAME,
+        tag,
+        step,
+        meta,
+        arrays,
+        content=md.create_content(bins),
         encodings={**md.ENCODINGS, **(encodings or {})},
     )
 
@@ -117,14 +144,18 @@ def _named(named_tensors: Any) -> list[tuple[str, Any]]:
             raise ValueError(f"named_tensors: the name {name!r} appears twice")
         seen.add(name)
         if not (is_torch_tensor(tensor) or isinstance(tensor, np.ndarray)):
-            raise TypeError(f"named_tensors[{name!r}] must be a torch tensor or a numpy array, got {type(tensor).__name__}")
+            raise TypeError(
+                f"named_tensors[{name!r}] must be a torch tensor or a numpy array, got {type(tensor).__name__}"
+            )
         kind = str(tensor.dtype)
         if isinstance(tensor, np.ndarray) and tensor.dtype.kind not in "iuf":
             raise TypeError(f"named_tensors[{name!r}] must be numeric, got dtype {kind}")
         if is_torch_tensor(tensor) and (tensor.dtype.is_complex or kind == "torch.bool"):
             raise TypeError(f"named_tensors[{name!r}] must be real numbers, got dtype {kind}")
         if tensor.ndim == 0 or 0 in tuple(tensor.shape):
-            raise ValueError(f"named_tensors[{name!r}] must be a non-empty tensor with a batch axis, got shape {tuple(tensor.shape)}")
+            raise ValueError(
+                f"named_tensors[{name!r}] must be a non-empty tensor with a batch axis, got shape {tuple(tensor.shape)}"
+            )
     return items
 
 
@@ -173,7 +204,14 @@ def log_layer_stats(
     names = [name for name, _ in items]
     stats, hists = stats_from_rows(len(items), bins, *(table if k == kind else None for k in md.KINDS))
     write_layer_record(
-        writer, tag, step, names=names, types=[""] * len(names), bins=bins, stats=stats, hists=hists,
+        writer,
+        tag,
+        step,
+        names=names,
+        types=[""] * len(names),
+        bins=bins,
+        stats=stats,
+        hists=hists,
         diagnoses=analysis.diagnose(stats, names, step, thresholds),
         first_nonfinite=analysis.first_nonfinite(stats, names, range(len(names)), step),
         extra_meta={"kind": kind},

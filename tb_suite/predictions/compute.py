@@ -191,10 +191,17 @@ class _Ranked:
         roc_defined = (self.positives > 0) & (self.negatives > 0)
         roc_row, pr_row = self.row[roc], self.row[pr]
         return (
-            *self._assemble(self.fp[roc] * inv_negatives[roc_row], self.tp[roc] * inv_positives[roc_row], roc_row,
-                            0.0, 0.0, roc_defined),
-            *self._assemble(self.tp[pr] * inv_positives[pr_row], self.precision[pr], pr_row, 0.0, 1.0,
-                            self.positives > 0),
+            *self._assemble(
+                self.fp[roc] * inv_negatives[roc_row],
+                self.tp[roc] * inv_positives[roc_row],
+                roc_row,
+                0.0,
+                0.0,
+                roc_defined,
+            ),
+            *self._assemble(
+                self.tp[pr] * inv_positives[pr_row], self.precision[pr], pr_row, 0.0, 1.0, self.positives > 0
+            ),
         )
 
     def _select(self, position: torch.Tensor, max_points: int) -> torch.Tensor:
@@ -231,7 +238,7 @@ class _Ranked:
         return out_x, out_y, offsets.int()
 
 
-def _per_class(ranking: torch.Tensor, target: torch.Tensor, max_points: int, micro: "_Micro | None"):
+def _per_class(ranking: torch.Tensor, target: torch.Tensor, max_points: int, micro: _Micro | None):
     """Per-class AUC, AP and curves, chunked over classes; feeds `micro` each chunk's sorted scores."""
     n, c = ranking.shape
     chunk = max(1, _CHUNK_PAIRS // n)
@@ -382,6 +389,12 @@ def prediction_metrics(
     metrics.auc, metrics.ap = _numpy(auc), _numpy(ap)
     metrics.micro_auc, metrics.micro_ap = micro_auc, micro_ap
     metrics.macro_auc, metrics.macro_ap = _nanmean(auc), _nanmean(ap)
-    (metrics.roc_fpr, metrics.roc_tpr, metrics.roc_offsets, metrics.pr_recall, metrics.pr_precision,
-     metrics.pr_offsets) = (_numpy(t) for t in curves)
+    (
+        metrics.roc_fpr,
+        metrics.roc_tpr,
+        metrics.roc_offsets,
+        metrics.pr_recall,
+        metrics.pr_precision,
+        metrics.pr_offsets,
+    ) = (_numpy(t) for t in curves)
     return metrics

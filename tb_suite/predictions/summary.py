@@ -6,7 +6,8 @@ The record layout is documented in docs/http_api.md (section tbs_predictions).
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -116,8 +117,17 @@ def _flag(value: Any, name: str) -> bool:
     return value
 
 
-def _write(writer, tag: str, step: int, kind: str, metrics: compute.PredictionMetrics,
-           class_names: list[str] | None, per_cell: int, thumbnails: np.ndarray | None, scalars: bool) -> None:
+def _write(
+    writer,
+    tag: str,
+    step: int,
+    kind: str,
+    metrics: compute.PredictionMetrics,
+    class_names: list[str] | None,
+    per_cell: int,
+    thumbnails: np.ndarray | None,
+    scalars: bool,
+) -> None:
     meta = {
         "kind": kind,
         "num_classes": metrics.num_classes,

@@ -22,7 +22,9 @@ def register_import(formats) -> None:
     parser.add_argument("--format", choices=FORMATS, help="skip detection")
     parser.add_argument("--run", dest="run_names", action="append", help="run name per PATH (default: from the path)")
     parser.add_argument("--follow", action="store_true", help="keep importing rows appended to the CSV")
-    parser.add_argument("--idle-exit", type=float, default=None, metavar="S", help="with --follow: stop after S s without new rows")
+    parser.add_argument(
+        "--idle-exit", type=float, default=None, metavar="S", help="with --follow: stop after S s without new rows"
+    )
     parser.set_defaults(run=_import_command)
 
 
@@ -30,7 +32,9 @@ def _import_command(args) -> int:
     if not args.follow:
         for item in import_paths(args.paths, args.logdir, fmt=args.format, runs=args.run_names):
             rows = 0 if item.table is None else len(item.table.steps)
-            print(f"{item.source}: {item.format} -> {os.path.join(args.logdir, item.run)} ({rows} rows, {len(item.config)} config keys)")
+            print(
+                f"{item.source}: {item.format} -> {os.path.join(args.logdir, item.run)} ({rows} rows, {len(item.config)} config keys)"
+            )
         return 0
     if len(args.paths) != 1:
         raise ValueError("--follow takes one PATH")
@@ -40,8 +44,11 @@ def _import_command(args) -> int:
     planned = plan(args.paths[0], args.format, (args.run_names or [None])[0])
     if planned.format not in ("csv", "experiment", "lightning"):
         raise ValueError(f"--follow reads a growing CSV; {planned.source} is {planned.format}")
-    csv_path = {"csv": planned.source, "experiment": os.path.join(planned.source, "logs", "metrics.csv"),
-                "lightning": os.path.join(planned.source, "metrics.csv")}[planned.format]
+    csv_path = {
+        "csv": planned.source,
+        "experiment": os.path.join(planned.source, "logs", "metrics.csv"),
+        "lightning": os.path.join(planned.source, "metrics.csv"),
+    }[planned.format]
     planned.table = None  # the follower writes every row, the ones there now included
     write([planned], args.logdir)
     run_dir = os.path.join(args.logdir, planned.run)
@@ -73,7 +80,9 @@ def summary_rows(logdir: str, *, runs: str = "", expression: str = "", last_n: i
 
     if not os.path.isdir(logdir):
         raise ValueError(f"{logdir}: no such folder")
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"scalars": 0, "hparams": 0, "tbs_runs": 0})
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(
+        tensor_size_guidance={"scalars": 0, "hparams": 0, "tbs_runs": 0}
+    )
     multiplexer.AddRunsFromDirectory(logdir)
     multiplexer.Reload()
     provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)

@@ -7,8 +7,9 @@ import functools
 import json
 import math
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -16,14 +17,50 @@ STATS = ("final", "best", "best_step", "last_mean", "count", "last_step")
 DEFAULT_LAST_N = 10
 
 # "best" is the minimum for these names and the maximum for _MAX_WORDS; checked on the tag's words.
-_MIN_WORDS = ("loss", "error", "err", "perplexity", "ppl", "mse", "mae", "rmse", "nll", "wer", "cer", "regret", "bpc", "bpd")
-_MAX_WORDS = ("acc", "accuracy", "f1", "auc", "auroc", "ap", "map", "precision", "recall", "bleu", "rouge", "iou",
-              "dice", "r2", "score", "reward", "return", "top1", "top5", "mcc", "kappa")
+_MIN_WORDS = (
+    "loss",
+    "error",
+    "err",
+    "perplexity",
+    "ppl",
+    "mse",
+    "mae",
+    "rmse",
+    "nll",
+    "wer",
+    "cer",
+    "regret",
+    "bpc",
+    "bpd",
+)
+_MAX_WORDS = (
+    "acc",
+    "accuracy",
+    "f1",
+    "auc",
+    "auroc",
+    "ap",
+    "map",
+    "precision",
+    "recall",
+    "bleu",
+    "rouge",
+    "iou",
+    "dice",
+    "r2",
+    "score",
+    "reward",
+    "return",
+    "top1",
+    "top5",
+    "mcc",
+    "kappa",
+)
 
 
 @functools.lru_cache(maxsize=65536)
 def best_direction(tag: str) -> str:
-    """"min" for loss/error/perplexity-like tags, "max" for accuracy/F1/AUC-like and throughput ones
+    """ "min" for loss/error/perplexity-like tags, "max" for accuracy/F1/AUC-like and throughput ones
     (`samples_per_second`), "min" otherwise.
 
     >>> best_direction("val/acc_top1"), best_direction("train_loss")
@@ -90,7 +127,9 @@ def group_rows(rows: Sequence[Mapping], keys: Sequence[str]) -> list[dict]:
     groups: dict[str, dict] = {}
     for row in rows:
         values = {key: row["config"].get(key) for key in keys}
-        group = groups.setdefault(json.dumps(values, sort_keys=True, default=str), {"values": values, "runs": [], "rows": []})
+        group = groups.setdefault(
+            json.dumps(values, sort_keys=True, default=str), {"values": values, "runs": [], "rows": []}
+        )
         group["runs"].append(row["run"])
         group["rows"].append(row)
     out = []
@@ -141,8 +180,18 @@ def epoch_stats(steps: np.ndarray, values: np.ndarray, epoch_steps: np.ndarray, 
     for epoch in np.unique(point_epochs):
         group = values[point_epochs == epoch]
         q = np.percentile(group, [0, 25, 50, 75, 100])
-        out.append({"epoch": _number(epoch), "count": int(group.size), "min": float(q[0]), "q1": float(q[1]),
-                    "median": float(q[2]), "q3": float(q[3]), "max": float(q[4]), "mean": float(group.mean())})
+        out.append(
+            {
+                "epoch": _number(epoch),
+                "count": int(group.size),
+                "min": float(q[0]),
+                "q1": float(q[1]),
+                "median": float(q[2]),
+                "q3": float(q[3]),
+                "max": float(q[4]),
+                "mean": float(group.mean()),
+            }
+        )
     return out
 
 

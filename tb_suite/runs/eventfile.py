@@ -12,11 +12,10 @@ import secrets
 import socket
 import struct
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import google_crc32c
 import numpy as np
-
 from tensorboard.compat.proto import event_pb2
 
 from tb_suite.core.events import frame_record, masked_crc32c
@@ -54,22 +53,32 @@ def _layout_groups(present: np.ndarray, step_width: np.ndarray) -> list[tuple[np
     integer (a bit per column, the width above them) when they fit 64 bits: sorting 1-D keys is much faster."""
     if present.shape[1] <= 56:
         bits = np.uint64(1) << np.arange(present.shape[1], dtype=np.uint64)
-        codes = (present.astype(np.uint64) * bits).sum(axis=1, dtype=np.uint64) | (step_width.astype(np.uint64) << np.uint64(56))
+        codes = (present.astype(np.uint64) * bits).sum(axis=1, dtype=np.uint64) | (
+            step_width.astype(np.uint64) << np.uint64(56)
+        )
         if codes.size and (codes == codes[0]).all():  # one layout: the usual CSV
             unique, group_of = codes[:1], np.zeros(len(codes), np.int64)
         else:
             unique, group_of = np.unique(codes, return_inverse=True)
         mask = (np.uint64(1) << np.uint64(56)) - np.uint64(1)
         return [
-            (np.flatnonzero((int(code) & int(mask)) >> np.arange(present.shape[1]) & 1), int(code) >> 56,
-             np.flatnonzero(group_of.ravel() == g) if len(unique) > 1 else np.arange(len(codes)))
+            (
+                np.flatnonzero((int(code) & int(mask)) >> np.arange(present.shape[1]) & 1),
+                int(code) >> 56,
+                np.flatnonzero(group_of.ravel() == g) if len(unique) > 1 else np.arange(len(codes)),
+            )
             for g, code in enumerate(unique)
         ]
-    keys = np.concatenate([np.packbits(present, axis=1, bitorder="little"), step_width[:, None].astype(np.uint8)], axis=1)
+    keys = np.concatenate(
+        [np.packbits(present, axis=1, bitorder="little"), step_width[:, None].astype(np.uint8)], axis=1
+    )
     unique, group_of = np.unique(keys, axis=0, return_inverse=True)
     return [
-        (np.flatnonzero(np.unpackbits(key[:-1], bitorder="little")[: present.shape[1]]), int(key[-1]),
-         np.flatnonzero(group_of.ravel() == g))
+        (
+            np.flatnonzero(np.unpackbits(key[:-1], bitorder="little")[: present.shape[1]]),
+            int(key[-1]),
+            np.flatnonzero(group_of.ravel() == g),
+        )
         for g, key in enumerate(unique)
     ]
 
@@ -129,7 +138,12 @@ def encode_rows(tags: Sequence[str], steps: np.ndarray, wall_times: np.ndarray, 
 def event_file_name() -> str:
     # Without core.events.NAME_MARKER: these files hold only classic scalars (no plugin metadata), so the
     # core writer's scan of tb-suite event files for tag owners has nothing to find in them.
-    return "events.out.tfevents.%010d.%s.%s.import-%s" % (time.time(), socket.gethostname(), os.getpid(), secrets.token_hex(4))
+    return "events.out.tfevents.%010d.%s.%s.import-%s" % (
+        time.time(),
+        socket.gethostname(),
+        os.getpid(),
+        secrets.token_hex(4),
+    )
 
 
 class ScalarFile:

@@ -6,7 +6,7 @@ import csv
 import io
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from tb_suite.runs.eventfile import FollowFile
 from tb_suite.runs.importers import read_csv_rows

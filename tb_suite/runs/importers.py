@@ -13,8 +13,9 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -135,7 +136,9 @@ def read_csv_rows(path: str, rows: list[list[str]], first_line: int = 2) -> Tabl
         if len(row) != width:
             if not row:
                 raise ImportFormatError(f"{path}:{number}:1: empty line inside the data")
-            raise ImportFormatError(f"{path}:{number}:{min(len(row), width) + 1}: {len(row)} fields, the header has {width}")
+            raise ImportFormatError(
+                f"{path}:{number}:{min(len(row), width) + 1}: {len(row)} fields, the header has {width}"
+            )
     columns = list(zip(*body)) if body else [() for _ in header]
     lowered = [name.lower() for name in header]
     step_col = next((lowered.index(n) for n in STEP_COLUMNS if n in lowered), None)
@@ -150,11 +153,16 @@ def read_csv_rows(path: str, rows: list[list[str]], first_line: int = 2) -> Tabl
         steps = np.arange(first_line - 2, first_line - 2 + len(body), dtype=np.int64)
     else:
         steps = _steps(path, columns[step_col], step_col + 1, first_line)
-    wall = (np.full(len(body), time.time()) if time_col is None
-            else _wall_times(path, columns[time_col], time_col + 1, first_line))
+    wall = (
+        np.full(len(body), time.time())
+        if time_col is None
+        else _wall_times(path, columns[time_col], time_col + 1, first_line)
+    )
     if not tags:
         raise ImportFormatError(f"{path}:1:1: no metric columns (only step / time)")
-    return Table(tags, steps, wall, np.stack(values, axis=1).astype(np.float32) if body else np.zeros((0, len(tags)), np.float32))
+    return Table(
+        tags, steps, wall, np.stack(values, axis=1).astype(np.float32) if body else np.zeros((0, len(tags)), np.float32)
+    )
 
 
 def _floats(path: str, column: tuple, number: int, first_line: int, *, allow_empty: bool = True) -> np.ndarray:
@@ -191,7 +199,9 @@ def _steps(path: str, column: tuple, number: int, first_line: int) -> np.ndarray
     bad = np.flatnonzero((values < 0) | (values != np.round(values)) | ~np.isfinite(values) | (values >= 2.0**62))
     if bad.size:
         index = int(bad[0])
-        raise ImportFormatError(f"{path}:{index + first_line}:{number}: a step must be an integer >= 0, got {column[index]!r}")
+        raise ImportFormatError(
+            f"{path}:{index + first_line}:{number}: a step must be an integer >= 0, got {column[index]!r}"
+        )
     return values.astype(np.int64)
 
 
@@ -232,7 +242,9 @@ def _read_json(path: str) -> Any:
 
 def _config(path: str, value: Any) -> dict:
     if not isinstance(value, dict):
-        raise ImportFormatError(f"{path}:1:1: the configuration must be a JSON/YAML mapping, got {type(value).__name__}")
+        raise ImportFormatError(
+            f"{path}:1:1: the configuration must be a JSON/YAML mapping, got {type(value).__name__}"
+        )
     return flatten_config(value)
 
 
@@ -341,8 +353,12 @@ def plan_seqviz(path: str, run: str) -> PlannedRun:
     loss = np.asarray(losses, np.float64)[order]
     with np.errstate(over="ignore"):
         perplexity = np.where(np.exp(loss) > _FLOAT32_MAX, np.inf, np.exp(loss))
-    table = Table(["loss", "perplexity"], np.asarray(steps, np.int64)[order], np.full(len(steps), time.time()),
-                  np.stack([loss, perplexity], axis=1).astype(np.float32))
+    table = Table(
+        ["loss", "perplexity"],
+        np.asarray(steps, np.int64)[order],
+        np.full(len(steps), time.time()),
+        np.stack([loss, perplexity], axis=1).astype(np.float32),
+    )
     return PlannedRun(run, "seqviz", path, table, seqviz=path)
 
 
@@ -350,7 +366,9 @@ def plan_seqviz(path: str, run: str) -> PlannedRun:
 def detect_format(path: str) -> str:
     """The format of `path` (a file or a folder), or ImportFormatError saying what was looked for."""
     if os.path.isdir(path):
-        if os.path.isfile(os.path.join(path, "config.json")) and os.path.isfile(os.path.join(path, "logs", "metrics.csv")):
+        if os.path.isfile(os.path.join(path, "config.json")) and os.path.isfile(
+            os.path.join(path, "logs", "metrics.csv")
+        ):
             return "experiment"
         if os.path.isfile(os.path.join(path, "metrics.csv")) and os.path.isfile(os.path.join(path, "hparams.yaml")):
             return "lightning"
@@ -448,7 +466,9 @@ def write(planned: Iterable[PlannedRun], logdir: str) -> list[str]:
     return out
 
 
-def import_paths(paths: Iterable[str], logdir: str, *, fmt: str | None = None, runs: list[str] | None = None) -> list[PlannedRun]:
+def import_paths(
+    paths: Iterable[str], logdir: str, *, fmt: str | None = None, runs: list[str] | None = None
+) -> list[PlannedRun]:
     """Reads and checks every path, then writes them all: one run each. Returns what was written.
 
     Example:

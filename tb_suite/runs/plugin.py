@@ -39,8 +39,13 @@ class RunsPlugin(FamilyPlugin):
         return (md.SCALARS_PLUGIN, md.HPARAMS_PLUGIN, md.PLUGIN_NAME)
 
     def family_routes(self):
-        return {"/tags": self._scalar_tags, "/runs": self._runs, "/scalars": self._scalars, "/compare": self._compare,
-                "/epochs": self._epochs}
+        return {
+            "/tags": self._scalar_tags,
+            "/runs": self._runs,
+            "/scalars": self._scalars,
+            "/compare": self._compare,
+            "/epochs": self._epochs,
+        }
 
     def _context(self, request):
         return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
@@ -52,8 +57,10 @@ class RunsPlugin(FamilyPlugin):
         listing = self._provider.list_scalars(ctx, experiment_id=eid, plugin_name=md.SCALARS_PLUGIN)
         return json_response(
             request,
-            {run: {tag: {"steps": [s.max_step], "meta": {"wall_time": s.max_wall_time}} for tag, s in tags.items()}
-             for run, tags in listing.items()},
+            {
+                run: {tag: {"steps": [s.max_step], "meta": {"wall_time": s.max_wall_time}} for tag, s in tags.items()}
+                for run, tags in listing.items()
+            },
         )
 
     def _runs(self, request, query: Query):
@@ -129,7 +136,9 @@ class RunsPlugin(FamilyPlugin):
                 epoch_steps, epoch_values, _ = epochs[run]
                 change = np.flatnonzero(np.diff(epoch_values) != 0) + 1
                 arrays[f"epoch.{i}"] = epoch_steps[change].astype(np.float64)
-        return wire_response(request, {"tag": tag, "runs": present, "missing": [r for r in runs if r not in present]}, arrays)
+        return wire_response(
+            request, {"tag": tag, "runs": present, "missing": [r for r in runs if r not in present]}, arrays
+        )
 
     def _epochs(self, request, query: Query):
         """Box-plot statistics of `tag` per epoch of `run` (its `epoch` scalar marks the epochs)."""
@@ -139,9 +148,13 @@ class RunsPlugin(FamilyPlugin):
             raise NotFound(f"no scalar {tag!r} in run {run!r}")
         epoch = next((series[(run, t)] for t in md.EPOCH_TAGS if (run, t) in series), None)
         if epoch is None:
-            return json_response(request, {"run": run, "tag": tag, "epochs": [], "error": "the run logs no epoch scalar"})
+            return json_response(
+                request, {"run": run, "tag": tag, "epochs": [], "error": "the run logs no epoch scalar"}
+            )
         steps, values, _ = series[(run, tag)]
-        return json_response(request, {"run": run, "tag": tag, "epochs": epoch_stats(steps, values, epoch[0], epoch[1])})
+        return json_response(
+            request, {"run": run, "tag": tag, "epochs": epoch_stats(steps, values, epoch[0], epoch[1])}
+        )
 
     def _compare(self, request, query: Query):
         """`tag` across `runs` at the steps all of them logged; `format=csv` for a download."""
@@ -161,8 +174,12 @@ class RunsPlugin(FamilyPlugin):
             return response
         return json_response(
             request,
-            {"tag": tag, "runs": present, "steps": steps.tolist(),
-             "values": {run: [None if np.isnan(v) else float(v) for v in values[run]] for run in present}},
+            {
+                "tag": tag,
+                "runs": present,
+                "steps": steps.tolist(),
+                "values": {run: [None if np.isnan(v) else float(v) for v in values[run]] for run in present},
+            },
         )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 import threading
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tb_suite.core.validate import check_step, check_tag, is_torch_tensor
 from tb_suite.core.writer import as_writer

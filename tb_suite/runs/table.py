@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
-
 from tensorboard.data import provider
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 
@@ -139,7 +139,11 @@ _POINTS_PER_READ = 1_000_000
 
 
 def read_series(
-    data_provider, ctx, experiment_id: str, pairs: list[tuple[str, str]], sizes: Mapping[tuple[str, str], int] | None = None
+    data_provider,
+    ctx,
+    experiment_id: str,
+    pairs: list[tuple[str, str]],
+    sizes: Mapping[tuple[str, str], int] | None = None,
 ) -> dict[tuple[str, str], tuple]:
     """{(run, tag): (steps int64, values float64, wall_times float64)} read through the data provider, in
     batches of whole runs of about `_POINTS_PER_READ` points (`sizes`: the expected points per pair)."""

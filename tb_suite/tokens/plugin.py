@@ -72,7 +72,9 @@ class TokensPlugin(FamilyPlugin):
             "seq_loss": _floats([m["seq_loss"] + [None] * (width - len(m["seq_loss"])) for m in metas]),
         }
         if pos >= 0:
-            positions = {name: np.asarray([values[name] for _, (_, values) in done], np.float32) for name in _HISTORY_ARRAYS}
+            positions = {
+                name: np.asarray([values[name] for _, (_, values) in done], np.float32) for name in _HISTORY_ARRAYS
+            }
             out["entropy"] = positions[md.ENTROPY]
             out["target_prob"] = np.exp(-positions[md.LOSS])
             rank = positions[md.RANK]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import torch
 
@@ -103,12 +104,26 @@ def model_logits(model: torch.nn.Module, batch: Batch, forward_fn: Callable | No
 
 
 def log_probes(
-    writer: Any, tag: str, model: torch.nn.Module, batch: Batch, *, step: int, tokenizer: Any = None, k: int = 20,
+    writer: Any,
+    tag: str,
+    model: torch.nn.Module,
+    batch: Batch,
+    *,
+    step: int,
+    tokenizer: Any = None,
+    k: int = 20,
     forward_fn: Callable | None = None,
 ) -> None:
     """Run `batch` through `model` and log its token predictions (k capped at the vocabulary size)."""
     logits = model_logits(model, batch, forward_fn)
     log_token_predictions(
-        writer, tag, logits, batch["input_ids"], step=step, tokenizer=tokenizer, k=min(k, logits.shape[-1]),
-        labels=batch.get("labels"), attention_mask=batch.get("attention_mask"),
+        writer,
+        tag,
+        logits,
+        batch["input_ids"],
+        step=step,
+        tokenizer=tokenizer,
+        k=min(k, logits.shape[-1]),
+        labels=batch.get("labels"),
+        attention_mask=batch.get("attention_mask"),
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -100,7 +101,14 @@ def log_token_predictions(
     strings = None if tokenizer is None else decode_tokens(tokenizer, vocab_ids)
     special = set(getattr(tokenizer, "all_special_ids", ())) & set(vocab_ids.tolist())
     write_token_record(
-        writer, tag, step, arrays, vocab_size=vocab_size, vocab_ids=vocab_ids, vocab=strings, special_ids=sorted(special)
+        writer,
+        tag,
+        step,
+        arrays,
+        vocab_size=vocab_size,
+        vocab_ids=vocab_ids,
+        vocab=strings,
+        special_ids=sorted(special),
     )
 
 
@@ -194,8 +202,10 @@ def _check_tokenizer(tokenizer: Any) -> None:
         return
     missing = [m for m in ("batch_decode", "convert_ids_to_tokens") if not callable(getattr(tokenizer, m, None))]
     if missing:
-        raise TypeError(f"tokenizer must be a Hugging Face tokenizer (with batch_decode and convert_ids_to_tokens) "
-                        f"or None, got {type(tokenizer).__name__} without {' and '.join(missing)}")
+        raise TypeError(
+            f"tokenizer must be a Hugging Face tokenizer (with batch_decode and convert_ids_to_tokens) "
+            f"or None, got {type(tokenizer).__name__} without {' and '.join(missing)}"
+        )
 
 
 def _ids(value: Any, name: str, shape: tuple[int, int], single: bool, device):

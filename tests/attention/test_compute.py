@@ -32,7 +32,9 @@ def test_rollout_matches_a_numpy_implementation(fusion, discard):
     got = rollout(tuple(torch.from_numpy(weights).unbind(0)), head_fusion=fusion, discard_ratio=discard)
     assert got.shape == (2, 6, 6)
     for b in range(2):
-        np.testing.assert_allclose(got[b].numpy(), _rollout_oracle(weights[:, b], fusion, discard), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            got[b].numpy(), _rollout_oracle(weights[:, b], fusion, discard), rtol=1e-5, atol=1e-6
+        )
     unbatched = rollout(torch.from_numpy(weights[:, 0]), head_fusion=fusion, discard_ratio=discard)
     np.testing.assert_allclose(unbatched.numpy(), got[0].numpy(), rtol=1e-6)
 

@@ -12,8 +12,15 @@ from .helpers import stored_records
 
 def _bert():
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=32, max_position_embeddings=32, attn_implementation="eager")
+    config = BertConfig(
+        vocab_size=40,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=32,
+        max_position_embeddings=32,
+        attn_implementation="eager",
+    )
     return BertForMaskedLM(config).double().eval()
 
 
@@ -39,10 +46,13 @@ def _zero_columns(projection: nn.Module, heads, head_dim, transposed: bool):
                 projection.weight[:, block] = 0
 
 
-@pytest.mark.parametrize("make, projection, transposed", [
-    (_bert, lambda m, l: m.bert.encoder.layer[l].attention.output.dense, False),
-    (_gpt2, lambda m, l: m.transformer.h[l].attn.c_proj, True),
-])
+@pytest.mark.parametrize(
+    "make, projection, transposed",
+    [
+        (_bert, lambda m, l: m.bert.encoder.layer[l].attention.output.dense, False),
+        (_gpt2, lambda m, l: m.transformer.h[l].attn.c_proj, True),
+    ],
+)
 def test_head_mask_equals_removing_exactly_those_heads(make, projection, transposed):
     model, reference = make(), make()
     batch = _batch()

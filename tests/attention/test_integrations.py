@@ -16,8 +16,16 @@ def _bert_mlm():
     from transformers import BertConfig, BertForMaskedLM
 
     torch.manual_seed(0)
-    return BertForMaskedLM(BertConfig(vocab_size=VOCAB, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                                      intermediate_size=32, max_position_embeddings=LENGTH))
+    return BertForMaskedLM(
+        BertConfig(
+            vocab_size=VOCAB,
+            hidden_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=LENGTH,
+        )
+    )
 
 
 def _probe():
@@ -45,12 +53,21 @@ def test_hugging_face_trainer_callback_logs_into_the_trainers_run(tmp_path):
 
     model = _bert_mlm()
     assert model.config._attn_implementation == "sdpa"
-    args = TrainingArguments(output_dir=str(tmp_path / "out"), max_steps=4, per_device_train_batch_size=8,
-                             logging_steps=1, save_strategy="no", use_cpu=True, disable_tqdm=True,
-                             report_to=["tensorboard"], dataloader_pin_memory=False)
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "out"),
+        max_steps=4,
+        per_device_train_batch_size=8,
+        logging_steps=1,
+        save_strategy="no",
+        use_cpu=True,
+        disable_tqdm=True,
+        report_to=["tensorboard"],
+        dataloader_pin_memory=False,
+    )
     trainer = Trainer(model, args, train_dataset=_Tokens())
-    callback = tbs.transformers.AttentionCallback(_probe(), every_n_steps=2, importance=True,
-                                                  tokens=[[f"w{i}" for i in range(LENGTH)]] * 2)
+    callback = tbs.transformers.AttentionCallback(
+        _probe(), every_n_steps=2, importance=True, tokens=[[f"w{i}" for i in range(LENGTH)]] * 2
+    )
     tensorboard = tbs.transformers.attach(trainer, callback)
     trainer.train()
     run_dir = tensorboard.tb_writer.log_dir if tensorboard.tb_writer else tensorboard.logging_dir
@@ -107,8 +124,16 @@ def test_lightning_callback_with_a_multihead_attention_model(tmp_path):
     callback = tbs.lightning.AttentionCallback(
         probe, tokens=[[f"p{i}" for i in range(LENGTH)]], every_n_steps=3, tag="enc", model_attr="net"
     )
-    trainer = L.Trainer(max_steps=6, logger=logger, callbacks=[callback], enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu", devices=1)
+    trainer = L.Trainer(
+        max_steps=6,
+        logger=logger,
+        callbacks=[callback],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+        devices=1,
+    )
     trainer.fit(Module(), data)
     from tb_suite.core.writer import as_writer
 

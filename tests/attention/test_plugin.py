@@ -25,10 +25,16 @@ def logdir(tmp_path_factory):
     with tbs.Writer(root / "run_a") as writer:
         for step in range(STEPS):
             tbs.log_attention(writer, "enc", weights[step], tokens=tokens, mask=mask, step=step)
-            tbs.log_head_stats(writer, "heads", step=step, entropy=np.full((L, H), step / 100.0),
-                               mask=np.eye(L, H) if step % 2 else None)
-        tbs.log_attention(writer, "long", softmax_attention((1, 1, 1, 600, 600), seed=6),
-                          tokens=[f"t{i}" for i in range(600)], step=0)
+            tbs.log_head_stats(
+                writer,
+                "heads",
+                step=step,
+                entropy=np.full((L, H), step / 100.0),
+                mask=np.eye(L, H) if step % 2 else None,
+            )
+        tbs.log_attention(
+            writer, "long", softmax_attention((1, 1, 1, 600, 600), seed=6), tokens=[f"t{i}" for i in range(600)], step=0
+        )
     return root, weights
 
 
@@ -37,8 +43,12 @@ def test_routes_under_both_loaders(tensorboard_server, logdir, load_fast):
     root, weights = logdir
     tb = tensorboard_server(root, load_fast=load_fast)
     route = lambda path: tb.plugin("tbs_attention", path)  # noqa: E731
-    tags = wait_for(lambda: (lambda t: t if len(t.get("run_a", {}).get("enc", {}).get("steps", [])) == STEPS else None)(
-        tb.get_json(route("tags"))), timeout=120)
+    tags = wait_for(
+        lambda: (lambda t: t if len(t.get("run_a", {}).get("enc", {}).get("steps", [])) == STEPS else None)(
+            tb.get_json(route("tags"))
+        ),
+        timeout=120,
+    )
     assert tags["run_a"]["enc"]["meta"]["kind"] == "attention"
     assert tags["run_a"]["heads"]["meta"]["kind"] == "head_stats"
     assert tags["run_a"]["heads"]["steps"] == list(range(STEPS))
@@ -52,7 +62,10 @@ def test_routes_under_both_loaders(tensorboard_server, logdir, load_fast):
 
     example = tb.get_json(route("example?run=run_a&tag=enc&step=3&example=1"))
     assert example["query_tokens"] == ["v0", "v1", "v2", "v3"] and example["layers"] == L
-    assert tb.get_json(route("example?run=run_a&tag=enc&step=3&example=0"))["query_tokens"][0] == "<img src=x onerror=alert(1)>"
+    assert (
+        tb.get_json(route("example?run=run_a&tag=enc&step=3&example=0"))["query_tokens"][0]
+        == "<img src=x onerror=alert(1)>"
+    )
 
     _, layer = decode_wire(tb.get(route("map?run=run_a&tag=enc&step=9&example=1&view=layer&layer=0"))[1])
     np.testing.assert_allclose(layer["weights"], weights[9, 0, 1, :, :4, :4].mean(0), atol=1 / 255)

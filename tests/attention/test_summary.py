@@ -90,7 +90,11 @@ def _bad_calls():
     yield "tokens", dict(attentions=good, tokens=_tokens(S - 1)), "tokens has 9 tokens but the attention has Q=10"
     yield "per-example", dict(attentions=good, tokens=[_tokens(S)] * 3), "tokens has 3 lists but the batch has 2"
     yield "keys", dict(attentions=good[..., :5], tokens=_tokens(S)), "pass key_tokens"
-    yield "key count", dict(attentions=good[..., :5], key_tokens=_tokens(4)), "key_tokens has 4 tokens but the attention has K=5"
+    yield (
+        "key count",
+        dict(attentions=good[..., :5], key_tokens=_tokens(4)),
+        "key_tokens has 4 tokens but the attention has K=5",
+    )
     yield "layers", dict(attentions=(layers[0], layers[1][:, :3])), "attentions[1] has shape"
     yield "mask shape", dict(attentions=good, mask=np.ones((B, S + 1))), "mask must have shape [2, 10]"
     yield "all padding", dict(attentions=good, mask=np.zeros((B, S))), "mask[0] marks every token as padding"

@@ -10,8 +10,14 @@ import numpy as np
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 XSS_NAME = "<img src=x onerror=alert(1)>"
 PLUGIN = "tbs_predictions"
@@ -40,8 +46,17 @@ def launch_chromium(playwright, color_scheme: str = "light"):
     )
 
 
-def write_predictions(logdir: Path, num_classes: int, steps=(0, 10), *, images: bool, seed: int = 0,
-                      class_names: list[str] | None = None, tag: str = "val", samples: int = 600) -> None:
+def write_predictions(
+    logdir: Path,
+    num_classes: int,
+    steps=(0, 10),
+    *,
+    images: bool,
+    seed: int = 0,
+    class_names: list[str] | None = None,
+    tag: str = "val",
+    samples: int = 600,
+) -> None:
     """Logs noisy softmax predictions (accuracy rising with the step) through `tb_suite.log_predictions`."""
     import tb_suite as tbs
 
@@ -132,7 +147,7 @@ def download_png(page, button):
 
 def hex_rgb(color: str) -> tuple[int, int, int]:
     color = color.lstrip("#")
-    return tuple(int(color[i:i + 2], 16) for i in (0, 2, 4))
+    return tuple(int(color[i : i + 2], 16) for i in (0, 2, 4))
 
 
 def count_near(image, rgb, box=None, tolerance: int = 12) -> int:

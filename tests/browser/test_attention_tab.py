@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from browser_helpers import XSS_NAME, cell_center, screenshot
 
 pytestmark = pytest.mark.browser
@@ -37,15 +36,18 @@ def attention_logdir(tmp_path_factory):
             tbs.log_attention(writer, "encoder", weights.astype(np.float32), tokens=tokens, step=step)
             mask = np.zeros((L, H))
             mask[1, 0] = 1
-            tbs.log_head_stats(writer, "heads", step=step, entropy=rng.random((L, H)) + k,
-                               importance=rng.random((L, H)), mask=mask)
+            tbs.log_head_stats(
+                writer, "heads", step=step, entropy=rng.random((L, H)) + k, importance=rng.random((L, H)), mask=mask
+            )
     return root
 
 
 def _open(page, tb):
     page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_attention")
     page.get_by_test_id("heatmap-canvas").wait_for(timeout=30000)
-    page.wait_for_function("() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.layout", timeout=30000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.layout", timeout=30000
+    )
     page.get_by_test_id("thumb-0-0").wait_for(timeout=30000)
     return page.get_by_test_id("heatmap-canvas")
 
@@ -78,7 +80,9 @@ def test_grid_click_scrub_hover_diff_and_stats(page, tensorboard_server, attenti
     before = canvas.evaluate(PIXELS_JS)
     slider.focus()
     page.keyboard.press("ArrowLeft")
-    page.wait_for_function("() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '10'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '10'"
+    )
     assert _picture_changes(page, canvas, before), "scrubbing did not change the picture"
 
     # Hover shows the token pair as text; the HTML-like token never becomes an element.
@@ -93,11 +97,15 @@ def test_grid_click_scrub_hover_diff_and_stats(page, tensorboard_server, attenti
 
     # Difference from the previous step, the example picker, rollout, and head statistics.
     page.get_by_test_id("diff").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=map-panel] h3').textContent.includes('minus step 0')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=map-panel] h3').textContent.includes('minus step 0')"
+    )
     page.get_by_test_id("diff").click()
     page.get_by_test_id("example-picker").select_option("1")
     page.get_by_test_id("view-picker").select_option("rollout")
-    page.wait_for_function("() => document.querySelector('[data-testid=map-panel] h3').textContent.startsWith('rollout')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=map-panel] h3').textContent.startsWith('rollout')"
+    )
     stats = page.get_by_test_id("stats-panel")
     stats.wait_for()
     assert stats.locator("td[data-masked]").count() == 2  # layer 1, head 0 in the entropy and importance grids
@@ -106,7 +114,8 @@ def test_grid_click_scrub_hover_diff_and_stats(page, tensorboard_server, attenti
     # Play advances the step by itself.
     page.get_by_test_id("play").click()
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') !== '10'", timeout=10000
+        "() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') !== '10'",
+        timeout=10000,
     )
     page.get_by_test_id("play").click()
 
@@ -161,7 +170,9 @@ def two_run_logdir(tmp_path_factory):
                 weights[run, step] = w
                 tbs.log_attention(writer, "enc", w, tokens=[f"w{i}" for i in range(6)], step=step)
                 tbs.log_head_stats(writer, "heads", step=step, entropy=rng.random((L, H)) + k)
-                tbs.log_head_stats(writer, "heads_with_a_long_statistics_tag_name", step=step, entropy=rng.random((L, H)))
+                tbs.log_head_stats(
+                    writer, "heads_with_a_long_statistics_tag_name", step=step, entropy=rng.random((L, H))
+                )
     return root, weights
 
 
@@ -182,7 +193,11 @@ def test_compare_runs_per_head_curves_and_stats_tag_width(page, tensorboard_serv
     assert "layer 1, head 2 · step 10" in compared.locator("h3").text_content()
     layout = canvas.evaluate("(c) => JSON.parse(c.dataset.layout)")
     # Both maps share one scale: [0, the larger maximum].
-    main_bar = page.get_by_test_id("map-panel").get_by_test_id("heatmap-canvas").evaluate("(c) => JSON.parse(c.dataset.colorBar)")
+    main_bar = (
+        page.get_by_test_id("map-panel")
+        .get_by_test_id("heatmap-canvas")
+        .evaluate("(c) => JSON.parse(c.dataset.colorBar)")
+    )
     bar = canvas.evaluate("(c) => JSON.parse(c.dataset.colorBar)")
     assert [bar["lo"], bar["hi"]] == [main_bar["lo"], main_bar["hi"]]
     expected_max = max(weights["run_a", 10][1, 0, 2].max(), weights["run_b", 10][1, 0, 2].max())
@@ -190,7 +205,12 @@ def test_compare_runs_per_head_curves_and_stats_tag_width(page, tensorboard_serv
     page.wait_for_timeout(300)  # the row settles once both maps are drawn
     for q, k in ((0, 0), (2, 5)):
         layout = canvas.evaluate("(c) => JSON.parse(c.dataset.layout)")
-        canvas.hover(position={"x": layout["left"] + (k + 0.5) * layout["cellW"], "y": layout["top"] + (q + 0.5) * layout["cellH"]})
+        canvas.hover(
+            position={
+                "x": layout["left"] + (k + 0.5) * layout["cellW"],
+                "y": layout["top"] + (q + 0.5) * layout["cellH"],
+            }
+        )
         text = compared.get_by_test_id("tooltip").text_content()
         value = float(text.split("value: ")[1].split()[0])
         expected = weights["run_b", 10][1, 0, 2, q, k]
@@ -201,7 +221,9 @@ def test_compare_runs_per_head_curves_and_stats_tag_width(page, tensorboard_serv
     stats = page.get_by_test_id("stats-panel")
     stats.get_by_test_id("stats-scope").select_option("1")
     curve = stats.get_by_test_id("curve-entropy")
-    page.wait_for_function("() => document.querySelector('[data-testid=curve-entropy] [data-testid=legend]')?.textContent.includes('L1 H0')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=curve-entropy] [data-testid=legend]')?.textContent.includes('L1 H0')"
+    )
     assert curve.get_by_test_id("legend-item").all_text_contents() == [f"L1 H{h}" for h in range(H)]
     # The statistics tag select is as wide as its longest option, not the page.
     width = page.get_by_test_id("stats-tag-picker").bounding_box()["width"]

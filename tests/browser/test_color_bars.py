@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from browser_helpers import hex_rgb, open_tab, screenshot
 
 pytestmark = pytest.mark.browser
@@ -20,7 +19,8 @@ def _bar_ends(canvas):
           const l = JSON.parse(c.dataset.layout), ctx = c.getContext('2d'), x = Math.round(l.left + l.plotW + %d);
           const px = (y) => Array.from(ctx.getImageData(x, Math.round(y), 1, 1).data.slice(0, 3));
           return [px(l.top + 2), px(l.top + Math.max(l.plotH, 40) - 2)];
-        }""" % BAR_OFFSET
+        }"""
+        % BAR_OFFSET
     )
 
 
@@ -37,13 +37,20 @@ def test_confusion_color_bar_and_diverging_diff_legend(page, tensorboard_server,
     assert _near(top, "#fde725") and _near(bottom, "#440154"), (top, bottom)
 
     page.get_by_test_id("norm-mode").select_option("row")
-    page.wait_for_function("() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.colorBar).title.includes('recall')")
+    page.wait_for_function(
+        "() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.colorBar).title.includes('recall')"
+    )
 
     page.get_by_test_id("diff-toggle").click()
-    page.wait_for_function("() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.colorBar).highNote")
+    page.wait_for_function(
+        "() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.colorBar).highNote"
+    )
     bar = canvas.evaluate("(c) => JSON.parse(c.dataset.colorBar)")
     assert bar["highNote"] == "red: A more" and bar["lowNote"] == "blue: A fewer"
-    assert "Diagonal (correct): red, more, is better" in bar["caption"] and "Off the diagonal (errors): blue, fewer" in bar["caption"]
+    assert (
+        "Diagonal (correct): red, more, is better" in bar["caption"]
+        and "Off the diagonal (errors): blue, fewer" in bar["caption"]
+    )
     assert bar["lo"] == -bar["hi"]  # symmetric: white is "no change"
     top, bottom = _bar_ends(canvas)
     assert _near(top, "#67001f") and _near(bottom, "#053061"), (top, bottom)
@@ -71,7 +78,9 @@ def test_attention_map_and_head_statistics_color_bars(page, tensorboard_server, 
     tb = tensorboard_server(attention_logdir)
     page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_attention")
     canvas = page.get_by_test_id("heatmap-canvas")
-    page.wait_for_function("() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.colorBar", timeout=30000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.colorBar", timeout=30000
+    )
     assert canvas.evaluate("(c) => JSON.parse(c.dataset.colorBar).title") == "attention weight"
     top, bottom = _bar_ends(canvas)
     assert _near(top, "#fde725") and _near(bottom, "#440154")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from browser_helpers import screenshot
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,6 @@ import os
 
 import numpy as np
 import pytest
-
 from browser_helpers import count_near, download_png, hex_rgb, open_tab, screenshot
 
 pytestmark = pytest.mark.browser
@@ -43,7 +42,9 @@ def check_color_bar(image, layout: dict):
     bottom = (PAD + TITLE_H + layout["top"] + max(layout["plotH"], 40) - 2) * SCALE
     rgb = image.convert("RGB")
     near = lambda p, q: max(abs(a - b) for a, b in zip(p, q)) <= 20  # noqa: E731
-    assert near(rgb.getpixel((int(x), int(top))), VIRIDIS_TOP) and near(rgb.getpixel((int(x), int(bottom))), VIRIDIS_BOTTOM)
+    assert near(rgb.getpixel((int(x), int(top))), VIRIDIS_TOP) and near(
+        rgb.getpixel((int(x), int(bottom))), VIRIDIS_BOTTOM
+    )
 
 
 def test_predictions_exports_light_dark_and_white(page, tensorboard_server, small_logdir):
@@ -88,9 +89,20 @@ def mixed_logdir(tmp_path_factory):
             alphas = np.linspace(-0.5, 1.5, 21)
             tbs.log_slice(writer, "line", LineSlice(alphas, (alphas - 1) ** 2 + step), step=step)
             offsets = np.linspace(-1, 1, 11)
-            tbs.log_slice(writer, "axes", AxisSlices(["a.w[0]", "b.w[1]"], ["a", "b"], ["Linear"] * 2, np.zeros(2),
-                                                     offsets, np.stack([offsets**2, np.abs(offsets)]) + 1, center_loss=1.0),
-                          step=step)
+            tbs.log_slice(
+                writer,
+                "axes",
+                AxisSlices(
+                    ["a.w[0]", "b.w[1]"],
+                    ["a", "b"],
+                    ["Linear"] * 2,
+                    np.zeros(2),
+                    offsets,
+                    np.stack([offsets**2, np.abs(offsets)]) + 1,
+                    center_loss=1.0,
+                ),
+                step=step,
+            )
     return root
 
 
@@ -98,7 +110,9 @@ def test_attention_and_landscape_charts_export(page, tensorboard_server, mixed_l
     tb = tensorboard_server(mixed_logdir)
     page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_attention")
     canvas = page.get_by_test_id("heatmap-canvas")
-    page.wait_for_function("() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.layout", timeout=30000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.layout", timeout=30000
+    )
     page.get_by_test_id("thumb-0-0").wait_for(timeout=30000)  # the page is laid out: the map keeps its size
     page.get_by_test_id("stats-panel").wait_for(timeout=30000)
     layout = None

@@ -21,10 +21,20 @@ def logdir(tmp_path_factory):
                 alphas = np.linspace(-0.5, 1.5, 41)
                 tbs.log_slice(writer, "2_line", LineSlice(alphas, (alphas - 1) ** 2 + step / 10), step=step)
                 offsets = np.linspace(-1, 1, 21)
-                tbs.log_slice(writer, "3_axes", AxisSlices(
-                    ["fc1.weight[3, 7]", "fc2.bias[0]", "fc2.weight[1, 1]"], ["fc1", "fc2", "fc2"], ["Linear"] * 3,
-                    np.zeros(3), offsets, np.stack([offsets**2, np.abs(offsets), 1 - offsets]) + 1, center_loss=1.0),
-                    step=step)
+                tbs.log_slice(
+                    writer,
+                    "3_axes",
+                    AxisSlices(
+                        ["fc1.weight[3, 7]", "fc2.bias[0]", "fc2.weight[1, 1]"],
+                        ["fc1", "fc2", "fc2"],
+                        ["Linear"] * 3,
+                        np.zeros(3),
+                        offsets,
+                        np.stack([offsets**2, np.abs(offsets), 1 - offsets]) + 1,
+                        center_loss=1.0,
+                    ),
+                    step=step,
+                )
     return root
 
 
@@ -80,15 +90,24 @@ def compare_logdir(tmp_path_factory):
         base = plane_at(0)
         # run_a's record names its checkpoints' steps; run_b's is an older record without them
         steps = TRAJECTORY_STEPS if run == "run_a" else None
-        plane = PlaneSlice(base.xs, base.ys, base.losses * factor, seed=0, trajectory=base.trajectory, center_loss=0.1,
-                           trajectory_steps=steps)
+        plane = PlaneSlice(
+            base.xs,
+            base.ys,
+            base.losses * factor,
+            seed=0,
+            trajectory=base.trajectory,
+            center_loss=0.1,
+            trajectory_steps=steps,
+        )
         with tbs.Writer(root / run) as writer:
             tbs.log_slice(writer, "plane", plane, step=0)
     return root
 
 
 def _scales(page):
-    return page.eval_on_selector_all("[data-testid=plane-canvas]", "(els) => els.map((e) => JSON.parse(e.dataset.scale))")
+    return page.eval_on_selector_all(
+        "[data-testid=plane-canvas]", "(els) => els.map((e) => JSON.parse(e.dataset.scale))"
+    )
 
 
 def test_shared_scale_levels_input_and_trajectory_hover(compare_logdir, tensorboard_server, page):
@@ -98,7 +117,9 @@ def test_shared_scale_levels_input_and_trajectory_hover(compare_logdir, tensorbo
     tb = tensorboard_server(compare_logdir)
     wait_for(lambda: len(tb.get_json(tb.plugin("tbs_landscape", "tags"))) == 2, timeout=60)
     page.goto(f"{tb.url}/data/plugin_entry.html?name=tbs_landscape")
-    page.wait_for_function("document.querySelectorAll('[data-testid=plane-canvas][data-scale]').length === 2", timeout=30000)
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=plane-canvas][data-scale]').length === 2", timeout=30000
+    )
     losses = [plane_at(0).losses.astype(np.float32).astype(float) * f for f in (1.0, 10.0)]
     both = [min(l.min() for l in losses), max(l.max() for l in losses)]
     # Comparing runs: one scale by default, the range of both planes.
@@ -107,7 +128,9 @@ def test_shared_scale_levels_input_and_trajectory_hover(compare_logdir, tensorbo
         assert scale == pytest.approx(both, rel=1e-6)
     screenshot(page, "landscape_shared_scale")
     page.get_by_test_id("shared-scale").uncheck()
-    page.wait_for_function("() => { const s = [...document.querySelectorAll('[data-testid=plane-canvas]')].map(e => e.dataset.scale); return s[0] !== s[1]; }")
+    page.wait_for_function(
+        "() => { const s = [...document.querySelectorAll('[data-testid=plane-canvas]')].map(e => e.dataset.scale); return s[0] !== s[1]; }"
+    )
     for scale, values in zip(_scales(page), losses):
         assert scale == pytest.approx([values.min(), values.max()], rel=1e-6)
 
@@ -135,7 +158,8 @@ def test_shared_scale_levels_input_and_trajectory_hover(compare_logdir, tensorbo
             tooltip.wait_for(timeout=5000)
             page.wait_for_function(
                 "(k) => document.querySelector('[data-testid=tooltip]').innerText.includes(`checkpoint ${k} of 2`)",
-                arg=k + 1)
+                arg=k + 1,
+            )
             text = tooltip.inner_text()
             if expected is None:
                 assert "step" not in text

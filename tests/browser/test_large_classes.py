@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from browser_helpers import cell_center, open_tab, screenshot
 
 pytestmark = pytest.mark.browser
@@ -56,6 +55,7 @@ LIT_JS = """
 }
 """
 
+
 def test_1000_classes_errors_only_log_top_confusions_search_and_grouping(page, tensorboard_server, labels_logdir):
     confusion = _oracle_confusion()
     off = confusion.copy()
@@ -66,7 +66,9 @@ def test_1000_classes_errors_only_log_top_confusions_search_and_grouping(page, t
     lit_before = canvas.evaluate(LIT_JS)
 
     page.get_by_test_id("errors-only").check()
-    page.wait_for_function("() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.colorBar).title.includes('errors only')")
+    page.wait_for_function(
+        "() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.colorBar).title.includes('errors only')"
+    )
     bar = canvas.evaluate("(c) => JSON.parse(c.dataset.colorBar)")
     assert bar["hi"] == off.max()  # the scale is fitted to the errors
     lit = canvas.evaluate(LIT_JS)
@@ -75,7 +77,9 @@ def test_1000_classes_errors_only_log_top_confusions_search_and_grouping(page, t
     screenshot(page, "classes1000_errors_only")
 
     page.get_by_test_id("log-colors").check()
-    page.wait_for_function("() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.colorBar).title.includes('log scale')")
+    page.wait_for_function(
+        "() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.colorBar).title.includes('log scale')"
+    )
     assert canvas.evaluate("(c) => JSON.parse(c.dataset.colorBar).hi") == pytest.approx(np.log10(1 + off.max()))
     lit_log = canvas.evaluate(LIT_JS)
     assert lit_log > 3 * lit_before, (lit_log, lit_before)  # single errors read next to the largest
@@ -96,7 +100,9 @@ def test_1000_classes_errors_only_log_top_confusions_search_and_grouping(page, t
     items.first.click()  # jumps to the cell: zoomed in, selected, examples open
     page.get_by_test_id("examples-panel").wait_for(timeout=15000)
     assert f"true {true_name} → predicted {predicted_name}" in page.get_by_test_id("examples-panel").inner_text()
-    page.wait_for_function("() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.layout).cellW > 10")
+    page.wait_for_function(
+        "() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.layout).cellW > 10"
+    )
     canvas.hover(position=cell_center(page, row, col))
     tooltip = page.get_by_test_id("tooltip").inner_text()
     assert f"true: {true_name}" in tooltip and f"count: {off[row, col]}" in tooltip
@@ -104,13 +110,18 @@ def test_1000_classes_errors_only_log_top_confusions_search_and_grouping(page, t
 
     # Search: the classes whose name matches, rows and columns.
     page.get_by_test_id("class-search").fill("class_99\\d?$")
-    page.wait_for_function("() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.layout).rows === 11")
+    page.wait_for_function(
+        "() => JSON.parse(document.querySelector('[data-testid=heatmap-canvas]').dataset.layout).rows === 11"
+    )
     assert page.get_by_test_id("class-count").inner_text() == "11 of 1000 classes"
     page.get_by_test_id("class-search").fill("")
 
     # Grouping: the most confused pair (by shares of their true classes, either way) ends up adjacent.
     page.get_by_test_id("class-order").select_option("grouped")
-    page.wait_for_function("() => JSON.parse(document.querySelector('[data-testid=confusion-panel]').dataset.classes)[0] !== 0", timeout=15000)
+    page.wait_for_function(
+        "() => JSON.parse(document.querySelector('[data-testid=confusion-panel]').dataset.classes)[0] !== 0",
+        timeout=15000,
+    )
     order = page.get_by_test_id("confusion-panel").evaluate("(e) => JSON.parse(e.dataset.classes)")
     assert sorted(order) == list(range(C))
     share = off / np.maximum(confusion.sum(1, keepdims=True), 1)

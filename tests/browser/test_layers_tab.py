@@ -15,8 +15,10 @@ PLUGIN = "tbs_layers"
 
 def _cell_center(canvas, row: int, col: int) -> dict:
     layout = json.loads(canvas.get_attribute("data-layout"))
-    return {"x": layout["left"] + (col + 0.5 - layout["col0"]) * layout["cellW"],
-            "y": layout["top"] + (row + 0.5 - layout["row0"]) * layout["cellH"]}
+    return {
+        "x": layout["left"] + (col + 0.5 - layout["col0"]) * layout["cellW"],
+        "y": layout["top"] + (row + 0.5 - layout["row0"]) * layout["cellH"],
+    }
 
 
 def test_tab_draws_hovers_and_opens_a_cell(tmp_path, tensorboard_server, page):
@@ -27,11 +29,15 @@ def test_tab_draws_hovers_and_opens_a_cell(tmp_path, tensorboard_server, page):
 
     flow = page.get_by_test_id("gradient-flow-chart").locator("canvas")
     flow.wait_for(timeout=30000)
-    page.wait_for_function("() => document.querySelector('[data-testid=gradient-flow-chart] canvas')?.dataset.layout", timeout=30000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=gradient-flow-chart] canvas')?.dataset.layout", timeout=30000
+    )
     assert flow.evaluate(NONBLANK_JS) > 2
     layout = json.loads(flow.get_attribute("data-layout"))
     # Hover the first layer's bar (a conv layer, so it has gradients): the tooltip names it and its values.
-    flow.hover(position={"x": layout["left"] + 0.5 * layout["plotW"] / layout["n"], "y": layout["top"] + layout["plotH"] - 2})
+    flow.hover(
+        position={"x": layout["left"] + 0.5 * layout["plotW"] / layout["n"], "y": layout["top"] + layout["plotH"] - 2}
+    )
     tooltip = page.get_by_test_id("bar-tooltip")
     tooltip.wait_for(timeout=10000)
     text = tooltip.inner_text()
@@ -52,7 +58,10 @@ def test_tab_draws_hovers_and_opens_a_cell(tmp_path, tensorboard_server, page):
     assert "layer: 3" in cell_tip.inner_text() and "step: 3" in cell_tip.inner_text()
     heatmap.click(position=center)
     page.wait_for_function("() => document.querySelector('[data-testid=layer-picker]')?.value === '3'", timeout=10000)
-    page.wait_for_function("() => document.querySelector('[data-testid=step-slider]')?.getAttribute('aria-valuetext') === '3'", timeout=10000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=step-slider]')?.getAttribute('aria-valuetext') === '3'",
+        timeout=10000,
+    )
     page.get_by_test_id("distributions").wait_for(timeout=10000)
     assert "of 3 over training" in page.get_by_test_id("distributions").inner_text()
     page.get_by_test_id("feature-map-canvas").wait_for(timeout=10000)

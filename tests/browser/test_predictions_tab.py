@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from browser_helpers import NONBLANK_JS, XSS_NAME, cell_center, open_tab, write_predictions
 
 pytestmark = pytest.mark.browser
@@ -64,7 +63,9 @@ def test_step_slider_and_diff_mode(page, tensorboard_server, small_logdir):
     assert slider.get_attribute("aria-valuetext") == "10"
     slider.focus()
     page.keyboard.press("ArrowLeft")
-    page.wait_for_function("() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '0'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '0'"
+    )
     assert "step 0" in page.get_by_test_id("summary").text_content()
 
     page.get_by_test_id("diff-toggle").click()
@@ -79,7 +80,9 @@ def test_1000_class_matrix_draw_time(page, tensorboard_server, big_logdir):
     canvas = open_tab(page, tb.url)
     arrival_ms = float(canvas.get_attribute("data-arrival-to-drawn-ms"))
     draw_ms = float(canvas.get_attribute("data-draw-ms"))
-    print(f"\n1000-class confusion matrix: data arrival -> drawn {arrival_ms:.1f} ms (grid draw {draw_ms:.1f} ms; goal 50 ms)")
+    print(
+        f"\n1000-class confusion matrix: data arrival -> drawn {arrival_ms:.1f} ms (grid draw {draw_ms:.1f} ms; goal 50 ms)"
+    )
     assert canvas.evaluate(NONBLANK_JS) > 3
     assert "1000 classes" in page.get_by_test_id("summary").text_content()
 

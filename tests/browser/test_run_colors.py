@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-
 from browser_helpers import screenshot, write_predictions
 
 pytestmark = pytest.mark.browser
@@ -87,10 +86,14 @@ def test_one_colour_per_run_matching_tensorboard(page, tensorboard_server, colou
     page.locator("[data-testid=run-row]").nth(len(RUNS) - 1).wait_for(timeout=30000)
     legend = page.get_by_test_id("curve-panel").get_by_test_id("legend-item")
     legend.nth(len(RUNS) - 1).wait_for(timeout=30000)
-    table_js = ("(rows) => Object.fromEntries(rows.map((r) => [r.dataset.run, "
-                "getComputedStyle(r.querySelector('.tbs-swatch')).backgroundColor]))")
-    legend_js = ("(items) => Object.fromEntries(items.map((i) => [i.textContent.trim(), "
-                 "getComputedStyle(i.querySelector('.tbs-legend-swatch line')).stroke]))")
+    table_js = (
+        "(rows) => Object.fromEntries(rows.map((r) => [r.dataset.run, "
+        "getComputedStyle(r.querySelector('.tbs-swatch')).backgroundColor]))"
+    )
+    legend_js = (
+        "(items) => Object.fromEntries(items.map((i) => [i.textContent.trim(), "
+        "getComputedStyle(i.querySelector('.tbs-legend-swatch line')).stroke]))"
+    )
     assert held, "the Runs tab did not ask for TensorBoard's run list"
     # without the list, runs take the palette in name order: not TensorBoard's colours for this logdir
     assert page.eval_on_selector_all("[data-testid=run-row]", table_js) != expected

@@ -55,15 +55,18 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page,
     # Sorting by the final train/loss matches the oracle's order; the cell shows the oracle's number.
     finals = {run: _final(logdir / run) for run in runs}
     page.get_by_test_id("sort-metric:train/loss").click()
-    page.wait_for_function("() => document.querySelector('th[data-testid=\"sort-metric:train/loss\"]').textContent.includes('▲')")
+    page.wait_for_function(
+        "() => document.querySelector('th[data-testid=\"sort-metric:train/loss\"]').textContent.includes('▲')"
+    )
     assert _rows(page) == sorted(runs, key=finals.get)
     header = page.eval_on_selector_all("[data-testid=runs-table] th", "(els) => els.map((e) => e.textContent)")
     column = next(i for i, h in enumerate(header) if h.startswith("train/loss"))
     first = page.locator("[data-testid=run-row]").first.locator("td").nth(column).inner_text()
     assert first == _shown(min(finals.values()))
     page.get_by_test_id("sort-metric:train/loss").click()
-    page.wait_for_function("(run) => document.querySelector('[data-testid=run-row]').dataset.run === run",
-                           arg=max(finals, key=finals.get))
+    page.wait_for_function(
+        "(run) => document.querySelector('[data-testid=run-row]').dataset.run === run", arg=max(finals, key=finals.get)
+    )
 
     # "best" per column: min for a loss, flipped to max by the column's button (the route's direction).
     page.get_by_test_id("stat-select").select_option("best")
@@ -94,13 +97,17 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page,
     # Group by lr: mean +- std over the seeds, as pandas computes them.
     page.get_by_test_id("group-select").select_option("lr")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=group-row]').length === 3")
-    frame = pd.DataFrame([{"lr": float(r[2:].split("_")[0]), "final": v} for r, v in finals.items()]).groupby("lr")["final"]
+    frame = pd.DataFrame([{"lr": float(r[2:].split("_")[0]), "final": v} for r, v in finals.items()]).groupby("lr")[
+        "final"
+    ]
     shown = page.eval_on_selector_all("[data-testid='group-train/loss']", "(els) => els.map((e) => e.textContent)")
     expected = [f"{_shown(m)} ± {_shown(s)}" for m, s in zip(frame.mean(), frame.std())]
     assert sorted(shown) == sorted(expected)
     # Grouped curves: one mean line per lr group with a std band.
     page.get_by_test_id("band-select").select_option("std")
-    page.wait_for_function("() => document.querySelector('[data-testid=curve-panel]')?.textContent.includes('lr=0.1 mean (2)')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=curve-panel]')?.textContent.includes('lr=0.1 mean (2)')"
+    )
     page.get_by_test_id("band-select").select_option("none")
     page.get_by_test_id("group-select").select_option("")
 
@@ -110,7 +117,9 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page,
     legend.wait_for(timeout=30000)
     assert "viridis" in legend.inner_text() and "0.01" in legend.inner_text()
     page.get_by_test_id("curve-panel").locator("canvas").first.wait_for(timeout=30000)
-    swatches = page.eval_on_selector_all("[data-testid=run-row] .tbs-swatch", "(els) => els.map((e) => e.style.background)")
+    swatches = page.eval_on_selector_all(
+        "[data-testid=run-row] .tbs-swatch", "(els) => els.map((e) => e.style.background)"
+    )
     assert len(set(swatches)) == 3  # one colour per lr, shared by its seeds
 
     # Parallel coordinates: brushing the top half of the lr axis keeps the lr=0.1 runs in the table.
@@ -142,11 +151,17 @@ def test_table_filter_group_colour_dashboard(tmp_path, tensorboard_server, page,
     # Per-epoch box plots of train/loss: one box per epoch, medians as pandas computes them.
     page.wait_for_function("() => document.querySelectorAll('[data-testid=box]').length === 4")
     events = accumulator(logdir / "lr0.1_seed0").Scalars("train/loss")
-    medians = pd.DataFrame({"v": [e.value for e in events], "epoch": [e.step // 30 for e in events]}).groupby("epoch")["v"].median()
+    medians = (
+        pd.DataFrame({"v": [e.value for e in events], "epoch": [e.step // 30 for e in events]})
+        .groupby("epoch")["v"]
+        .median()
+    )
     shown = page.eval_on_selector_all("[data-testid=box]", "(els) => els.map((e) => Number(e.dataset.median))")
     np.testing.assert_allclose(shown, medians.to_numpy(), rtol=1e-12)
 
     # Live: a run written while the tab is open appears in the table.
     write_torch_sweep(logdir, lrs=(0.5,), seeds=(9,), steps=range(0, 30, 10))
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=run-row]')].some((r) => r.dataset.run === 'lr0.5_seed9')",
-                           timeout=60000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=run-row]')].some((r) => r.dataset.run === 'lr0.5_seed9')",
+        timeout=60000,
+    )

@@ -4,7 +4,6 @@ system's `prefers-color-scheme` when it runs outside TensorBoard."""
 from __future__ import annotations
 
 import pytest
-
 from browser_helpers import open_tab, screenshot
 
 pytestmark = pytest.mark.browser

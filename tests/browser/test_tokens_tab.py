@@ -53,14 +53,25 @@ def test_strip_hover_and_step_change(tmp_path, tensorboard_server, page):
 
     # Issue 12 item 3: the Tokens charts export as figures: opaque, titled, with the run in the legend.
     figure = download_png(page, page.get_by_test_id("export-png-loss-chart"))
-    assert figure.getchannel("A").getextrema() == (255, 255) and figure.convert("RGB").getpixel((2, 2)) == (255, 255, 255)
+    assert figure.getchannel("A").getextrema() == (255, 255) and figure.convert("RGB").getpixel((2, 2)) == (
+        255,
+        255,
+        255,
+    )
     assert count_near(figure, (32, 33, 36), (0, 24, figure.width, 72), tolerance=40) > 30  # the title
-    assert count_near(figure, (0x42, 0x50, 0x66), (0, figure.height - 60, figure.width, figure.height), tolerance=8) > 20
+    assert (
+        count_near(figure, (0x42, 0x50, 0x66), (0, figure.height - 60, figure.width, figure.height), tolerance=8) > 20
+    )
 
 
 def _inside_viewport(page, box) -> bool:
     size = page.viewport_size
-    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= size["width"] and box["y"] + box["height"] <= size["height"]
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"]
+        and box["y"] + box["height"] <= size["height"]
+    )
 
 
 def test_topk_popover_in_view_and_rank_history_of_every_run(tmp_path, tensorboard_server, page):
@@ -88,7 +99,9 @@ def test_topk_popover_in_view_and_rank_history_of_every_run(tmp_path, tensorboar
     target.hover()
     popover = page.get_by_test_id("topk-popover")
     popover.wait_for(timeout=10000)
-    page.wait_for_function("() => getComputedStyle(document.querySelector('[data-testid=topk-popover]')).visibility === 'visible'")
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('[data-testid=topk-popover]')).visibility === 'visible'"
+    )
     pop = popover.bounding_box()
     assert _inside_viewport(page, pop), (pop, page.viewport_size)
     # Next to the token: just above it here (no room below).

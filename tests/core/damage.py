@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import google_crc32c
 import numpy as np
@@ -69,10 +69,22 @@ def log_base_records(run_dir: Path) -> None:
         tbs.log_attention(writer, "attn_small", attention((1, 1, 1, 3, 3)), tokens=["a", "b", "c"], step=0)
         tbs.log_attention(writer, "attn_large", attention((6, 1, 8, 8, 8)), tokens=list("abcdefgh"), step=0)
         tbs.log_head_stats(writer, "heads", step=0, entropy=rng.random((2, 3)), mask=np.eye(2, 3))
-        tbs.log_token_predictions(writer, "tok_small", torch.randn(1, 3, 13, generator=generator),
-                                  torch.randint(0, 13, (1, 3), generator=generator), step=0, k=2)
-        tbs.log_token_predictions(writer, "tok_large", torch.randn(4, 48, 13, generator=generator),
-                                  torch.randint(0, 13, (4, 48), generator=generator), step=0, k=3)
+        tbs.log_token_predictions(
+            writer,
+            "tok_small",
+            torch.randn(1, 3, 13, generator=generator),
+            torch.randint(0, 13, (1, 3), generator=generator),
+            step=0,
+            k=2,
+        )
+        tbs.log_token_predictions(
+            writer,
+            "tok_large",
+            torch.randn(4, 48, 13, generator=generator),
+            torch.randint(0, 13, (4, 48), generator=generator),
+            step=0,
+            k=3,
+        )
         alphas = np.linspace(-1, 1, 9)
         tbs.log_slice(writer, "line", LineSlice(alphas, alphas**2), step=0)
         xs = np.linspace(-1, 1, 40)
@@ -102,7 +114,16 @@ def v1_payload(meta: dict, arrays: dict) -> bytes:
     entries, data = [], []
     for name, array in arrays.items():
         raw = np.ascontiguousarray(array, array.dtype.newbyteorder("<")).tobytes()
-        entries.append({"dtype": array.dtype.name, "shape": list(array.shape), "enc": "raw", "comp": "none", "name": name, "nbytes": len(raw)})
+        entries.append(
+            {
+                "dtype": array.dtype.name,
+                "shape": list(array.shape),
+                "enc": "raw",
+                "comp": "none",
+                "name": name,
+                "nbytes": len(raw),
+            }
+        )
         data.append(raw)
     return v1_from_header({"v": 1, "meta": meta, "arrays": entries}, b"".join(data))
 

@@ -1,4 +1,3 @@
-import json
 import struct
 
 import numpy as np
@@ -46,7 +45,9 @@ def test_u8q_costs_about_one_byte_per_value():
 
 def test_f16_and_compression_round_trip():
     values = np.linspace(0, 1, 4096, dtype=np.float32).reshape(64, 64)
-    payload = codec.encode_record({}, {"v": values, "z": np.zeros(10000, np.int32)}, encodings={"v": "f16"}, compress=True)
+    payload = codec.encode_record(
+        {}, {"v": values, "z": np.zeros(10000, np.int32)}, encodings={"v": "f16"}, compress=True
+    )
     assert len(payload) < values.size * 2 + 10000
     _, decoded = codec.decode_record(payload)
     np.testing.assert_allclose(decoded["v"], values, atol=1e-3)
@@ -107,7 +108,9 @@ def test_every_damaged_byte_of_the_data_is_refused():
 
 
 def test_every_flipped_header_bit_is_refused():
-    payload = codec.encode_record({"layers": 2, "names": ["a"]}, {"v": np.ones((2, 3), np.float32)}, encodings={"v": "u8q"})
+    payload = codec.encode_record(
+        {"layers": 2, "names": ["a"]}, {"v": np.ones((2, 3), np.float32)}, encodings={"v": "u8q"}
+    )
     _, start = codec.parse_header(payload)
     for bit in range(start * 8):
         damaged = bytearray(payload)
@@ -211,9 +214,17 @@ def test_reference_round_trip():
 
 @pytest.mark.parametrize(
     "text",
-    ['{"file": "f", "offset": -1, "length": 4}', '{"file": "f", "offset": "1", "length": 4}',
-     '{"file": "f", "offset": 1.5, "length": 4}', '{"file": "f", "offset": 99999999999999999999, "length": 4}', '{"file": "f", "offset": true, "length": 4}',
-     '{"file": 7, "offset": 1, "length": 4}', '{"file": "f", "offset": 1}', '[1]', '{"file": "f", "offset": 1, "length": 4'],
+    [
+        '{"file": "f", "offset": -1, "length": 4}',
+        '{"file": "f", "offset": "1", "length": 4}',
+        '{"file": "f", "offset": 1.5, "length": 4}',
+        '{"file": "f", "offset": 99999999999999999999, "length": 4}',
+        '{"file": "f", "offset": true, "length": 4}',
+        '{"file": 7, "offset": 1, "length": 4}',
+        '{"file": "f", "offset": 1}',
+        "[1]",
+        '{"file": "f", "offset": 1, "length": 4',
+    ],
 )
 def test_malformed_references_raise_codec_error(text):
     with pytest.raises(codec.CodecError):

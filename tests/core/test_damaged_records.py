@@ -27,8 +27,14 @@ def per_step_routes(base: damage.Base) -> list[tuple[str, dict]]:
     if base.plugin == "tbs_predictions":
         return [("record", everything), ("examples", {"true": 0, "pred": 0})]
     if base.plugin == "tbs_attention" and base.tag != "heads":
-        return [("record", everything), ("example", {}), ("map", {"layer": 0, "head": 0}),
-                ("map", {"view": "layer", "layer": 0}), ("map", {"view": "rollout"}), ("grid", {})]
+        return [
+            ("record", everything),
+            ("example", {}),
+            ("map", {"layer": 0, "head": 0}),
+            ("map", {"view": "layer", "layer": 0}),
+            ("map", {"view": "rollout"}),
+            ("grid", {}),
+        ]
     return [("record", everything)]
 
 
@@ -98,8 +104,12 @@ def test_every_flipped_header_bit_of_every_family_is_refused(damaged_logdir, tmp
 
 @pytest.mark.parametrize(
     "tag,plugin,route,params",
-    [("tok_small", "tbs_tokens", "history", {}), ("tok_large", "tbs_tokens", "history", {"seq": 1, "pos": 2}),
-     ("line", "tbs_landscape", "steps", {}), ("heads", "tbs_attention", "head_stats", {})],
+    [
+        ("tok_small", "tbs_tokens", "history", {}),
+        ("tok_large", "tbs_tokens", "history", {"seq": 1, "pos": 2}),
+        ("line", "tbs_landscape", "steps", {}),
+        ("heads", "tbs_attention", "head_stats", {}),
+    ],
 )
 def test_one_damaged_step_does_not_hide_the_others(tmp_path, tag, plugin, route, params):
     damage.log_base_records(tmp_path / "base")
@@ -126,7 +136,9 @@ def test_format_1_records_are_still_served(tmp_path, tag):
     meta, arrays = codec.decode_record(base.payload)
     old = damage.v1_payload(meta, arrays)
     assert old[:4] == b"TBS1" and (len(old) > 4096) == base.sidecar
-    damage.write_variants(tmp_path / "logs" / RUN, damage.Base(base.plugin, tag, base.metadata, old, base.sidecar), tag, [])
+    damage.write_variants(
+        tmp_path / "logs" / RUN, damage.Base(base.plugin, tag, base.metadata, old, base.sidecar), tag, []
+    )
     routes = damage.Routes(tmp_path / "logs")
     status, body = routes.get("tbs_landscape", "record", run=RUN, tag=tag, step=0)
     assert status == 200, body[:300]
@@ -210,7 +222,12 @@ def test_real_tensorboard_answers_damaged_steps_with_4xx(damaged_logdir, tensorb
     logdir, layout = damaged_logdir["sample"]
     tb = tensorboard_server(logdir, load_fast=load_fast)
     expected = {tag: count + 1 for tag, (base, _, count) in layout.items() if base.plugin == "tbs_attention"}
-    wait_for(lambda: {t: len(v["steps"]) for t, v in tb.get_json(tb.plugin("tbs_attention", "tags")).get(RUN, {}).items()} == expected)
+    wait_for(
+        lambda: (
+            {t: len(v["steps"]) for t, v in tb.get_json(tb.plugin("tbs_attention", "tags")).get(RUN, {}).items()}
+            == expected
+        )
+    )
 
     def get(plugin, route, **params):
         query = "&".join(f"{key}={value}" for key, value in params.items())

@@ -33,7 +33,9 @@ PRELUDE = textwrap.dedent(
 def _run(tmp_path, body: str, flush_secs: float = 1.0) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", PRELUDE + textwrap.dedent(body), str(tmp_path), str(flush_secs)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

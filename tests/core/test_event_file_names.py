@@ -77,7 +77,9 @@ def test_names_keep_tensorboards_pattern_and_never_repeat(tmp_path):
 
 def test_an_existing_file_is_never_opened_again(tmp_path, monkeypatch):
     taken = tmp_path / "events.out.tfevents.taken"
-    theirs = event_pb2.Event(step=0, summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="t", simple_value=7)]))
+    theirs = event_pb2.Event(
+        step=0, summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="t", simple_value=7)])
+    )
     taken.write_bytes(events.frame_record(theirs.SerializeToString()))
     before = taken.read_bytes()
     proposals = iter([taken.name, taken.name, "events.out.tfevents.free.tbs-1"])
@@ -86,4 +88,6 @@ def test_an_existing_file_is_never_opened_again(tmp_path, monkeypatch):
         writer.write_scalar("s", 1.0, 0)
     assert taken.read_bytes() == before
     acc = accumulator(tmp_path)
-    assert [e.tensor_proto.float_val[0] for e in acc.Tensors("s")] == [1.0] and [e.value for e in acc.Scalars("t")] == [7.0]
+    assert [e.tensor_proto.float_val[0] for e in acc.Tensors("s")] == [1.0] and [e.value for e in acc.Scalars("t")] == [
+        7.0
+    ]

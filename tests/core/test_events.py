@@ -22,7 +22,9 @@ def test_events_are_read_back_by_tensorboards_reader(tmp_path):
     writer = events.EventFileWriter(str(tmp_path))
     for step in range(5):
         writer.add_event(
-            event_pb2.Event(step=step, summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="x", simple_value=step)]))
+            event_pb2.Event(
+                step=step, summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="x", simple_value=step)])
+            )
         )
     writer.close()
     (path,) = tmp_path.glob("events.out.tfevents.*")

@@ -17,8 +17,11 @@ def test_as_tensor():
     grad = torch.ones(2, requires_grad=True)
     assert not as_tensor(grad, "x").requires_grad
     assert as_tensor([[1, 2], [3, 4]], "x").tolist() == [[1, 2], [3, 4]]
-    for value, error in ((torch.ones(2, dtype=torch.complex64), "x must be real"),
-                         (np.array(["a"]), "x must be numeric"), ("ab", "x must be a torch tensor")):
+    for value, error in (
+        (torch.ones(2, dtype=torch.complex64), "x must be real"),
+        (np.array(["a"]), "x must be numeric"),
+        ("ab", "x must be a torch tensor"),
+    ):
         with pytest.raises(TypeError, match=error):
             as_tensor(value, "x")
     with pytest.raises(TypeError, match="logits must be a torch tensor or a numpy array, got list"):
@@ -62,4 +65,6 @@ def test_integer_checks_are_one_family():
 
 def test_finite_or_none():
     assert finite_or_none(np.float64(1.5)) == 1.5 and type(finite_or_none(np.float64(1.5))) is float
-    assert finite_or_none(float("nan")) is None and finite_or_none(float("inf")) is None and finite_or_none(None) is None
+    assert (
+        finite_or_none(float("nan")) is None and finite_or_none(float("inf")) is None and finite_or_none(None) is None
+    )

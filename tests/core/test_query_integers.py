@@ -20,7 +20,11 @@ def test_parse_int_refuses_what_is_not_ascii_digits(raw):
 
 
 def test_parse_int_takes_ascii_digits_and_a_minus_where_allowed():
-    assert parse_int("0") == 0 and parse_int("0042") == 42 and parse_int("123456789012345678901234") == 123456789012345678901234
+    assert (
+        parse_int("0") == 0
+        and parse_int("0042") == 42
+        and parse_int("123456789012345678901234") == 123456789012345678901234
+    )
     assert parse_int("-7", negative=True) == -7
     for raw in ("-7", "-0"):
         with pytest.raises(ValueError):

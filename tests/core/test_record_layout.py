@@ -46,8 +46,12 @@ def documented_arrays(family: str) -> set[str]:
 
 def ts_arrays(path: str) -> set[str]:
     source = (ROOT / path).read_text()
-    return {name for pattern in _TS_READS for match in pattern.findall(source)
-            for name in ((match,) if isinstance(match, str) else match)}
+    return {
+        name
+        for pattern in _TS_READS
+        for match in pattern.findall(source)
+        for name in ((match,) if isinstance(match, str) else match)
+    }
 
 
 @pytest.mark.parametrize("family", sorted(READERS))

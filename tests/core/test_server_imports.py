@@ -4,8 +4,13 @@ import subprocess
 import sys
 
 SERVER_MODULES = [
-    "tb_suite", "tb_suite.entry", "tb_suite.core.reader",
-    "tb_suite.predictions.plugin", "tb_suite.attention.plugin", "tb_suite.tokens.plugin", "tb_suite.landscape.plugin",
+    "tb_suite",
+    "tb_suite.entry",
+    "tb_suite.core.reader",
+    "tb_suite.predictions.plugin",
+    "tb_suite.attention.plugin",
+    "tb_suite.tokens.plugin",
+    "tb_suite.landscape.plugin",
 ]
 
 

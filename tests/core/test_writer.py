@@ -71,9 +71,7 @@ def test_as_writer_shares_one_writer_per_run(tmp_path):
     first.close()
 
 
-@pytest.mark.parametrize(
-    "target, error", [(42, TypeError), (object(), TypeError)]
-)
+@pytest.mark.parametrize("target, error", [(42, TypeError), (object(), TypeError)])
 def test_bad_targets_are_refused(target, error):
     with pytest.raises(error, match="target"):
         tbs.Writer(target)

@@ -72,6 +72,12 @@ def attention_logdir(tmp_path_factory) -> Path:
             tbs.log_attention(writer, "encoder", weights.astype(np.float32), tokens=tokens, step=step)
             mask = np.zeros((layers, heads))
             mask[1, 0] = 1
-            tbs.log_head_stats(writer, "heads", step=step, entropy=rng.random((layers, heads)) + k,
-                               importance=rng.random((layers, heads)), mask=mask)
+            tbs.log_head_stats(
+                writer,
+                "heads",
+                step=step,
+                entropy=rng.random((layers, heads)) + k,
+                importance=rng.random((layers, heads)),
+                mask=mask,
+            )
     return root

@@ -23,7 +23,9 @@ from tests.export.conftest import HTML_TAG, STEPS
 
 def embedded_answers(html: str) -> dict[str, tuple[int, bytes]]:
     """{key: (status, body)} of the page, decoded independently of tb_suite/export/embed.py."""
-    match = re.search(r'<script type="application/octet-stream" id="tbs-embedded" data-length="(\d+)">(.*?)</script>', html, re.DOTALL)
+    match = re.search(
+        r'<script type="application/octet-stream" id="tbs-embedded" data-length="(\d+)">(.*?)</script>', html, re.DOTALL
+    )
     compressed = base64.b85decode(match.group(2).replace(".", "<"))
     assert len(compressed) == int(match.group(1))
     packed = gzip.decompress(compressed)
@@ -97,12 +99,15 @@ def test_too_large_a_selection_is_refused_before_writing(landscape_logdir, tmp_p
     assert out.exists()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"plugin": "nope"}, "plugin: unknown 'nope'"),
-    ({"plugin": "runs"}, "no HTML export yet"),
-    ({"selection": Selection(runs="^zzz$")}, "the selection holds no steps"),
-    ({"format": "pdf"}, "format: 'pdf'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"plugin": "nope"}, "plugin: unknown 'nope'"),
+        ({"plugin": "runs"}, "no HTML export yet"),
+        ({"selection": Selection(runs="^zzz$")}, "the selection holds no steps"),
+        ({"format": "pdf"}, "format: 'pdf'"),
+    ],
+)
 def test_bad_requests_raise_named_errors_before_writing(landscape_logdir, tmp_path, kwargs, message):
     out = tmp_path / "x.html"
     with pytest.raises(ValueError, match=re.escape(message)):

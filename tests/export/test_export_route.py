@@ -23,9 +23,16 @@ def test_export_route_answers_the_page_and_4xx(landscape_logdir, tensorboard_ser
     assert status == 200 and content_type.startswith("text/html")
     answers = embedded_answers(body.decode())
     tags = json.loads(answers['["tags",[]]'][1])
-    assert set(tags) == {"a"} and {tag: info["steps"] for tag, info in tags["a"].items()} == {"plane": [10], HTML_TAG: [10]}
-    for query, code, message in (("max_mib=0.2", 413, "over the limit"), ("steps=x", 400, "steps: "),
-                                 ("max_mib=-1", 400, "max_mib"), ("runs=^zzz$", 400, "no steps")):
+    assert set(tags) == {"a"} and {tag: info["steps"] for tag, info in tags["a"].items()} == {
+        "plane": [10],
+        HTML_TAG: [10],
+    }
+    for query, code, message in (
+        ("max_mib=0.2", 413, "over the limit"),
+        ("steps=x", 400, "steps: "),
+        ("max_mib=-1", 400, "max_mib"),
+        ("runs=^zzz$", 400, "no steps"),
+    ):
         status, body, _ = tb.get(tb.plugin("tbs_landscape", f"export?{query}"))
         assert status == code and message in json.loads(body)["error"], (query, body[:200])
 
@@ -45,9 +52,14 @@ def test_export_button_downloads_a_page_that_works_offline(landscape_logdir, ten
     download.value.save_as(report)
 
     left: list[str] = []
-    page.route(lambda url: not url.startswith(("file:", "blob:", "data:")), lambda route: (left.append(route.request.url), route.abort()))
+    page.route(
+        lambda url: not url.startswith(("file:", "blob:", "data:")),
+        lambda route: (left.append(route.request.url), route.abort()),
+    )
     page.goto(report.as_uri())
-    page.wait_for_function("document.querySelectorAll('[data-testid=plane-canvas][data-mode=contour]').length === 2", timeout=30000)
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=plane-canvas][data-mode=contour]').length === 2", timeout=30000
+    )
     assert "30 (4/4)" in page.locator("body").inner_text()  # every step of the logdir
     options = page.locator("[data-testid=tag-picker] option").all_text_contents()
     assert options == ["plane"]  # the shown tag only

@@ -26,7 +26,10 @@ def offline_page(page):
         route.abort()
 
     page.route(lambda url: not url.startswith(("file:", "blob:", "data:")), refuse)
-    page.on("request", lambda request: None if request.url.startswith(("file:", "blob:", "data:")) else left.append(request.url))
+    page.on(
+        "request",
+        lambda request: None if request.url.startswith(("file:", "blob:", "data:")) else left.append(request.url),
+    )
     page.left = left
     return page
 
@@ -40,7 +43,9 @@ def test_exported_landscape_draws_hovers_and_scrubs_offline(landscape_logdir, of
     page.goto(report.as_uri())
     page.wait_for_selector("[data-testid=tag-picker]", timeout=30000)
     page.locator("[data-testid=tag-picker]").select_option("plane")
-    page.wait_for_function("document.querySelectorAll('[data-testid=plane-canvas][data-mode=contour]').length === 2", timeout=30000)
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=plane-canvas][data-mode=contour]').length === 2", timeout=30000
+    )
     assert page.locator("[data-testid=plane-view]").count() == 2  # both runs
 
     # The last exported step is shown (20; step 30 was left out).
@@ -105,7 +110,9 @@ def test_exported_tokens_hover_scrub_and_pin_offline(tokens_logdir, offline_page
     page.keyboard.press("Home")
     page.wait_for_function(
         "(before) => JSON.stringify([...document.querySelectorAll('[data-testid=token]')].map(e => e.dataset.color)) !== before",
-        arg=json.dumps(latest, separators=(",", ":")), timeout=10000)
+        arg=json.dumps(latest, separators=(",", ":")),
+        timeout=10000,
+    )
 
     # Pinning a token draws its history in every run, from the embedded per-position answers.
     page.get_by_test_id("token").nth(2).click()
@@ -125,7 +132,10 @@ def test_exported_predictions_hover_click_and_scrub_offline(small_logdir, offlin
     page.goto(report.as_uri())
     canvas = page.get_by_test_id("heatmap-canvas")
     canvas.wait_for(timeout=30000)
-    page.wait_for_function("() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.arrivalToDrawnMs !== undefined", timeout=30000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.arrivalToDrawnMs !== undefined",
+        timeout=30000,
+    )
     assert canvas.evaluate(NONBLANK_JS) > 5
     assert page.get_by_test_id("run-picker").get_by_role("checkbox").count() == 2
 
@@ -139,7 +149,9 @@ def test_exported_predictions_hover_click_and_scrub_offline(small_logdir, offlin
     slider = page.get_by_test_id("step-slider")
     slider.focus()
     page.keyboard.press("ArrowLeft")
-    page.wait_for_function("() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '0'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '0'"
+    )
     assert "step 0" in page.get_by_test_id("summary").text_content()
 
     name_cell = page.get_by_test_id("class-table").get_by_text(XSS_NAME, exact=True)
@@ -159,23 +171,34 @@ def test_exported_layers_draws_hovers_and_opens_a_cell_offline(offline_page, tmp
     export(tmp_path / "logs", "layers", report)
     page.goto(report.as_uri())
     flow = page.get_by_test_id("gradient-flow-chart").locator("canvas")
-    page.wait_for_function("() => document.querySelector('[data-testid=gradient-flow-chart] canvas')?.dataset.layout", timeout=30000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=gradient-flow-chart] canvas')?.dataset.layout", timeout=30000
+    )
     assert flow.evaluate(NONBLANK_JS) > 2
     layout = json.loads(flow.get_attribute("data-layout"))
-    flow.hover(position={"x": layout["left"] + 0.5 * layout["plotW"] / layout["n"], "y": layout["top"] + layout["plotH"] - 2})
+    flow.hover(
+        position={"x": layout["left"] + 0.5 * layout["plotW"] / layout["n"], "y": layout["top"] + layout["plotH"] - 2}
+    )
     page.get_by_test_id("bar-tooltip").wait_for(timeout=10000)
     assert "layer 0: 0" in page.get_by_test_id("bar-tooltip").inner_text()
 
     heatmap = page.get_by_test_id("layer-step-heatmap").get_by_test_id("heatmap-canvas")
     page.wait_for_function(
         "() => document.querySelector('[data-testid=layer-step-heatmap] [data-testid=heatmap-canvas]')?.dataset.arrivalToDrawnMs",
-        timeout=30000)
+        timeout=30000,
+    )
     assert heatmap.evaluate(NONBLANK_JS) > 2
     # Layers: 0 Conv2d, 1 ReLU, 3 Conv2d, 4 ReLU, 6 Linear; steps 0, 3, 6, 9. Open layer "3" at step 3.
     cell = json.loads(heatmap.get_attribute("data-layout"))
-    center = {"x": cell["left"] + (1.5 - cell["col0"]) * cell["cellW"], "y": cell["top"] + (2.5 - cell["row0"]) * cell["cellH"]}
+    center = {
+        "x": cell["left"] + (1.5 - cell["col0"]) * cell["cellW"],
+        "y": cell["top"] + (2.5 - cell["row0"]) * cell["cellH"],
+    }
     heatmap.click(position=center)
-    page.wait_for_function("() => document.querySelector('[data-testid=step-slider]')?.getAttribute('aria-valuetext') === '3'", timeout=10000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=step-slider]')?.getAttribute('aria-valuetext') === '3'",
+        timeout=10000,
+    )
     page.get_by_test_id("distributions").wait_for(timeout=10000)
     assert "of 3 over training" in page.get_by_test_id("distributions").inner_text()
     page.get_by_test_id("feature-map-canvas").wait_for(timeout=10000)
@@ -201,7 +224,9 @@ def test_exported_attention_grid_click_scrub_hover_diff_and_stats_offline(attent
     export(attention_logdir, "attention", report)
     page.goto(report.as_uri())
     canvas = page.get_by_test_id("heatmap-canvas")
-    page.wait_for_function("() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.layout", timeout=30000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=heatmap-canvas]')?.dataset.layout", timeout=30000
+    )
     page.get_by_test_id("thumb-0-0").wait_for(timeout=30000)
     assert page.get_by_test_id("head-grid").locator("canvas").count() == 2 * 3
 
@@ -214,7 +239,9 @@ def test_exported_attention_grid_click_scrub_hover_diff_and_stats_offline(attent
     before = canvas.screenshot()
     slider.focus()
     page.keyboard.press("ArrowLeft")
-    page.wait_for_function("() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '10'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '10'"
+    )
     assert _picture_changes(page, canvas, before), "scrubbing did not change the picture"
 
     canvas.hover(position=cell_center(page, 0, 0))
@@ -223,11 +250,15 @@ def test_exported_attention_grid_click_scrub_hover_diff_and_stats_offline(attent
     assert page.locator("img").count() == 0
 
     page.get_by_test_id("diff").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=map-panel] h3').textContent.includes('minus step 0')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=map-panel] h3').textContent.includes('minus step 0')"
+    )
     page.get_by_test_id("diff").click()
     page.get_by_test_id("example-picker").select_option("1")
     page.get_by_test_id("view-picker").select_option("rollout")
-    page.wait_for_function("() => document.querySelector('[data-testid=map-panel] h3').textContent.startsWith('rollout')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=map-panel] h3').textContent.startsWith('rollout')"
+    )
     page.get_by_test_id("stats-panel").locator("td[data-masked]").first.wait_for(timeout=10000)
     assert "not included in this export" not in page.locator("body").inner_text()
     assert page.left == []

@@ -17,7 +17,8 @@ class Run:
 
     def plugin_tags(self, plugin_name: str) -> list[str]:
         return sorted(
-            tag for tag in self.acc.Tags()["tensors"]
+            tag
+            for tag in self.acc.Tags()["tensors"]
             if self.acc.SummaryMetadata(tag).plugin_data.plugin_name == plugin_name
         )
 
@@ -29,7 +30,8 @@ class Run:
 
     def scalar_tags(self) -> set[str]:
         return set(self.acc.Tags()["scalars"]) | {
-            tag for tag in self.acc.Tags()["tensors"]
+            tag
+            for tag in self.acc.Tags()["tensors"]
             if self.acc.SummaryMetadata(tag).plugin_data.plugin_name == "scalars"
         }
 

@@ -31,8 +31,13 @@ def _records(root: Path, plugin: str) -> set[tuple[str, str, int]]:
 def test_every_callback_of_both_frameworks_has_an_example():
     text = "\n".join(BLOCKS)
     for framework in ("lightning", "transformers"):
-        for callback in ("PredictionsCallback", "AttentionCallback", "TokenPredictionsCallback",
-                         "LandscapeCallback", "LayerMonitorCallback"):
+        for callback in (
+            "PredictionsCallback",
+            "AttentionCallback",
+            "TokenPredictionsCallback",
+            "LandscapeCallback",
+            "LayerMonitorCallback",
+        ):
             assert f"tbs.{framework}.{callback}(" in text, (framework, callback)
     assert "tbs.lightning.callbacks(" in text and "tbs.transformers.attach(trainer)" in text
 

@@ -8,9 +8,10 @@ import signal
 import socket
 import subprocess
 import time
-import tomllib
 import urllib.request
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +36,11 @@ def test_make_demo_uses_the_next_free_port_when_the_port_is_taken(tmp_path):
         # -o demo-logdir: serve the logdir made here instead of training the demos
         process = subprocess.Popen(
             ["make", "-s", "-o", "demo-logdir", "demo", f"PORT={taken}", f"DEMO_LOGDIR={tmp_path}"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
         try:
             lines = [process.stdout.readline(), process.stdout.readline()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import lightning as L
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -111,9 +110,7 @@ def test_predict_fn_every_n_epochs_max_samples_and_a_logger_that_is_not_first(tm
         x, y = batch
         return module(x), y  # logits are fine too
 
-    callback = tbs.lightning.PredictionsCallback(
-        "holdout", predict_fn=predict_fn, every_n_epochs=2, max_samples=20
-    )
+    callback = tbs.lightning.PredictionsCallback("holdout", predict_fn=predict_fn, every_n_epochs=2, max_samples=20)
     trainer = _trainer(tmp_path, callback, loggers=[CSVLogger(tmp_path), tb_logger], max_epochs=4)
     trainer.fit(LossOnlyModel())
 
@@ -160,9 +157,7 @@ def test_bad_options_are_refused_when_the_callback_is_made():
 def test_ddp_ranks_are_gathered_and_only_rank_zero_writes(tmp_path, read_run):
     logger = TensorBoardLogger(tmp_path, name="ddp")
     callback = tbs.lightning.PredictionsCallback(class_names=CLASSES)
-    trainer = _trainer(
-        tmp_path, callback, loggers=logger, max_epochs=1, strategy="ddp_fork", devices=2
-    )
+    trainer = _trainer(tmp_path, callback, loggers=logger, max_epochs=1, strategy="ddp_fork", devices=2)
     run_dir = logger.log_dir  # fixes the version before the ranks fork
     trainer.fit(Model())
 

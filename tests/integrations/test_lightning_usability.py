@@ -160,15 +160,19 @@ def _tags(run_dir):
     from tests.integrations.conftest import Run
 
     run = Run(run_dir)
-    return {name: run.plugin_tags(name) for name in ("tbs_predictions", "tbs_attention", "tbs_tokens", "tbs_landscape", "tbs_layers")}
+    return {
+        name: run.plugin_tags(name)
+        for name in ("tbs_predictions", "tbs_attention", "tbs_tokens", "tbs_landscape", "tbs_layers")
+    }
 
 
 def test_callbacks_preset_for_a_wrapped_bert_classifier(tmp_path, caplog):
     def validation_step(self, batch, batch_idx):
         self.log("val_loss", self.net(**batch).loss)  # returns nothing: predictions run the model
 
-    module = tiny.lightning_module(tiny.bert_classifier(), training_loss=lambda m, b: m.net(**b).loss,
-                                   validation_step=validation_step)
+    module = tiny.lightning_module(
+        tiny.bert_classifier(), training_loss=lambda m, b: m.net(**b).loss, validation_step=validation_step
+    )
     with caplog.at_level(logging.INFO, logger="tb_suite"):
         presets = tbs.lightning.callbacks(module, tokenizer=tiny.word_tokenizer())
         trainer = tiny.lightning_trainer(tmp_path, presets, max_epochs=1)

@@ -14,8 +14,7 @@ def _python(code: str) -> subprocess.CompletedProcess:
 
 def test_importing_tb_suite_loads_no_framework():
     result = _python(
-        "import sys, tb_suite\n"
-        "print(sorted(m for m in ('torch', 'lightning', 'transformers') if m in sys.modules))"
+        "import sys, tb_suite\nprint(sorted(m for m in ('torch', 'lightning', 'transformers') if m in sys.modules))"
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

@@ -27,25 +27,43 @@ class Tokens(Dataset):
         return len(self.labels)
 
     def __getitem__(self, i):
-        return {"input_ids": self.input_ids[i], "attention_mask": torch.ones(LENGTH, dtype=torch.long),
-                "labels": self.labels[i]}
+        return {
+            "input_ids": self.input_ids[i],
+            "attention_mask": torch.ones(LENGTH, dtype=torch.long),
+            "labels": self.labels[i],
+        }
 
 
 def _model() -> BertForSequenceClassification:
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=VOCAB, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-        max_position_embeddings=LENGTH, num_labels=len(LABELS),
-        id2label=dict(enumerate(LABELS)), label2id={name: i for i, name in enumerate(LABELS)},
+        vocab_size=VOCAB,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=LENGTH,
+        num_labels=len(LABELS),
+        id2label=dict(enumerate(LABELS)),
+        label2id={name: i for i, name in enumerate(LABELS)},
     )
     return BertForSequenceClassification(config)
 
 
 def _args(tmp_path, **kwargs) -> TrainingArguments:
     return TrainingArguments(
-        output_dir=str(tmp_path / "out"), num_train_epochs=2, per_device_train_batch_size=BATCH,
-        per_device_eval_batch_size=BATCH, learning_rate=1e-3, eval_strategy="epoch", logging_steps=2,
-        save_strategy="no", use_cpu=True, disable_tqdm=True, dataloader_pin_memory=False, **kwargs,
+        output_dir=str(tmp_path / "out"),
+        num_train_epochs=2,
+        per_device_train_batch_size=BATCH,
+        per_device_eval_batch_size=BATCH,
+        learning_rate=1e-3,
+        eval_strategy="epoch",
+        logging_steps=2,
+        save_strategy="no",
+        use_cpu=True,
+        disable_tqdm=True,
+        dataloader_pin_memory=False,
+        **kwargs,
     )
 
 
@@ -66,8 +84,11 @@ def _accuracy(eval_prediction):
 def test_eval_predictions_land_in_the_run_of_hf_tensorboard_scalars(tmp_path, monkeypatch, read_run):
     monkeypatch.delenv("TENSORBOARD_LOGGING_DIR", raising=False)
     trainer = WeightedTrainer(
-        model=_model(), args=_args(tmp_path, report_to=["tensorboard"]), train_dataset=Tokens(TRAIN, 0),
-        eval_dataset=Tokens(EVAL, 1), compute_metrics=_accuracy,
+        model=_model(),
+        args=_args(tmp_path, report_to=["tensorboard"]),
+        train_dataset=Tokens(TRAIN, 0),
+        eval_dataset=Tokens(EVAL, 1),
+        compute_metrics=_accuracy,
     )
     tensorboard = tbs.transformers.attach(trainer, tbs.transformers.PredictionsCallback())
     trainer.train()
@@ -107,8 +128,9 @@ def test_misuse_is_refused_with_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="prediction_loss_only"):
         loss_only = _args(tmp_path, report_to=[], prediction_loss_only=True)
         tbs.transformers.attach(Trainer(model=_model(), args=loss_only, eval_dataset=Tokens(EVAL, 1)))
-    unattached = Trainer(model=_model(), args=args, eval_dataset=Tokens(EVAL, 1),
-                         callbacks=[tbs.transformers.PredictionsCallback()])
+    unattached = Trainer(
+        model=_model(), args=args, eval_dataset=Tokens(EVAL, 1), callbacks=[tbs.transformers.PredictionsCallback()]
+    )
     with pytest.raises(RuntimeError, match="attach"):
         unattached.evaluate()
 

@@ -28,8 +28,12 @@ def _tags(tensorboard):
 
 def test_attach_alone_adds_what_fits_a_bert_classifier(tmp_path, monkeypatch, caplog):
     monkeypatch.delenv("TENSORBOARD_LOGGING_DIR", raising=False)
-    trainer = Trainer(model=tiny.bert_classifier(), args=tiny.hf_args(tmp_path, eval_strategy="epoch", num_train_epochs=1),
-                      train_dataset=tiny.Sentences(16), eval_dataset=tiny.Sentences(8, 1))
+    trainer = Trainer(
+        model=tiny.bert_classifier(),
+        args=tiny.hf_args(tmp_path, eval_strategy="epoch", num_train_epochs=1),
+        train_dataset=tiny.Sentences(16),
+        eval_dataset=tiny.Sentences(8, 1),
+    )
     with caplog.at_level(logging.INFO, logger="tb_suite"):
         tensorboard = tbs.transformers.attach(trainer, budget=None)  # no limit: every callback runs
         trainer.train()
@@ -51,8 +55,13 @@ def test_attach_alone_adds_what_fits_a_bert_classifier(tmp_path, monkeypatch, ca
 def test_attach_alone_adds_tokens_for_a_causal_lm(tmp_path, monkeypatch):
     monkeypatch.delenv("TENSORBOARD_LOGGING_DIR", raising=False)
     model, rows = tiny.tiny_lm_and_data()
-    trainer = Trainer(model=model, args=tiny.hf_args(tmp_path, eval_strategy="epoch", num_train_epochs=1),
-                      train_dataset=rows, eval_dataset=rows[:4], processing_class=tiny.word_tokenizer())
+    trainer = Trainer(
+        model=model,
+        args=tiny.hf_args(tmp_path, eval_strategy="epoch", num_train_epochs=1),
+        train_dataset=rows,
+        eval_dataset=rows[:4],
+        processing_class=tiny.word_tokenizer(),
+    )
     tensorboard = tbs.transformers.attach(trainer, budget=None)
     trainer.train()
     names = {type(cb).__name__ for cb in trainer.callback_handler.callbacks}
@@ -107,8 +116,11 @@ def test_default_budget_keeps_an_expensive_landscape_within_its_share(tmp_path, 
 
     budget = Budget(0.5, floor_s=0.0)
     callback = tbs.transformers.LandscapeCallback(every_n_steps=1, grid=3, budget=budget)  # 9 evaluations
-    trainer = Trainer(model=tiny.bert_classifier(), args=tiny.hf_args(tmp_path, max_steps=30, num_train_epochs=-1),
-                      train_dataset=tiny.Sentences(64))
+    trainer = Trainer(
+        model=tiny.bert_classifier(),
+        args=tiny.hf_args(tmp_path, max_steps=30, num_train_epochs=-1),
+        train_dataset=tiny.Sentences(64),
+    )
     tensorboard = tbs.transformers.attach(trainer, callback)
     with caplog.at_level(logging.INFO, logger="tb_suite"):
         trainer.train()

@@ -16,19 +16,37 @@ def bert_classifier():
     from transformers import BertConfig, BertForSequenceClassification
 
     torch.manual_seed(0)
-    return BertForSequenceClassification(BertConfig(
-        vocab_size=VOCAB, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=LENGTH, num_labels=2, pad_token_id=0,
-        id2label=dict(enumerate(LABELS)), label2id={name: i for i, name in enumerate(LABELS)},
-    ))
+    return BertForSequenceClassification(
+        BertConfig(
+            vocab_size=VOCAB,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=LENGTH,
+            num_labels=2,
+            pad_token_id=0,
+            id2label=dict(enumerate(LABELS)),
+            label2id={name: i for i, name in enumerate(LABELS)},
+        )
+    )
 
 
 def bert_mlm():
     from transformers import BertConfig, BertForMaskedLM
 
     torch.manual_seed(0)
-    return BertForMaskedLM(BertConfig(vocab_size=VOCAB, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                                      intermediate_size=32, max_position_embeddings=LENGTH, pad_token_id=0))
+    return BertForMaskedLM(
+        BertConfig(
+            vocab_size=VOCAB,
+            hidden_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=LENGTH,
+            pad_token_id=0,
+        )
+    )
 
 
 class Sentences(Dataset):
@@ -107,8 +125,16 @@ def lightning_trainer(tmp_path, callbacks, *, name="exp", **kwargs):
     import lightning as L
     from lightning.pytorch.loggers import TensorBoardLogger
 
-    options = dict(max_epochs=2, accelerator="cpu", devices=1, enable_checkpointing=False,
-                   enable_progress_bar=False, enable_model_summary=False, log_every_n_steps=1, num_sanity_val_steps=0)
+    options = dict(
+        max_epochs=2,
+        accelerator="cpu",
+        devices=1,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        log_every_n_steps=1,
+        num_sanity_val_steps=0,
+    )
     options.update(kwargs)
     return L.Trainer(logger=TensorBoardLogger(str(tmp_path), name=name), callbacks=callbacks, **options)
 
@@ -116,9 +142,19 @@ def lightning_trainer(tmp_path, callbacks, *, name="exp", **kwargs):
 def hf_args(tmp_path, **kwargs):
     from transformers import TrainingArguments
 
-    options = dict(output_dir=str(tmp_path / "out"), num_train_epochs=2, per_device_train_batch_size=8,
-                   per_device_eval_batch_size=8, learning_rate=1e-3, logging_steps=1, save_strategy="no",
-                   use_cpu=True, disable_tqdm=True, dataloader_pin_memory=False, report_to=["tensorboard"])
+    options = dict(
+        output_dir=str(tmp_path / "out"),
+        num_train_epochs=2,
+        per_device_train_batch_size=8,
+        per_device_eval_batch_size=8,
+        learning_rate=1e-3,
+        logging_steps=1,
+        save_strategy="no",
+        use_cpu=True,
+        disable_tqdm=True,
+        dataloader_pin_memory=False,
+        report_to=["tensorboard"],
+    )
     options.update(kwargs)
     return TrainingArguments(**options)
 

@@ -15,8 +15,13 @@ def cnn(seed: int = 0, batchnorm: bool = True) -> nn.Module:
     torch.manual_seed(seed)
     norm = nn.BatchNorm2d(4) if batchnorm else nn.Identity()
     return nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), norm, nn.ReLU(), nn.Conv2d(4, 4, 3, stride=2), nn.ReLU(),
-        nn.Flatten(), nn.Linear(4 * 3 * 3, 3),
+        nn.Conv2d(1, 4, 3, padding=1),
+        norm,
+        nn.ReLU(),
+        nn.Conv2d(4, 4, 3, stride=2),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(4 * 3 * 3, 3),
     )
 
 

@@ -43,10 +43,18 @@ def test_plane_matches_random_plane(make, shape):
     steps, seed = 8, 4
     d1, d2 = package_plane_directions(model, steps, 1, seed)
     torch.manual_seed(seed)
-    theirs = loss_landscapes.random_plane(model, Loss(F.cross_entropy, x, y), distance=1, steps=steps,
-                                          normalization="filter", deepcopy_model=True)
-    ours = compute.plane(model, F.cross_entropy, (x, y), grid=steps + 1, span=(-steps / 2, steps / 2),
-                         directions=(d1, d2), normalization="none")
+    theirs = loss_landscapes.random_plane(
+        model, Loss(F.cross_entropy, x, y), distance=1, steps=steps, normalization="filter", deepcopy_model=True
+    )
+    ours = compute.plane(
+        model,
+        F.cross_entropy,
+        (x, y),
+        grid=steps + 1,
+        span=(-steps / 2, steps / 2),
+        directions=(d1, d2),
+        normalization="none",
+    )
     # their row i sits at -steps/2 + i along d1; column j at -steps/2 + j (+1 on even rows) along d2
     for i in range(steps):
         for j in range(steps):
@@ -58,8 +66,10 @@ def test_linear_matches_linear_interpolation():
     start, end = mlp(0).eval(), mlp(1).eval()
     x, y = data(32)
     steps = 10
-    theirs = loss_landscapes.linear_interpolation(start, end, Loss(F.cross_entropy, x, y), steps=steps,
-                                                  deepcopy_model=True)
-    ours = compute.linear(copy.deepcopy(start), F.cross_entropy, (x, y), start=start.state_dict(), end=end,
-                          n=steps + 1, span=(0, 1))
+    theirs = loss_landscapes.linear_interpolation(
+        start, end, Loss(F.cross_entropy, x, y), steps=steps, deepcopy_model=True
+    )
+    ours = compute.linear(
+        copy.deepcopy(start), F.cross_entropy, (x, y), start=start.state_dict(), end=end, n=steps + 1, span=(0, 1)
+    )
     np.testing.assert_allclose(ours.losses[1:], theirs, atol=1e-5)  # they evaluate alpha = 1/steps .. 1

@@ -42,8 +42,11 @@ CASES = [
     (mlp_4_5_2, (4,), ["2.bias[0]", "2.bias[1]", "2.weight[0, 4]", "2.bias[0]"]),  # same tensor, repeated
     (mlp_4_5_2, (4,), ["0.weight[0, 0]", "0.bias[0]", "0.weight[1, 3]", "0.bias[4]"]),  # first layer only
     (mlp_4_5_2, (4,), ["0.bias[2]", "2.bias[1]", "0.weight[4, 1]", "2.weight[1, 0]", "0.bias[2]"]),  # mixed
-    (lambda: cnn(batchnorm=False).eval(), (1, 8, 8), ["0.bias[1]", "3.weight[0, 1, 1, 1]", "0.weight[2, 0, 1, 1]",
-                                                     "6.bias[2]"]),
+    (
+        lambda: cnn(batchnorm=False).eval(),
+        (1, 8, 8),
+        ["0.bias[1]", "3.weight[0, 1, 1, 1]", "0.weight[2, 0, 1, 1]", "6.bias[2]"],
+    ),
 ]
 
 

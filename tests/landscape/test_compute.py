@@ -86,7 +86,9 @@ def test_layer_and_model_normalization():
     (whole,) = compute.random_directions(model, normalization="model", count=1)
     weights = [w.detach() for w in model.parameters() if w.dim() > 1]
     norm = lambda ts: float(torch.sqrt(sum((t.double() ** 2).sum() for t in ts)))  # noqa: E731
-    assert norm([whole[n] for n, w in model.named_parameters() if w.dim() > 1]) == pytest.approx(norm(weights), rel=1e-5)
+    assert norm([whole[n] for n, w in model.named_parameters() if w.dim() > 1]) == pytest.approx(
+        norm(weights), rel=1e-5
+    )
 
 
 def test_multi_batch_mean_is_sample_weighted():
@@ -104,10 +106,11 @@ def test_multi_batch_mean_is_sample_weighted():
         by_hand.append(sum(loss * n for loss, n in zip(losses, sizes)) / sum(sizes))
     np.testing.assert_allclose(sl.losses[0], by_hand, rtol=1e-6)
     # max_batches takes the first ones only; the unweighted mean of batch means would differ
-    two = compute.axis(model, F.cross_entropy, iter(batches), params=["3.bias[1]"], bounds=(-0.5, 0.5), n=3,
-                       max_batches=2)
+    two = compute.axis(
+        model, F.cross_entropy, iter(batches), params=["3.bias[1]"], bounds=(-0.5, 0.5), n=3, max_batches=2
+    )
     with torch.no_grad():
-        first_two = (float(F.cross_entropy(model(x[:8]), y[:8])))
+        first_two = float(F.cross_entropy(model(x[:8]), y[:8]))
     assert two.center_loss == pytest.approx(first_two, rel=1e-6)
 
 
@@ -136,8 +139,10 @@ def test_linear_interpolates_parameters_and_batchnorm_buffers():
         assert line.losses[0] == pytest.approx(float(F.cross_entropy(start.eval()(x), y)), abs=1e-6)
         assert line.losses[-1] == pytest.approx(float(F.cross_entropy(end(x), y)), abs=1e-5)
         mid = copy.deepcopy(start)
-        sd = {k: (v + (end.state_dict()[k] - v) * 0.5) if v.is_floating_point() else v
-              for k, v in start.state_dict().items()}
+        sd = {
+            k: (v + (end.state_dict()[k] - v) * 0.5) if v.is_floating_point() else v
+            for k, v in start.state_dict().items()
+        }
         mid.load_state_dict(sd)
         assert line.losses[2] == pytest.approx(float(F.cross_entropy(mid.eval()(x), y)), abs=1e-5)
 
@@ -187,10 +192,14 @@ def test_model_is_bit_identical_after_each_call_and_after_an_exception():
         (lambda m, d: compute.axis(m, F.cross_entropy, d, params=["1.weight"]), "params: '1.weight' has"),
         (lambda m, d: compute.axis(m, F.cross_entropy, d, params=["1.weight[99, 0]"]), "params: index"),
         (lambda m, d: compute.axis(m, F.cross_entropy, d, params=[10**6]), "params: flat index"),
-        (lambda m, d: compute.plane(m, lambda o, t: F.cross_entropy(o, t, reduction="none"), d, grid=2),
-         "loss_fn must return a scalar"),
-        (lambda m, d: compute.plane(m, lambda o, t: F.cross_entropy(o, t) * float("nan"), d, grid=2),
-         "loss_fn returned nan"),
+        (
+            lambda m, d: compute.plane(m, lambda o, t: F.cross_entropy(o, t, reduction="none"), d, grid=2),
+            "loss_fn must return a scalar",
+        ),
+        (
+            lambda m, d: compute.plane(m, lambda o, t: F.cross_entropy(o, t) * float("nan"), d, grid=2),
+            "loss_fn returned nan",
+        ),
         (lambda m, d: compute.plane(m, F.cross_entropy, d, normalization="unit"), "normalization"),
         (lambda m, d: compute.plane(m, F.cross_entropy, [], grid=2), "data"),
     ],

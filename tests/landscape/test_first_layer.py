@@ -18,13 +18,16 @@ def _grid_points(sl):
     return np.stack([xx.ravel(), yy.ravel()], 1)
 
 
-@pytest.mark.parametrize("module, shape, pays", [
-    (nn.Linear(784, 128), (1024, 128), True),          # the benchmark MLP: 784 multiply-adds per output
-    (nn.Conv2d(1, 16, 3, padding=1), (256, 16, 28, 28), True),  # the benchmark CNN: 9 per output
-    (nn.Conv2d(2, 16, 1), (256, 16, 28, 28), False),   # 2 per output: cheaper than reading two cached tensors
-    (nn.Embedding(11, 6), (10, 5, 6), False),          # small table, many lookups
-    (nn.Embedding(50_000, 8), (4, 16, 8), True),       # large table, few lookups: moving the table dominates
-])
+@pytest.mark.parametrize(
+    "module, shape, pays",
+    [
+        (nn.Linear(784, 128), (1024, 128), True),  # the benchmark MLP: 784 multiply-adds per output
+        (nn.Conv2d(1, 16, 3, padding=1), (256, 16, 28, 28), True),  # the benchmark CNN: 9 per output
+        (nn.Conv2d(2, 16, 1), (256, 16, 28, 28), False),  # 2 per output: cheaper than reading two cached tensors
+        (nn.Embedding(11, 6), (10, 5, 6), False),  # small table, many lookups
+        (nn.Embedding(50_000, 8), (4, 16, 8), True),  # large table, few lookups: moving the table dominates
+    ],
+)
 def test_shortcut_is_taken_only_where_it_pays(module, shape, pays):
     own = dict(module.named_parameters(recurse=False))
     assert compute._shortcut_pays(module, torch.empty(shape), own, [["weight"], ["weight"]]) is pays
@@ -48,7 +51,8 @@ def test_cnn_gets_channels_last_activations_over_several_batches():
     batches = list(zip(torch.split(x, sizes), torch.split(y, sizes)))
     seen = []
     handle = model[1].register_forward_pre_hook(
-        lambda m, args: seen.append(args[0].is_contiguous(memory_format=torch.channels_last)))
+        lambda m, args: seen.append(args[0].is_contiguous(memory_format=torch.channels_last))
+    )
     before = state(model)
     sl = compute.plane(model, F.cross_entropy, batches, grid=4)
     handle.remove()

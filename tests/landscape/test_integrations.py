@@ -14,6 +14,7 @@ from tests.landscape.models import data, mlp
 
 PLUGIN = "tbs_landscape"
 
+
 def test_lightning_callback_logs_planes_with_trajectory_and_lines(tmp_path):
     L = pytest.importorskip("lightning.pytorch")
     from lightning.pytorch.loggers import TensorBoardLogger
@@ -34,11 +35,24 @@ def test_lightning_callback_logs_planes_with_trajectory_and_lines(tmp_path):
             return torch.optim.SGD(self.parameters(), lr=0.5)
 
     x, y = data(64)
-    callback = tbs.lightning.LandscapeCallback(loss_fn=F.cross_entropy, slices=("plane", "linear", "axis"),
-                                               axis_params=["net.1.weight[0, 0]"], grid=5, linear_n=7, axis_n=5)
+    callback = tbs.lightning.LandscapeCallback(
+        loss_fn=F.cross_entropy,
+        slices=("plane", "linear", "axis"),
+        axis_params=["net.1.weight[0, 0]"],
+        grid=5,
+        linear_n=7,
+        axis_n=5,
+    )
     logger = TensorBoardLogger(str(tmp_path), name="exp")
-    trainer = L.Trainer(max_epochs=3, logger=logger, callbacks=[callback], enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
+    trainer = L.Trainer(
+        max_epochs=3,
+        logger=logger,
+        callbacks=[callback],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+    )
     module = Module()
     trainer.fit(module, DataLoader(TensorDataset(x, y), batch_size=16))
 
@@ -78,12 +92,28 @@ def test_hf_trainer_callback_logs_into_the_trainers_run(tmp_path, monkeypatch):
             return {"input_ids": self.ids[i], "labels": self.ids[i, 0] % 2}
 
     torch.manual_seed(0)
-    model = BertForSequenceClassification(BertConfig(
-        vocab_size=30, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=6, num_labels=2))
-    args = TrainingArguments(output_dir=str(tmp_path / "out"), max_steps=4, per_device_train_batch_size=8,
-                             save_strategy="no", use_cpu=True, disable_tqdm=True, report_to=["tensorboard"],
-                             logging_steps=2, dataloader_pin_memory=False)
+    model = BertForSequenceClassification(
+        BertConfig(
+            vocab_size=30,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=6,
+            num_labels=2,
+        )
+    )
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "out"),
+        max_steps=4,
+        per_device_train_batch_size=8,
+        save_strategy="no",
+        use_cpu=True,
+        disable_tqdm=True,
+        report_to=["tensorboard"],
+        logging_steps=2,
+        dataloader_pin_memory=False,
+    )
     trainer = Trainer(model=model, args=args, train_dataset=Tokens())
     callback = tbs.transformers.LandscapeCallback(every_n_steps=2, grid=3, slices=("plane", "linear"), linear_n=3)
     tensorboard = tbs.transformers.attach(trainer, callback)

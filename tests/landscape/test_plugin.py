@@ -18,8 +18,7 @@ def plane_at(step: int, grid: int = 25) -> PlaneSlice:
     xs = np.linspace(-1, 1, grid)
     xx, yy = np.meshgrid(xs, xs)
     losses = (1 + step / 10) * (xx**2 + 2 * yy**2) + 0.1
-    return PlaneSlice(xs, xs.copy(), losses, seed=0, trajectory=np.array([[0.5, 0.5], [0.0, 0.0]]),
-                      center_loss=0.1)
+    return PlaneSlice(xs, xs.copy(), losses, seed=0, trajectory=np.array([[0.5, 0.5], [0.0, 0.0]]), center_loss=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +31,20 @@ def logdir(tmp_path_factory):
                 alphas = np.linspace(-0.5, 1.5, 21)
                 tbs.log_slice(writer, "line", LineSlice(alphas, (alphas - 1) ** 2 + step), step=step)
                 offsets = np.linspace(-1, 1, 11)
-                tbs.log_slice(writer, "axes", AxisSlices(
-                    ["fc.weight[0, 0]", "fc.bias[1]"], ["fc", "fc"], ["Linear", "Linear"], np.array([0.1, -0.2]),
-                    offsets, np.stack([offsets**2, np.abs(offsets)]) + step, center_loss=float(step)), step=step)
+                tbs.log_slice(
+                    writer,
+                    "axes",
+                    AxisSlices(
+                        ["fc.weight[0, 0]", "fc.bias[1]"],
+                        ["fc", "fc"],
+                        ["Linear", "Linear"],
+                        np.array([0.1, -0.2]),
+                        offsets,
+                        np.stack([offsets**2, np.abs(offsets)]) + step,
+                        center_loss=float(step),
+                    ),
+                    step=step,
+                )
     return root
 
 
@@ -61,13 +71,23 @@ def test_routes_serve_every_step_of_every_slice_type(logdir, tensorboard_server,
 
     steps = tb.get_json(tb.plugin(PLUGIN, "steps?run=a&tag=plane"))
     assert [r["step"] for r in steps] == list(STEPS)
-    assert steps[2] == {"step": 10, "type": "plane", "min": pytest.approx(0.1), "max": pytest.approx(6.1),
-                        "center_loss": pytest.approx(0.1)}
+    assert steps[2] == {
+        "step": 10,
+        "type": "plane",
+        "min": pytest.approx(0.1),
+        "max": pytest.approx(6.1),
+        "center_loss": pytest.approx(0.1),
+    }
 
 
 BAD_QUERIES = [
-    ("steps", 400), ("steps?run=a", 400), ("steps?run=zz&tag=plane", 404), ("steps?run=a&tag=zz", 404),
-    ("record?run=a&tag=plane&step=3", 404), ("record?run=a&tag=plane", 400), ("record?run=a&tag=plane&step=x", 400),
+    ("steps", 400),
+    ("steps?run=a", 400),
+    ("steps?run=zz&tag=plane", 404),
+    ("steps?run=a&tag=zz", 404),
+    ("record?run=a&tag=plane&step=3", 404),
+    ("record?run=a&tag=plane", 400),
+    ("record?run=a&tag=plane&step=x", 400),
 ]
 
 

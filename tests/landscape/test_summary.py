@@ -21,11 +21,24 @@ def records(logdir):
 
 def test_each_slice_type_round_trips(tmp_path):
     line = LineSlice(np.linspace(-0.5, 1.5, 9), np.linspace(2, 1, 9))
-    axes = AxisSlices(["fc.weight[0, 1]"], ["fc"], ["Linear"], np.array([0.3]), np.linspace(-1, 1, 5),
-                      np.arange(5.0)[None] + 1, center_loss=3.0)
-    plane = PlaneSlice(np.linspace(-1, 1, 30), np.linspace(-1, 1, 30), np.random.default_rng(0).random((30, 30)),
-                       seed=7, trajectory=np.array([[0.0, 0.0], [0.1, -0.2]]), center_loss=0.5,
-                       trajectory_steps=np.array([100, 2**31 - 1]))
+    axes = AxisSlices(
+        ["fc.weight[0, 1]"],
+        ["fc"],
+        ["Linear"],
+        np.array([0.3]),
+        np.linspace(-1, 1, 5),
+        np.arange(5.0)[None] + 1,
+        center_loss=3.0,
+    )
+    plane = PlaneSlice(
+        np.linspace(-1, 1, 30),
+        np.linspace(-1, 1, 30),
+        np.random.default_rng(0).random((30, 30)),
+        seed=7,
+        trajectory=np.array([[0.0, 0.0], [0.1, -0.2]]),
+        center_loss=0.5,
+        trajectory_steps=np.array([100, 2**31 - 1]),
+    )
     with tbs.Writer(tmp_path) as writer:
         tbs.log_slice(writer, "line", line, step=1)
         tbs.log_slice(writer, "axes", axes, step=2)

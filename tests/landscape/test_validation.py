@@ -16,7 +16,6 @@ def never(outputs, targets):
     raise AssertionError("the model was evaluated before the arguments were checked")
 
 
-
 @pytest.mark.parametrize(
     "call, error, match",
     [
@@ -25,36 +24,63 @@ def never(outputs, targets):
         (lambda m, d: compute.linear(m, never, d, end=m, n=10**7), ValueError, r"n must be <= 10000"),
         (lambda m, d: compute.axis(m, never, d, params=["1.bias[0]"], n=10**7), ValueError, r"n must be <= 10000"),
         (lambda m, d: compute.axis(m, never, d, params=[0] * 300, n=3), ValueError, r"params lists 300 .* 256"),
-        (lambda m, d: compute.plane(m, never, d, grid=3, vectorize=True, chunk=10**6), ValueError,
-         r"chunk must be <= 1024"),
+        (
+            lambda m, d: compute.plane(m, never, d, grid=3, vectorize=True, chunk=10**6),
+            ValueError,
+            r"chunk must be <= 1024",
+        ),
         (lambda m, d: compute.random_directions(m, count=10**6), ValueError, r"count must be <= 16"),
         # arguments named
         (lambda m, d: compute.linear(object(), never, d, end=m), TypeError, r"model must be a torch.nn.Module"),
         (lambda m, d: compute.axis(object(), never, d, params=[0]), TypeError, r"model must be a torch.nn.Module"),
         (lambda m, d: compute.plane(object(), never, d), TypeError, r"model must be a torch.nn.Module"),
         (lambda m, d: compute.plane(m, never, d, grid=3, trajectory=5), TypeError, r"trajectory must be a list"),
-        (lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[m.state_dict(), {"1.weight": 0}]), ValueError,
-         r"trajectory\[1\] is missing"),
-        (lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[[torch.zeros(2)] * 6]), ValueError,
-         r"trajectory\[0\]\['1.weight'\] has shape"),
-        (lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[m.state_dict()] * 2, trajectory_steps=[1]),
-         ValueError, r"trajectory_steps has 1 entries, expected 2"),
-        (lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[m.state_dict()], trajectory_steps=[1.5]),
-         TypeError, r"trajectory_steps must hold integers"),
-        (lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[m.state_dict()], trajectory_steps=[-1]),
-         ValueError, r"trajectory_steps must be in \[0, 2147483647\]"),
-        (lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[m.state_dict()], trajectory_steps=5),
-         TypeError, r"trajectory_steps must be a list of ints"),
-        (lambda m, d: compute.plane(m, never, d, grid=3, trajectory_steps=[1]), ValueError,
-         r"trajectory_steps needs trajectory"),
+        (
+            lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[m.state_dict(), {"1.weight": 0}]),
+            ValueError,
+            r"trajectory\[1\] is missing",
+        ),
+        (
+            lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[[torch.zeros(2)] * 6]),
+            ValueError,
+            r"trajectory\[0\]\['1.weight'\] has shape",
+        ),
+        (
+            lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[m.state_dict()] * 2, trajectory_steps=[1]),
+            ValueError,
+            r"trajectory_steps has 1 entries, expected 2",
+        ),
+        (
+            lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[m.state_dict()], trajectory_steps=[1.5]),
+            TypeError,
+            r"trajectory_steps must hold integers",
+        ),
+        (
+            lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[m.state_dict()], trajectory_steps=[-1]),
+            ValueError,
+            r"trajectory_steps must be in \[0, 2147483647\]",
+        ),
+        (
+            lambda m, d: compute.plane(m, never, d, grid=3, trajectory=[m.state_dict()], trajectory_steps=5),
+            TypeError,
+            r"trajectory_steps must be a list of ints",
+        ),
+        (
+            lambda m, d: compute.plane(m, never, d, grid=3, trajectory_steps=[1]),
+            ValueError,
+            r"trajectory_steps needs trajectory",
+        ),
         (lambda m, d: compute.plane(m, never, d, grid=3, seed="x"), TypeError, r"seed must be an int"),
         (lambda m, d: compute.plane(m, never, d, grid=3, seed=float("nan")), TypeError, r"seed must be an int"),
         (lambda m, d: compute.plane(m, never, d, grid=3, seed=-1), ValueError, r"seed must be >= 0"),
         (lambda m, d: compute.random_directions(m, seed="x"), TypeError, r"seed must be an int"),
         (lambda m, d: compute.random_directions(object()), TypeError, r"model must be"),
         (lambda m, d: compute.plane(m, never, d, grid=3, directions=5), ValueError, r"directions must be a pair"),
-        (lambda m, d: compute.plane(m, never, d, grid=3, directions=[{"a": 1}, {"b": 2}]), ValueError,
-         r"directions\[0\] is missing"),
+        (
+            lambda m, d: compute.plane(m, never, d, grid=3, directions=[{"a": 1}, {"b": 2}]),
+            ValueError,
+            r"directions\[0\] is missing",
+        ),
         (lambda m, d: compute.plane(m, never, d, grid=3, ignore=["biasbn"]), ValueError, r"ignore must be"),
         (lambda m, d: compute.plane(m, never, d, grid=3, span="ab"), ValueError, r"span must be a pair"),
         (lambda m, d: compute.plane(m, never, d, grid=3, chunk="x"), TypeError, r"chunk must be an int"),
@@ -63,8 +89,11 @@ def never(outputs, targets):
         (lambda m, d: compute.plane(m, never, d, grid=3.0), TypeError, r"grid must be an int"),
         (lambda m, d: compute.plane(m, "mse", d, grid=3), TypeError, r"loss_fn must be callable"),
         (lambda m, d: compute.linear(m, never, d, end=5), TypeError, r"end must be a state dict"),
-        (lambda m, d: compute.linear(m, never, d, end={k: "x" for k in m.state_dict()}), TypeError,
-         r"end\['1.weight'\] must be a tensor"),
+        (
+            lambda m, d: compute.linear(m, never, d, end={k: "x" for k in m.state_dict()}),
+            TypeError,
+            r"end\['1.weight'\] must be a tensor",
+        ),
         (lambda m, d: compute.axis(m, never, d, params="1.bias[0]"), ValueError, r"params must be a non-empty list"),
         (lambda m, d: compute.normalize_direction([torch.zeros(2)], {}), TypeError, r"direction and weights"),
     ],
@@ -107,8 +136,9 @@ def _axis_mapping(**extra):
 
 def test_log_slice_takes_numpy_name_arrays(tmp_path):
     names = np.array(["fc1.weight[0, 0]", "fc1.bias[1]"])
-    as_object = tbs.landscape.AxisSlices(names, np.array(["fc1", "fc1"]), ["Linear", "Linear"], np.zeros(2),
-                                         np.linspace(-1, 1, 3), np.ones((2, 3)))
+    as_object = tbs.landscape.AxisSlices(
+        names, np.array(["fc1", "fc1"]), ["Linear", "Linear"], np.zeros(2), np.linspace(-1, 1, 3), np.ones((2, 3))
+    )
     with tbs.Writer(str(tmp_path)) as writer:
         tbs.log_slice(writer, "axes", _axis_mapping(names=names, layers=np.array(["fc1", "fc1"])), step=0)
         tbs.log_slice(writer, "axes", as_object, step=1)
@@ -130,15 +160,31 @@ def test_log_slice_takes_numpy_name_arrays(tmp_path):
         ({"losses": np.ones((3, 3)), "seed": float("nan")}, TypeError, r"slice.seed must be an int"),
         ({"losses": np.ones((3, 3)), "center_loss": "abc"}, TypeError, r"slice.center_loss must be a real number"),
         ({"losses": np.ones((3, 3)), "normalization": 5}, TypeError, r"slice.normalization must be a string"),
-        ({"losses": np.ones((3, 3)), "trajectory_steps": [1]}, ValueError, r"slice.trajectory_steps needs slice.trajectory"),
-        ({"losses": np.ones((3, 3)), "trajectory": np.zeros((2, 2)), "trajectory_steps": [1, 2, 3]}, ValueError,
-         r"slice.trajectory_steps has 3 entries, expected 2"),
-        ({"losses": np.ones((3, 3)), "trajectory": np.zeros((2, 2)), "trajectory_steps": [0.0, 1.0]}, TypeError,
-         r"slice.trajectory_steps must hold integers"),
-        ({"losses": np.ones((3, 3)), "trajectory": np.zeros((2, 2)), "trajectory_steps": [[0, 1]]}, ValueError,
-         r"slice.trajectory_steps must have rank 1"),
-        ({"losses": np.ones((3, 3)), "trajectory": np.zeros((1, 2)), "trajectory_steps": [2**31]}, ValueError,
-         r"slice.trajectory_steps must be in \[0, 2147483647\]"),
+        (
+            {"losses": np.ones((3, 3)), "trajectory_steps": [1]},
+            ValueError,
+            r"slice.trajectory_steps needs slice.trajectory",
+        ),
+        (
+            {"losses": np.ones((3, 3)), "trajectory": np.zeros((2, 2)), "trajectory_steps": [1, 2, 3]},
+            ValueError,
+            r"slice.trajectory_steps has 3 entries, expected 2",
+        ),
+        (
+            {"losses": np.ones((3, 3)), "trajectory": np.zeros((2, 2)), "trajectory_steps": [0.0, 1.0]},
+            TypeError,
+            r"slice.trajectory_steps must hold integers",
+        ),
+        (
+            {"losses": np.ones((3, 3)), "trajectory": np.zeros((2, 2)), "trajectory_steps": [[0, 1]]},
+            ValueError,
+            r"slice.trajectory_steps must have rank 1",
+        ),
+        (
+            {"losses": np.ones((3, 3)), "trajectory": np.zeros((1, 2)), "trajectory_steps": [2**31]},
+            ValueError,
+            r"slice.trajectory_steps must be in \[0, 2147483647\]",
+        ),
     ],
 )
 def test_log_slice_names_the_bad_field_and_writes_nothing(tmp_path, value, error, match):

@@ -13,17 +13,31 @@ def _oracle(values: np.ndarray, bins: int) -> dict:
     lo, hi = finite.min(), finite.max()
     counts, _ = np.histogram(finite, bins=bins, range=(lo, hi))
     return {
-        "count": finite.size, "mean": finite.mean(), "std": finite.std(), "min": lo, "max": hi,
-        "norm": np.sqrt((finite**2).sum()), "mean_abs": np.abs(finite).mean(), "max_abs": np.abs(finite).max(),
-        "nonfinite": x.size - finite.size, "hist": counts / finite.size,
+        "count": finite.size,
+        "mean": finite.mean(),
+        "std": finite.std(),
+        "min": lo,
+        "max": hi,
+        "norm": np.sqrt((finite**2).sum()),
+        "mean_abs": np.abs(finite).mean(),
+        "max_abs": np.abs(finite).max(),
+        "nonfinite": x.size - finite.size,
+        "hist": counts / finite.size,
     }
 
 
 def _check(row: np.ndarray, expected: dict, bins: int) -> None:
     c = compute
     assert row[c.COUNT] == expected["count"] and row[c.NONFINITE] == expected["nonfinite"]
-    for name, column in [("mean", c.MEAN), ("std", c.STD), ("min", c.MIN), ("max", c.MAX), ("norm", c.NORM),
-                         ("mean_abs", c.MEAN_ABS), ("max_abs", c.MAX_ABS)]:
+    for name, column in [
+        ("mean", c.MEAN),
+        ("std", c.STD),
+        ("min", c.MIN),
+        ("max", c.MAX),
+        ("norm", c.NORM),
+        ("mean_abs", c.MEAN_ABS),
+        ("max_abs", c.MAX_ABS),
+    ]:
         np.testing.assert_allclose(row[column], expected[name], rtol=2e-5, atol=1e-6, err_msg=name)
     hist = row[c.TENSOR_COLUMNS : c.TENSOR_COLUMNS + bins]
     # float32 binning may move a value sitting on an edge to the neighbouring bin
@@ -54,7 +68,7 @@ def test_nonfinite_values_are_counted_and_left_out(masked):
 def test_constant_and_all_nan_tensors(masked):
     row = compute.tensor_row(torch.full((10,), 2.5), 8, masked=masked).numpy()
     counts, edges = np.histogram(np.full(10, 2.5), bins=8, range=(2.5, 2.5))
-    np.testing.assert_allclose(row[compute.TENSOR_COLUMNS:], counts / 10)
+    np.testing.assert_allclose(row[compute.TENSOR_COLUMNS :], counts / 10)
     np.testing.assert_allclose(analysis.histogram_edges(2.5, 2.5, 8), edges)
     assert row[compute.STD] == 0 and row[compute.MIN] == row[compute.MAX] == 2.5
     empty = compute.tensor_row(torch.full((4,), float("nan")), 8, masked=masked).numpy()
@@ -103,7 +117,7 @@ def test_large_tensors_histogram_a_strided_sample(masked):
     counts, _ = np.histogram(sample, bins=32, range=(sample.min(), sample.max()))
     for name, column in [("mean", compute.MEAN), ("std", compute.STD), ("min", compute.MIN), ("max", compute.MAX)]:
         np.testing.assert_allclose(row[column], exact[name], rtol=2e-5, atol=1e-6)  # the statistics stay exact
-    hist = row[compute.TENSOR_COLUMNS:]
+    hist = row[compute.TENSOR_COLUMNS :]
     assert np.abs(hist - counts / sample.size).sum() * sample.size <= 2
 
 
@@ -122,8 +136,10 @@ def test_activation_extras_count_nan_as_nonzero(masked):
 
 def test_group_rows_match_tensor_row():
     rng = np.random.default_rng(6)
-    groups = [[torch.from_numpy(rng.standard_normal(shape).astype(np.float32)) for shape in shapes]
-              for shapes in [[(3, 4), (4,)], [(7,)], [(2, 2)]]]
+    groups = [
+        [torch.from_numpy(rng.standard_normal(shape).astype(np.float32)) for shape in shapes]
+        for shapes in [[(3, 4), (4,)], [(7,)], [(2, 2)]]
+    ]
     groups.append([torch.full((5,), 0.25)])  # constant: the +-0.5 edges
     groups.append([torch.from_numpy((1 + 1e-3 * rng.standard_normal(300)).astype(np.float32))])  # two-pass variance
     groups.append([torch.from_numpy(rng.standard_normal(compute.HISTOGRAM_SAMPLE + 5).astype(np.float32))])  # alone
@@ -131,9 +147,11 @@ def test_group_rows_match_tensor_row():
     for group, row in zip(groups, rows):
         expected = compute.tensor_row(compute.flat_cat(group), 16).numpy()
         got = row.numpy()
-        np.testing.assert_allclose(got[: compute.TENSOR_COLUMNS], expected[: compute.TENSOR_COLUMNS], rtol=2e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            got[: compute.TENSOR_COLUMNS], expected[: compute.TENSOR_COLUMNS], rtol=2e-5, atol=1e-7
+        )
         count = expected[compute.COUNT]
-        assert np.abs(got[compute.TENSOR_COLUMNS:] - expected[compute.TENSOR_COLUMNS:]).sum() * count <= 2
+        assert np.abs(got[compute.TENSOR_COLUMNS :] - expected[compute.TENSOR_COLUMNS :]).sum() * count <= 2
 
 
 def test_group_rows_with_nonfinite_values_fall_back():
@@ -148,7 +166,10 @@ def test_activation_rows_match_one_by_one():
     relu = [torch.relu(torch.from_numpy(rng.standard_normal((4, 3, 2, 2)).astype(np.float32))) for _ in range(3)]
     relu[1][:, 2] = 0  # a dead channel
     items = [(y, "ReLU") for y in relu]
-    items += [(torch.sigmoid(torch.from_numpy(rng.standard_normal((5, 6)).astype(np.float32) * 5)), "Sigmoid") for _ in range(2)]
+    items += [
+        (torch.sigmoid(torch.from_numpy(rng.standard_normal((5, 6)).astype(np.float32) * 5)), "Sigmoid")
+        for _ in range(2)
+    ]
     items += [(torch.from_numpy(rng.standard_normal((7,)).astype(np.float32)), "Linear")]  # [N]: one unit
     items += [(torch.tensor([[0.0, float("nan")], [0.0, 0.0]]), "ReLU")]
     for (y, module_type), row in zip(items, compute.activation_rows(items, 8)):
@@ -158,8 +179,13 @@ def test_activation_rows_match_one_by_one():
 
 def test_group_rows_of_one_size_match_tensor_row():
     rng = np.random.default_rng(8)
-    groups = [[torch.from_numpy(rng.standard_normal((4, 5)).astype(np.float32)), torch.from_numpy(rng.standard_normal(4).astype(np.float32))]
-              for _ in range(compute.SAME_SIZE_BATCH + 2)]
+    groups = [
+        [
+            torch.from_numpy(rng.standard_normal((4, 5)).astype(np.float32)),
+            torch.from_numpy(rng.standard_normal(4).astype(np.float32)),
+        ]
+        for _ in range(compute.SAME_SIZE_BATCH + 2)
+    ]
     groups[1] = [torch.full((24,), -1.5)]  # constant: the +-0.5 edges
     groups[2] = [torch.from_numpy((1 + 1e-3 * rng.standard_normal(24)).astype(np.float32))]  # two-pass variance
     groups[3] = [torch.relu(groups[3][0]), groups[3][1]]  # many exact zeros
@@ -167,10 +193,14 @@ def test_group_rows_of_one_size_match_tensor_row():
     for group, row in zip(groups, compute.group_rows(groups, 8)):
         values = compute.flat_cat(group).double().numpy()
         expected = compute.tensor_row(compute.flat_cat(group), 8).numpy()
-        np.testing.assert_allclose(row[: compute.TENSOR_COLUMNS].numpy(), expected[: compute.TENSOR_COLUMNS], rtol=2e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            row[: compute.TENSOR_COLUMNS].numpy(), expected[: compute.TENSOR_COLUMNS], rtol=2e-5, atol=1e-7
+        )
         np.testing.assert_allclose(row[compute.STD], values.std(), rtol=1e-4)
-        np.testing.assert_array_equal(row[compute.TENSOR_COLUMNS:].numpy() * values.size,
-                                      np.round(expected[compute.TENSOR_COLUMNS:] * values.size))
+        np.testing.assert_array_equal(
+            row[compute.TENSOR_COLUMNS :].numpy() * values.size,
+            np.round(expected[compute.TENSOR_COLUMNS :] * values.size),
+        )
 
 
 def test_group_rows_of_one_size_with_a_nan_fall_back_alone():

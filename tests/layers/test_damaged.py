@@ -25,17 +25,25 @@ def _base(run_dir) -> damage.Base:
     value = event.tensor_proto.string_val[0]
     ref = codec.decode_reference(value)
     assert ref is not None  # a 5-layer record is larger than the inline limit: it sits in a sidecar
-    payload = (run_dir / "plugins" / md.PLUGIN_NAME / ref["file"]).read_bytes()[ref["offset"] : ref["offset"] + ref["length"]]
+    payload = (run_dir / "plugins" / md.PLUGIN_NAME / ref["file"]).read_bytes()[
+        ref["offset"] : ref["offset"] + ref["length"]
+    ]
     return damage.Base(md.PLUGIN_NAME, "layers", acc.SummaryMetadata("layers"), payload, True)
 
 
 def _client(logdir):
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(size_guidance={"tensors": 0}, tensor_size_guidance={md.PLUGIN_NAME: 0})
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(
+        size_guidance={"tensors": 0}, tensor_size_guidance={md.PLUGIN_NAME: 0}
+    )
     multiplexer.AddRunsFromDirectory(str(logdir))
     multiplexer.Reload()
-    context = base_plugin.TBContext(data_provider=data_provider.MultiplexerDataProvider(multiplexer, str(logdir)), logdir=str(logdir))
+    context = base_plugin.TBContext(
+        data_provider=data_provider.MultiplexerDataProvider(multiplexer, str(logdir)), logdir=str(logdir)
+    )
     apps = LayersPlugin(context).get_plugin_apps()
-    return lambda route, **params: (lambda r: (r.status_code, r.get_data()))(werkzeug.test.Client(apps[f"/{route}"]).get("/", query_string=params))
+    return lambda route, **params: (lambda r: (r.status_code, r.get_data()))(
+        werkzeug.test.Client(apps[f"/{route}"]).get("/", query_string=params)
+    )
 
 
 @pytest.fixture(scope="module")

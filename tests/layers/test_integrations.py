@@ -48,12 +48,20 @@ def test_lightning_callback_logs_gradients_before_the_step(tmp_path):
             return torch.optim.SGD(self.parameters(), lr=0.05)
 
     generator = torch.Generator().manual_seed(0)
-    data = torch.utils.data.TensorDataset(torch.randn(48, 1, 8, 8, generator=generator), torch.randint(0, 3, (48,), generator=generator))
+    data = torch.utils.data.TensorDataset(
+        torch.randn(48, 1, 8, 8, generator=generator), torch.randint(0, 3, (48,), generator=generator)
+    )
     loader = torch.utils.data.DataLoader(data, batch_size=8)
     callback = tbs_pl.LayerMonitorCallback(every_n_steps=2, feature_maps=["net.0"])
     trainer = L.Trainer(
-        max_epochs=1, accelerator="cpu", logger=TensorBoardLogger(str(tmp_path), name="cnn"), enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, log_every_n_steps=1, num_sanity_val_steps=2,
+        max_epochs=1,
+        accelerator="cpu",
+        logger=TensorBoardLogger(str(tmp_path), name="cnn"),
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        log_every_n_steps=1,
+        num_sanity_val_steps=2,
         callbacks=[callback],
     )
     model = CNN()
@@ -74,9 +82,17 @@ def test_hugging_face_callback(tmp_path):
 
     model, rows = tiny_lm_and_data()
     args = TrainingArguments(
-        output_dir=str(tmp_path / "out"), max_steps=5, per_device_train_batch_size=4, save_strategy="no",
-        report_to=["tensorboard"], use_cpu=True, disable_tqdm=True, logging_steps=1, dataloader_num_workers=0,
-        max_grad_norm=0.0, learning_rate=1e-2,
+        output_dir=str(tmp_path / "out"),
+        max_steps=5,
+        per_device_train_batch_size=4,
+        save_strategy="no",
+        report_to=["tensorboard"],
+        use_cpu=True,
+        disable_tqdm=True,
+        logging_steps=1,
+        dataloader_num_workers=0,
+        max_grad_norm=0.0,
+        learning_rate=1e-2,
     )
     trainer = Trainer(model=model, args=args, train_dataset=rows)
     callback = tbs_hf.LayerMonitorCallback(every_n_steps=2)

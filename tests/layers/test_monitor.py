@@ -47,7 +47,13 @@ def test_statistics_match_numpy(tmp_path):
         monitor.step(0)
     meta, arrays = _records(tmp_path)[0]
     # Default selection: modules with parameters and activation modules, model order.
-    assert meta["layers"] == ["0", "1", "3", "4", "6"] and meta["types"] == ["Conv2d", "ReLU", "Conv2d", "ReLU", "Linear"]
+    assert meta["layers"] == ["0", "1", "3", "4", "6"] and meta["types"] == [
+        "Conv2d",
+        "ReLU",
+        "Conv2d",
+        "ReLU",
+        "Linear",
+    ]
     params = dict(model.named_parameters())
     for i, name in enumerate(meta["layers"]):
         out = captured[name].numpy().astype(np.float64)
@@ -64,16 +70,29 @@ def test_statistics_match_numpy(tmp_path):
             assert np.isnan(_row(meta, arrays, "grad_norm")[i]) and np.isnan(_row(meta, arrays, "update_ratio")[i])
             continue
         g = np.concatenate([grads[n].numpy().ravel() for n in params if n.rsplit(".", 1)[0] == name]).astype(np.float64)
-        w = np.concatenate([params[n].detach().numpy().ravel() for n in params if n.rsplit(".", 1)[0] == name]).astype(np.float64)
-        w0 = np.concatenate([before[n].numpy().ravel() for n in params if n.rsplit(".", 1)[0] == name]).astype(np.float64)
+        w = np.concatenate([params[n].detach().numpy().ravel() for n in params if n.rsplit(".", 1)[0] == name]).astype(
+            np.float64
+        )
+        w0 = np.concatenate([before[n].numpy().ravel() for n in params if n.rsplit(".", 1)[0] == name]).astype(
+            np.float64
+        )
         np.testing.assert_allclose(_row(meta, arrays, "grad_norm")[i], np.linalg.norm(g), rtol=1e-5)
         np.testing.assert_allclose(_row(meta, arrays, "grad_mean_abs")[i], np.abs(g).mean(), rtol=1e-5)
         np.testing.assert_allclose(_row(meta, arrays, "grad_max_abs")[i], np.abs(g).max(), rtol=1e-6)
         np.testing.assert_allclose(_row(meta, arrays, "weight_norm")[i], np.linalg.norm(w), rtol=1e-5)
         np.testing.assert_allclose(_row(meta, arrays, "weight_std")[i], w.std(), rtol=1e-5)
-        np.testing.assert_allclose(_row(meta, arrays, "update_ratio")[i], np.linalg.norm(w - w0) / np.linalg.norm(w), rtol=1e-4)
-    ratios = dict(zip([f"{meta['layers'][l]}.{n}" for l, n in zip(arrays[md.PARAM_LAYER], md.split_names(arrays[md.PARAM_NAMES]))],
-                      arrays[md.PARAM_UPDATE_RATIO]))
+        np.testing.assert_allclose(
+            _row(meta, arrays, "update_ratio")[i], np.linalg.norm(w - w0) / np.linalg.norm(w), rtol=1e-4
+        )
+    ratios = dict(
+        zip(
+            [
+                f"{meta['layers'][l]}.{n}"
+                for l, n in zip(arrays[md.PARAM_LAYER], md.split_names(arrays[md.PARAM_NAMES]))
+            ],
+            arrays[md.PARAM_UPDATE_RATIO],
+        )
+    )
     for name, p in params.items():
         delta = (p.detach() - before[name]).numpy().astype(np.float64)
         np.testing.assert_allclose(ratios[name], np.linalg.norm(delta) / np.linalg.norm(p.detach().numpy()), rtol=1e-4)
@@ -178,14 +197,19 @@ class _NaNGrad(torch.autograd.Function):
 
 
 def _nan_model():
-    return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), _NaNAt(), torch.nn.Linear(8, 8), torch.nn.Linear(8, 1))
+    return torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.Tanh(), _NaNAt(), torch.nn.Linear(8, 8), torch.nn.Linear(8, 1)
+    )
 
 
 @pytest.mark.parametrize("check", [True, False])
 def test_nan_in_one_module_is_reported_in_that_module(tmp_path, check):
     model = _nan_model()
     watched = ["0", "1", "2", "3", "4"]
-    with tbs.Writer(tmp_path) as writer, tbs.LayerMonitor(model, writer, every=5, layers=watched, check_nonfinite=check) as monitor:
+    with (
+        tbs.Writer(tmp_path) as writer,
+        tbs.LayerMonitor(model, writer, every=5, layers=watched, check_nonfinite=check) as monitor,
+    ):
         for step in range(7):
             model[2].trigger = "forward" if step == 3 else None
             model(torch.randn(4, 4)).sum().backward()
@@ -248,7 +272,10 @@ def test_layer_selection():
     assert [n for n, _ in tbs.layers.select_layers(model, "0")] == ["0"]
     assert [n for n, _ in tbs.layers.select_layers(model, torch.nn.Conv2d)] == ["0", "3"]
     assert [n for n, _ in tbs.layers.select_layers(model, ["[06]", torch.nn.ReLU])] == ["0", "1", "4", "6"]
-    assert [n for n, _ in tbs.layers.select_layers(model, lambda name, m: name.isdigit() and int(name) > 4)] == ["5", "6"]
+    assert [n for n, _ in tbs.layers.select_layers(model, lambda name, m: name.isdigit() and int(name) > 4)] == [
+        "5",
+        "6",
+    ]
     big = torch.nn.Sequential(*[torch.nn.Linear(2, 2) for _ in range(1200)])
     assert len(tbs.layers.select_layers(big)) == 1200
 

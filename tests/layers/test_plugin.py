@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tb_suite.core.wire import decode_wire
 from tb_suite.core.reader import read_records
+from tb_suite.core.wire import decode_wire
 from tb_suite.layers import analysis
 from tb_suite.layers import metadata as md
 from tests.layers.helpers import write_monitored_run
@@ -57,7 +57,9 @@ def test_routes(logdir, tensorboard_server, load_fast):
 
     diagnoses = tb.get_json(tb.plugin(PLUGIN, "diagnoses?run=b&tag=layers"))
     stored_b = read_records(logdir / "b", PLUGIN)["layers"]
-    expected = analysis.summarize([(s, analysis.decode(a[md.DIAGNOSES_ARRAY], m["layers"], s)) for s, (m, a) in stored_b.items()])
+    expected = analysis.summarize(
+        [(s, analysis.decode(a[md.DIAGNOSES_ARRAY], m["layers"], s)) for s, (m, a) in stored_b.items()]
+    )
     assert diagnoses["diagnoses"] == expected and diagnoses["steps"] == 2
     assert any(d["kind"] in ("exploding", "nonfinite") for d in expected)  # lr 5 blows up
 
@@ -89,6 +91,8 @@ def test_server_side_never_imports_torch():
     import subprocess
     import sys
 
-    code = ("import sys, tb_suite.layers.plugin, tb_suite.layers.analysis, tb_suite.entry\n"
-            "print('torch' in sys.modules)")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    code = "import sys, tb_suite.layers.plugin, tb_suite.layers.analysis, tb_suite.entry\nprint('torch' in sys.modules)"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )

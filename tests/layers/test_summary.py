@@ -22,7 +22,9 @@ def test_user_tensors_are_logged(tmp_path):
     meta, arrays = records["probe"][3]
     assert meta["layers"] == ["enc.0", "enc.1"] and meta["kind"] == "activations" and meta["bins"] == 8
     stats = dict(zip(meta["stats"], arrays[md.STATS_ARRAY]))
-    np.testing.assert_allclose(stats["act_mean"], [h0.mean(dtype=np.float64), h1.numpy().mean(dtype=np.float64)], rtol=1e-5)
+    np.testing.assert_allclose(
+        stats["act_mean"], [h0.mean(dtype=np.float64), h1.numpy().mean(dtype=np.float64)], rtol=1e-5
+    )
     np.testing.assert_allclose(stats["act_dead_frac"], [0, 0.25])
     assert np.isnan(stats["grad_norm"]).all()
     counts, _ = np.histogram(h0, bins=8, range=(h0.min(), h0.max()))

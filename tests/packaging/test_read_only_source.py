@@ -41,8 +41,15 @@ def can_mount_read_only(tmp_path):
     probe = tmp_path / "probe"
     probe.mkdir()
     result = subprocess.run(
-        ["unshare", "-m", "sh", "-c", f"mount --bind {probe} {probe} && mount -o remount,bind,ro {probe} && touch {probe}/x"],
-        capture_output=True, text=True,
+        [
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            f"mount --bind {probe} {probe} && mount -o remount,bind,ro {probe} && touch {probe}/x",
+        ],
+        capture_output=True,
+        text=True,
     )
     if shutil.which("unshare") is None or "Read-only file system" not in result.stderr:
         pytest.skip("needs unshare and mount to make a read-only source tree")

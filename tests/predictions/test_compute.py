@@ -37,9 +37,7 @@ def _assert_matches_sklearn(m: compute.PredictionMetrics, probs: np.ndarray, tar
     labels = np.arange(c)
     pred = probs.argmax(1)
     np.testing.assert_array_equal(m.confusion, skm.confusion_matrix(target, pred, labels=labels))
-    precision, recall, f1, support = skm.precision_recall_fscore_support(
-        target, pred, labels=labels, zero_division=0
-    )
+    precision, recall, f1, support = skm.precision_recall_fscore_support(target, pred, labels=labels, zero_division=0)
     np.testing.assert_allclose(m.precision, precision, rtol=0, atol=1e-12)
     np.testing.assert_allclose(m.recall, recall, rtol=0, atol=1e-12)
     np.testing.assert_allclose(m.f1, f1, rtol=0, atol=1e-12)

@@ -13,6 +13,7 @@ from tb_suite.predictions.summary import MAX_CLASSES, MAX_EXAMPLES_PER_CELL, MAX
 @pytest.fixture
 def no_metrics(monkeypatch):
     """Fail if a metric is computed: the refusal must come before the C x C matrix exists."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("metrics computed before the sizes were checked")
 
@@ -28,13 +29,23 @@ def _nothing_written(logdir) -> bool:
     "preds, targets, kwargs, error, match",
     [
         # one stray label must not make a matrix of 5000 x 5000 cells (the reported case used 20000 and 10**5)
-        ([0, 1, 2, 5000], [0, 1, 2, 3], {}, ValueError,
-         rf"preds holds the label 5000: without num_classes at most {MAX_INFERRED_CLASSES} classes .*"
-         rf"docs/limits.md.*pass num_classes \(up to {MAX_CLASSES}\)"),
+        (
+            [0, 1, 2, 5000],
+            [0, 1, 2, 3],
+            {},
+            ValueError,
+            rf"preds holds the label 5000: without num_classes at most {MAX_INFERRED_CLASSES} classes .*"
+            rf"docs/limits.md.*pass num_classes \(up to {MAX_CLASSES}\)",
+        ),
         ([0, 1, 2, 3], [0, 1, 2, 10**5], {}, ValueError, r"targets holds the label 100000"),
         ([0, 1], [0, 1], {"num_classes": MAX_CLASSES + 1}, ValueError, rf"num_classes must be <= {MAX_CLASSES}"),
-        ([0, 1], [0, 1], {"class_names": [str(i) for i in range(MAX_CLASSES + 1)]}, ValueError,
-         rf"class_names has {MAX_CLASSES + 1} entries, more than {MAX_CLASSES}"),
+        (
+            [0, 1],
+            [0, 1],
+            {"class_names": [str(i) for i in range(MAX_CLASSES + 1)]},
+            ValueError,
+            rf"class_names has {MAX_CLASSES + 1} entries, more than {MAX_CLASSES}",
+        ),
         ([0, 1], [0, 1], {"num_classes": np.float64(3)}, TypeError, r"num_classes must be an int"),
     ],
 )
@@ -58,10 +69,16 @@ def test_an_explicit_num_classes_raises_the_inferred_limit(tmp_path):
 @pytest.mark.parametrize(
     "scores, kwargs, match",
     [
-        (np.full((2, MAX_CLASSES + 1), 1.0 / (MAX_CLASSES + 1)), {},
-         rf"scores has {MAX_CLASSES + 1} columns \(classes\), more than {MAX_CLASSES}"),
-        (np.array([[0.9, 0.1], [0.2, 0.8]]), {"examples_per_cell": 10**6},
-         rf"examples_per_cell must be <= {MAX_EXAMPLES_PER_CELL}"),
+        (
+            np.full((2, MAX_CLASSES + 1), 1.0 / (MAX_CLASSES + 1)),
+            {},
+            rf"scores has {MAX_CLASSES + 1} columns \(classes\), more than {MAX_CLASSES}",
+        ),
+        (
+            np.array([[0.9, 0.1], [0.2, 0.8]]),
+            {"examples_per_cell": 10**6},
+            rf"examples_per_cell must be <= {MAX_EXAMPLES_PER_CELL}",
+        ),
     ],
 )
 def test_prediction_limits(tmp_path, no_metrics, scores, kwargs, match):

@@ -30,10 +30,19 @@ def logdir(tmp_path_factory):
         tbs.log_predictions(writer, "val", probs, targets, step=7, images=images, examples_per_cell=PER_CELL)
         tbs.log_confusion_matrix(writer, "labels", probs.argmax(1), targets, step=0, num_classes=CLASSES)
         # Damaged: the example arrays differ in length.
-        writer.write_record(PLUGIN, "damaged", 0, {"kind": "labels", "num_classes": 2},
-                            {md.EXAMPLE_TRUE: np.zeros(3, np.int32), md.EXAMPLE_PRED: np.zeros(2, np.int32),
-                             md.EXAMPLE_INDEX: np.zeros(3, np.int64), md.EXAMPLE_SCORE: np.zeros(3, np.float32)},
-                            content=md.create_content("labels"))
+        writer.write_record(
+            PLUGIN,
+            "damaged",
+            0,
+            {"kind": "labels", "num_classes": 2},
+            {
+                md.EXAMPLE_TRUE: np.zeros(3, np.int32),
+                md.EXAMPLE_PRED: np.zeros(2, np.int32),
+                md.EXAMPLE_INDEX: np.zeros(3, np.int64),
+                md.EXAMPLE_SCORE: np.zeros(3, np.float32),
+            },
+            content=md.create_content("labels"),
+        )
     return root, (probs, targets, images)
 
 

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 import tb_suite as tbs
+from tb_suite.core.metadata import parse_plugin_content
 from tb_suite.core.reader import read_records
 from tb_suite.core.writer import as_writer
 from tb_suite.predictions import compute
-from tb_suite.core.metadata import parse_plugin_content
 from tb_suite.predictions.metadata import CONTENT_VERSION, PLUGIN_NAME
 from tests.helpers import accumulator, stored_inline
 
@@ -37,8 +37,7 @@ def _data(n=400, c=4, seed=0):
 def test_round_trip_equals_computed_metrics(tmp_path):
     probs, target = _data()
     with tbs.Writer(tmp_path) as writer:
-        tbs.log_predictions(writer, "val", probs, target, step=3, class_names=["a", "b", "<b>c</b>", "d"],
-                            scalars=True)
+        tbs.log_predictions(writer, "val", probs, target, step=3, class_names=["a", "b", "<b>c</b>", "d"], scalars=True)
     content, meta, arrays, _, acc = _read(tmp_path, "val", 3)
     expected = compute.prediction_metrics(probs, target)
     assert content["kind"] == "scores"
@@ -48,11 +47,23 @@ def test_round_trip_equals_computed_metrics(tmp_path):
     for name in ("accuracy", "micro_auc", "macro_auc", "micro_ap", "macro_ap"):
         assert meta[name] == getattr(expected, name), name
     layout = {
-        "confusion": ("int64", 2), "precision": ("float64", 1), "recall": ("float64", 1), "f1": ("float64", 1),
-        "support": ("int64", 1), "auc": ("float64", 1), "ap": ("float64", 1), "roc_fpr": ("float32", 1),
-        "roc_tpr": ("float32", 1), "roc_offsets": ("int32", 1), "pr_recall": ("float32", 1),
-        "pr_precision": ("float32", 1), "pr_offsets": ("int32", 1), "example_true": ("int32", 1),
-        "example_pred": ("int32", 1), "example_index": ("int64", 1), "example_score": ("float32", 1),
+        "confusion": ("int64", 2),
+        "precision": ("float64", 1),
+        "recall": ("float64", 1),
+        "f1": ("float64", 1),
+        "support": ("int64", 1),
+        "auc": ("float64", 1),
+        "ap": ("float64", 1),
+        "roc_fpr": ("float32", 1),
+        "roc_tpr": ("float32", 1),
+        "roc_offsets": ("int32", 1),
+        "pr_recall": ("float32", 1),
+        "pr_precision": ("float32", 1),
+        "pr_offsets": ("int32", 1),
+        "example_true": ("int32", 1),
+        "example_pred": ("int32", 1),
+        "example_index": ("int64", 1),
+        "example_score": ("float32", 1),
     }
     assert set(arrays) == set(layout)
     for name, (dtype, ndim) in layout.items():
@@ -115,8 +126,7 @@ def test_log_confusion_matrix_round_trip(tmp_path):
     rng = np.random.default_rng(3)
     target, pred = rng.integers(0, 5, 300), rng.integers(0, 5, 300)
     with tbs.Writer(tmp_path) as writer:
-        tbs.log_confusion_matrix(writer, "labels", torch.from_numpy(pred), target, step=1, num_classes=6,
-                                 scalars=True)
+        tbs.log_confusion_matrix(writer, "labels", torch.from_numpy(pred), target, step=1, num_classes=6, scalars=True)
         tbs.log_confusion_matrix(writer, "labels", pred, target, step=2, scalars=True)
         tbs.log_confusion_matrix(writer, "quiet", pred, target, step=2)
         tbs.log_predictions(writer, "quiet_scores", *_data(50), step=2)

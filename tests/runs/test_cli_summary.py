@@ -23,8 +23,9 @@ def sweep(tmp_path_factory):
 
 
 def _cli(*args) -> str:
-    out = subprocess.run([sys.executable, "-m", "tb_suite.cli", "summary", *map(str, args)], capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "tb_suite.cli", "summary", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -53,10 +54,17 @@ def test_summary_json_and_csv_match_pandas(sweep):
 
 
 def test_summary_errors(sweep, tmp_path):
-    for args, message in [((sweep, "--filter", "lr <"), "--filter: column 5"), ((sweep, "--runs", "("), "--runs:"),
-                          ((tmp_path / "nowhere",), "no such folder")]:
-        out = subprocess.run([sys.executable, "-m", "tb_suite.cli", "summary", *map(str, args)], capture_output=True,
-                             text=True, timeout=120)
+    for args, message in [
+        ((sweep, "--filter", "lr <"), "--filter: column 5"),
+        ((sweep, "--runs", "("), "--runs:"),
+        ((tmp_path / "nowhere",), "no such folder"),
+    ]:
+        out = subprocess.run(
+            [sys.executable, "-m", "tb_suite.cli", "summary", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 2 and message in out.stderr, out.stderr
 
 

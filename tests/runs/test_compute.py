@@ -56,9 +56,21 @@ def test_summarize_edge_cases():
 
 
 def test_best_direction():
-    assert [best_direction(t) for t in ("train/loss", "val_loss", "eval/perplexity", "error_rate", "ppl")] == ["min"] * 5
-    assert [best_direction(t) for t in ("val/accuracy", "acc_top1", "F1", "val/auc", "eval_accuracy",
-                                          "throughput", "train_samples_per_second")] == ["max"] * 7
+    assert [best_direction(t) for t in ("train/loss", "val_loss", "eval/perplexity", "error_rate", "ppl")] == [
+        "min"
+    ] * 5
+    assert [
+        best_direction(t)
+        for t in (
+            "val/accuracy",
+            "acc_top1",
+            "F1",
+            "val/auc",
+            "eval_accuracy",
+            "throughput",
+            "train_samples_per_second",
+        )
+    ] == ["max"] * 7
 
 
 def test_group_rows_match_pandas_groupby():
@@ -67,8 +79,13 @@ def test_group_rows_match_pandas_groupby():
     for lr in (0.1, 0.01, 0.001):
         for seed in range(4 if lr != 0.001 else 1):
             final, best = rng.normal(), rng.normal()
-            rows.append({"run": f"{lr}-{seed}", "config": {"lr": lr, "seed": seed, "opt": "sgd"},
-                         "metrics": {"loss": {"final": final, "best": best, "last_mean": final}}})
+            rows.append(
+                {
+                    "run": f"{lr}-{seed}",
+                    "config": {"lr": lr, "seed": seed, "opt": "sgd"},
+                    "metrics": {"loss": {"final": final, "best": best, "last_mean": final}},
+                }
+            )
             records.append({"lr": lr, "opt": "sgd", "final": final, "best": best})
     frame = pd.DataFrame(records).groupby(["lr", "opt"])
     mean, std, count = frame.mean(), frame.std(), frame.size()
@@ -105,15 +122,23 @@ def test_common_steps_match_pandas_join():
 
 
 def test_flatten_config_matches_json_normalize():
-    config = {"model": {"layers": 4, "act": "gelu", "attn": {"heads": 8, "dropout": 0.1}}, "lr": 3e-4, "name": "x",
-              "flag": True, "none": None}
+    config = {
+        "model": {"layers": 4, "act": "gelu", "attn": {"heads": 8, "dropout": 0.1}},
+        "lr": 3e-4,
+        "name": "x",
+        "flag": True,
+        "none": None,
+    }
     expected = pd.json_normalize(config, sep=".").iloc[0].to_dict()
     got = flatten_config(config)
     assert set(got) == set(expected)
     for key, value in got.items():
         assert value == expected[key] or (value is None and expected[key] is None)
     assert flatten_config({"betas": [0.9, 0.99], "x": float("nan"), "n": np.int64(3)}) == {
-        "betas": "[0.9, 0.99]", "x": "nan", "n": 3}
+        "betas": "[0.9, 0.99]",
+        "x": "nan",
+        "n": 3,
+    }
     with pytest.raises(TypeError, match="config must be a mapping"):
         flatten_config([1, 2])
 
@@ -189,7 +214,9 @@ def test_epoch_stats_match_pandas():
     epoch_steps = np.array([0, 100, 200, 250])
     epochs = np.array([0, 1, 2, 3])
     got = epoch_stats(steps, values, epoch_steps, epochs)
-    frame = pd.DataFrame({"v": values, "epoch": pd.cut(steps, [-1, 99, 199, 249, 1000], labels=[0, 1, 2, 3]).astype(int)})
+    frame = pd.DataFrame(
+        {"v": values, "epoch": pd.cut(steps, [-1, 99, 199, 249, 1000], labels=[0, 1, 2, 3]).astype(int)}
+    )
     grouped = frame.dropna().groupby("epoch")["v"]
     assert [g["epoch"] for g in got] == [0, 1, 2, 3]
     for g in got:

@@ -25,7 +25,7 @@ def _scalars(run_dir) -> dict[str, dict[int, float]]:
 
 
 def _config(run_dir) -> dict:
-    (meta, _), = read_records(run_dir, md.PLUGIN_NAME)[md.CONFIG_TAG].values()
+    ((meta, _),) = read_records(run_dir, md.PLUGIN_NAME)[md.CONFIG_TAG].values()
     return meta
 
 
@@ -101,7 +101,9 @@ def _experiment(folder, lr=0.1):
     (folder / "logs").mkdir(parents=True)
     (folder / "checkpoints").mkdir()
     (folder / "checkpoints" / "best.pt").write_bytes(b"x" * 10)
-    (folder / "config.json").write_text(json.dumps({"optimizer": {"lr": lr, "name": "adam"}, "seed": 3, "layers": [2, 4]}))
+    (folder / "config.json").write_text(
+        json.dumps({"optimizer": {"lr": lr, "name": "adam"}, "seed": 3, "layers": [2, 4]})
+    )
     header = ["epoch", "step", "train_loss", "val_loss", "lr", "grad_norm", "throughput"]
     rows = [[s // 5, s, 2 / (s + 1), "" if s % 5 else 1.5 / (s + 1), lr, 0.5 + s / 100, 1000 + s] for s in range(20)]
     _write_csv(folder / "logs" / "metrics.csv", header, rows)
@@ -157,8 +159,15 @@ def test_lightning_csv_logger(tmp_path):
     data = torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True))
     loader = torch.utils.data.DataLoader(data, batch_size=8)
     logger = CSVLogger(str(tmp_path / "csv"), name="tiny")
-    trainer = pl.Trainer(max_epochs=2, logger=logger, log_every_n_steps=2, enable_progress_bar=False,
-                         enable_checkpointing=False, enable_model_summary=False, accelerator="cpu")
+    trainer = pl.Trainer(
+        max_epochs=2,
+        logger=logger,
+        log_every_n_steps=2,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+    )
     trainer.fit(Tiny(nested={"a": 1}), loader, loader)
     folder = tmp_path / "csv" / "tiny" / "version_0"
     assert detect_format(str(folder)) == "lightning"
@@ -177,8 +186,9 @@ def test_hf_trainer_state(tmp_path):
 
     from tests.integrations.test_transformers import Tokens, _args, _model
 
-    trainer = Trainer(model=_model(), args=_args(tmp_path, report_to=[]), train_dataset=Tokens(64, 0),
-                      eval_dataset=Tokens(24, 1))
+    trainer = Trainer(
+        model=_model(), args=_args(tmp_path, report_to=[]), train_dataset=Tokens(64, 0), eval_dataset=Tokens(24, 1)
+    )
     trainer.train()
     trainer.state.save_to_json(str(tmp_path / "out" / "trainer_state.json"))
     state = json.loads((tmp_path / "out" / "trainer_state.json").read_text())
@@ -218,13 +228,28 @@ def test_cli_import_detects_and_reports(tmp_path):
     _experiment(tmp_path / "exp_b")
     (tmp_path / "plain.csv").write_text("step,loss\n0,1\n1,0.5\n")
     out = subprocess.run(
-        [sys.executable, "-m", "tb_suite.cli", "import", str(tmp_path / "exp_b"), str(tmp_path / "plain.csv"),
-         "--logdir", str(tmp_path / "logs")], capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "tb_suite.cli",
+            "import",
+            str(tmp_path / "exp_b"),
+            str(tmp_path / "plain.csv"),
+            "--logdir",
+            str(tmp_path / "logs"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "experiment" in out.stdout and "csv" in out.stdout and "exp_b" in out.stdout
     bad = subprocess.run(
         [sys.executable, "-m", "tb_suite.cli", "import", str(tmp_path / "nowhere"), "--logdir", str(tmp_path / "l2")],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "nowhere: no such file or folder" in bad.stderr
 
 
@@ -233,8 +258,11 @@ def test_numeric_fast_path_equals_general_reader(tmp_path):
 
     rng = np.random.default_rng(3)
     path = tmp_path / "n.csv"
-    _write_csv(path, ["step", "wall_time", "a", "b"],
-               [[i * 2, 1.7e9 + i / 3, repr(float(rng.normal())), f"{rng.random():.3e}"] for i in range(500)])
+    _write_csv(
+        path,
+        ["step", "wall_time", "a", "b"],
+        [[i * 2, 1.7e9 + i / 3, repr(float(rng.normal())), f"{rng.random():.3e}"] for i in range(500)],
+    )
     fast = read_csv(str(path))
     with open(path, newline="") as f:
         general = read_csv_rows(str(path), list(csv.reader(f)))
@@ -250,14 +278,30 @@ def test_follow_imports_appended_rows(tmp_path):
     path = tmp_path / "live.csv"
     path.write_text("step,loss\n0,1.0\n1,0.9\n")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tb_suite.cli", "import", str(path), "--logdir", str(tmp_path / "logs"), "--follow",
-         "--idle-exit", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tb_suite.cli",
+            "import",
+            str(path),
+            "--logdir",
+            str(tmp_path / "logs"),
+            "--follow",
+            "--idle-exit",
+            "4",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         run_dir = tmp_path / "logs" / "live"
         from tests.conftest import wait_for
 
-        wait_for(lambda: run_dir.exists() and _scalars(run_dir).get("loss") == {0: 1.0, 1: float(np.float32(0.9))},
-                 timeout=60)
+        wait_for(
+            lambda: run_dir.exists() and _scalars(run_dir).get("loss") == {0: 1.0, 1: float(np.float32(0.9))},
+            timeout=60,
+        )
         with open(path, "a") as f:
             f.write("2,0.8\n3,0.")  # a partial row is not read until its line ends
             f.flush()

@@ -61,8 +61,10 @@ def _damaged_config(run_dir) -> None:
     from tb_suite.core.metadata import create_summary_metadata
 
     value = summary_pb2.Summary.Value(
-        tag="config", metadata=create_summary_metadata(PLUGIN, {"kind": "config"}),
-        tensor=tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[b"\x00not a record"]))
+        tag="config",
+        metadata=create_summary_metadata(PLUGIN, {"kind": "config"}),
+        tensor=tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[b"\x00not a record"]),
+    )
     writer = EventFileWriter(str(run_dir))
     writer.add_event(event_pb2.Event(step=0, wall_time=1.0, summary=summary_pb2.Summary(value=[value])))
     writer.close()
@@ -102,16 +104,29 @@ def test_runs_table(tensorboard_server, logdir, load_fast):
     assert answer["pending"] == 0 and _runs(tb, summaries=0)["pending"] == 0  # now cached
     rows = {row["run"]: row for row in answer["runs"]}
     assert [e for e in answer["errors"] if e.startswith("damaged: config record unreadable")], answer["errors"]
-    assert set(rows) == {"lr0.1_seed0", "lr0.1_seed1", "lr0.01_seed0", "lr0.01_seed1", "lightning/v0", "mine", "exp_folder",
-                         "long"}
+    assert set(rows) == {
+        "lr0.1_seed0",
+        "lr0.1_seed1",
+        "lr0.01_seed0",
+        "lr0.01_seed1",
+        "lightning/v0",
+        "mine",
+        "exp_folder",
+        "long",
+    }
     assert rows["long"]["metrics"]["loss"]["count"] == 5000  # every point, not a 1000-point sample
     assert rows["lr0.1_seed0"]["config"] == {"lr": 0.1, "seed": 0, "optimizer": "sgd"}  # add_hparams child folded in
     assert rows["lightning/v0"]["config"] == {"lr": 0.003, "model/width": 16}  # Lightning flattens with "/"
     assert rows["mine"]["config"] == {"lr": 0.5, "model": "bert", "seed": 1}
     assert rows["exp_folder"]["config"]["optimizer.lr"] == 0.2
     assert rows["exp_folder"]["files"] == [{"path": "checkpoints/best.pt", "bytes": 10}]
-    for run, tag, direction in [("lr0.1_seed0", "train/loss", "min"), ("lr0.01_seed1", "val/accuracy", "max"),
-                                ("mine", "acc", "max"), ("exp_folder", "val_loss", "min"), ("long", "loss", "min")]:
+    for run, tag, direction in [
+        ("lr0.1_seed0", "train/loss", "min"),
+        ("lr0.01_seed1", "val/accuracy", "max"),
+        ("mine", "acc", "max"),
+        ("exp_folder", "val_loss", "min"),
+        ("long", "loss", "min"),
+    ]:
         got = rows[run]["metrics"][tag]
         expected = _oracle(logdir / run, tag, direction)
         assert got["direction"] == direction
@@ -131,10 +146,16 @@ def test_runs_table(tensorboard_server, logdir, load_fast):
     finals = {g["values"]["lr"]: g["metrics"]["train/loss"]["final"] for g in grouped["groups"]}
     for lr, stats in finals.items():
         values = [rows[f"lr{lr}_seed{s}"]["metrics"]["train/loss"]["final"] for s in (0, 1)]
-        assert stats["mean"] == pytest.approx(np.mean(values)) and stats["std"] == pytest.approx(pd.Series(values).std())
+        assert stats["mean"] == pytest.approx(np.mean(values)) and stats["std"] == pytest.approx(
+            pd.Series(values).std()
+        )
 
-    for bad, message in [({"filter": "lr <"}, "filter: column 5"), ({"regex": "("}, "regex:"), ({"last": "0"}, "last"),
-                         ({"direction": "loss:best"}, "direction")]:
+    for bad, message in [
+        ({"filter": "lr <"}, "filter: column 5"),
+        ({"regex": "("}, "regex:"),
+        ({"last": "0"}, "last"),
+        ({"direction": "loss:best"}, "direction"),
+    ]:
         status, body, kind = tb.get(tb.plugin(PLUGIN, "runs") + "?" + urllib.parse.urlencode(bad))
         assert status == 400 and "json" in kind and message in json.loads(body)["error"]
 
@@ -146,7 +167,9 @@ def test_curves_compare_and_live(tensorboard_server, logdir, tmp_path, load_fast
     tb = tensorboard_server(logdir, load_fast=load_fast)
     wait_for(lambda: len(_runs(tb)["runs"]) == 8)
     runs = json.dumps(["lr0.1_seed0", "lr0.01_seed0", "nope"])
-    status, body, _ = tb.get(tb.plugin(PLUGIN, "scalars") + "?" + urllib.parse.urlencode({"tag": "train/loss", "runs": runs}))
+    status, body, _ = tb.get(
+        tb.plugin(PLUGIN, "scalars") + "?" + urllib.parse.urlencode({"tag": "train/loss", "runs": runs})
+    )
     assert status == 200
     meta, arrays = decode_wire(body)
     assert meta["runs"] == ["lr0.1_seed0", "lr0.01_seed0"] and meta["missing"] == ["nope"]
@@ -158,13 +181,19 @@ def test_curves_compare_and_live(tensorboard_server, logdir, tmp_path, load_fast
     params = {"tag": "train/loss", "runs": json.dumps(["lr0.1_seed0", "lr0.01_seed1"])}
     compare = tb.get_json(tb.plugin(PLUGIN, "compare") + "?" + urllib.parse.urlencode(params))
     assert compare["steps"] == list(range(0, 100, 10))
-    status, body, kind = tb.get(tb.plugin(PLUGIN, "compare") + "?" + urllib.parse.urlencode({**params, "format": "csv"}))
+    status, body, kind = tb.get(
+        tb.plugin(PLUGIN, "compare") + "?" + urllib.parse.urlencode({**params, "format": "csv"})
+    )
     assert status == 200 and kind.startswith("text/csv")
     frame = pd.read_csv(__import__("io").StringIO(body.decode()))
     assert list(frame.columns) == ["step", "lr0.1_seed0", "lr0.01_seed1"]
-    np.testing.assert_array_equal(frame["lr0.01_seed1"].to_numpy(), [e.value for e in accumulator(logdir / "lr0.01_seed1").Scalars("train/loss")])
+    np.testing.assert_array_equal(
+        frame["lr0.01_seed1"].to_numpy(), [e.value for e in accumulator(logdir / "lr0.01_seed1").Scalars("train/loss")]
+    )
     # Per-epoch box-plot statistics, against pandas on the values read back.
-    answer = tb.get_json(tb.plugin(PLUGIN, "epochs") + "?" + urllib.parse.urlencode({"run": "lr0.1_seed0", "tag": "train/loss"}))
+    answer = tb.get_json(
+        tb.plugin(PLUGIN, "epochs") + "?" + urllib.parse.urlencode({"run": "lr0.1_seed0", "tag": "train/loss"})
+    )
     points = _points(logdir / "lr0.1_seed0", "train/loss")
     frame = pd.DataFrame({"v": [v for _, v in points], "epoch": [s // 30 for s, _ in points]}).groupby("epoch")["v"]
     assert [e["epoch"] for e in answer["epochs"]] == [0, 1, 2, 3]
@@ -180,7 +209,9 @@ def test_curves_compare_and_live(tensorboard_server, logdir, tmp_path, load_fast
     # Live: new steps of a run show up (the cached summary is replaced).
     with tbs.Writer(str(logdir / "mine")) as writer:
         tbs.log_scalars(writer, {"loss": -1.0}, step=10 if load_fast else 20)  # increasing across the two runs
-    row = wait_for(lambda: next(r for r in _runs(tb)["runs"] if r["run"] == "mine")["metrics"]["loss"]["final"] == -1.0, timeout=60)
+    row = wait_for(
+        lambda: next(r for r in _runs(tb)["runs"] if r["run"] == "mine")["metrics"]["loss"]["final"] == -1.0, timeout=60
+    )
     assert row
 
 

@@ -21,8 +21,10 @@ def test_log_scalars_are_plain_tensorboard_scalars(tmp_path):
     from tensorboard.util import tensor_util
 
     acc = accumulator(tmp_path / "r")
-    got = {tag: [(e.step, float(tensor_util.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
-           for tag in ("loss", "lr", "acc")}
+    got = {
+        tag: [(e.step, float(tensor_util.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
+        for tag in ("loss", "lr", "acc")
+    }
     assert got == {"loss": [(3, 0.25), (4, 0.125)], "lr": [(3, float(np.float32(3e-4)))], "acc": [(3, 0.5)]}
     assert acc.SummaryMetadata("loss").plugin_data.plugin_name == "scalars"
 
@@ -30,8 +32,11 @@ def test_log_scalars_are_plain_tensorboard_scalars(tmp_path):
 def test_log_config_flattens_and_later_call_wins(tmp_path):
     with tbs.Writer(str(tmp_path / "r")) as writer:
         tbs.log_config(writer, {"a": 1})
-        tbs.log_config(writer, {"model": {"layers": 4, "act": "gelu"}, "betas": (0.9, 0.99), "x": math.inf},
-                       files=[{"path": "ckpt/best.pt", "bytes": 12}])
+        tbs.log_config(
+            writer,
+            {"model": {"layers": 4, "act": "gelu"}, "betas": (0.9, 0.99), "x": math.inf},
+            files=[{"path": "ckpt/best.pt", "bytes": 12}],
+        )
     records = read_records(tmp_path / "r", "tbs_runs")["config"]
     meta, arrays = records[max(records)]
     assert meta["config"] == {"model.layers": 4, "model.act": "gelu", "betas": "[0.9, 0.99]", "x": "inf"}

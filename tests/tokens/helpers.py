@@ -21,9 +21,7 @@ def word_tokenizer():
     vocab = {word: i for i, word in enumerate(WORDS)}
     tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
-    )
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>")
 
 
 def write_lm_run(run_dir, steps, *, batch: int = 2, length: int = 6, seed: int = 0, tag: str = "lm") -> None:
@@ -49,8 +47,16 @@ def tiny_lm_and_data(count: int = 16, length: int = 8, seed: int = 0):
     from transformers import GPT2Config, GPT2LMHeadModel
 
     torch.manual_seed(seed)
-    config = GPT2Config(vocab_size=len(WORDS), n_positions=length, n_embd=16, n_layer=1, n_head=2,
-                        bos_token_id=1, eos_token_id=1, pad_token_id=0)
+    config = GPT2Config(
+        vocab_size=len(WORDS),
+        n_positions=length,
+        n_embd=16,
+        n_layer=1,
+        n_head=2,
+        bos_token_id=1,
+        eos_token_id=1,
+        pad_token_id=0,
+    )
     model = GPT2LMHeadModel(config)
     generator = torch.Generator().manual_seed(seed)
     subjects, verbs, places = [4, 5], [6, 7], [9, 10]

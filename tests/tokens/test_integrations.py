@@ -28,11 +28,21 @@ def test_hugging_face_trainer_subclass_logs_each_evaluation(tmp_path):
 
     model, rows = tiny_lm_and_data()
     args = TrainingArguments(
-        output_dir=str(tmp_path / "out"), num_train_epochs=2, per_device_train_batch_size=8, per_device_eval_batch_size=4,
-        eval_strategy="epoch", save_strategy="no", report_to=["tensorboard"], use_cpu=True, disable_tqdm=True,
-        logging_steps=1, dataloader_num_workers=0,
+        output_dir=str(tmp_path / "out"),
+        num_train_epochs=2,
+        per_device_train_batch_size=8,
+        per_device_eval_batch_size=4,
+        eval_strategy="epoch",
+        save_strategy="no",
+        report_to=["tensorboard"],
+        use_cpu=True,
+        disable_tqdm=True,
+        logging_steps=1,
+        dataloader_num_workers=0,
     )
-    trainer = MyTrainer(model=model, args=args, train_dataset=rows, eval_dataset=rows[:6], processing_class=word_tokenizer())
+    trainer = MyTrainer(
+        model=model, args=args, train_dataset=rows, eval_dataset=rows[:6], processing_class=word_tokenizer()
+    )
     tbs_hf.attach(trainer, tbs_hf.TokenPredictionsCallback(num_sequences=3, k=4))
     trainer.train()
     records = read_records(_only_run(tmp_path / "out"), PLUGIN_NAME)["tokens"]
@@ -76,10 +86,17 @@ def test_lightning_validation_logs_probes_and_first_batch(tmp_path):
 
     loader = lambda data: torch.utils.data.DataLoader(data, batch_size=4)  # noqa: E731
     trainer = L.Trainer(
-        max_epochs=2, accelerator="cpu", logger=TensorBoardLogger(str(tmp_path), name="lm"), enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, log_every_n_steps=1,
+        max_epochs=2,
+        accelerator="cpu",
+        logger=TensorBoardLogger(str(tmp_path), name="lm"),
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        log_every_n_steps=1,
         callbacks=[
-            tbs_pl.TokenPredictionsCallback(["the cat sat on the mat", "a dog"], tokenizer=tokenizer, model_attr="model", k=3),
+            tbs_pl.TokenPredictionsCallback(
+                ["the cat sat on the mat", "a dog"], tokenizer=tokenizer, model_attr="model", k=3
+            ),
             tbs_pl.TokenPredictionsCallback(tag="val_batch", num_sequences=2, k=5, model_attr="model"),
         ],
     )

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tb_suite.core.wire import decode_wire
 from tb_suite.core.reader import read_records
+from tb_suite.core.wire import decode_wire
 from tests.tokens.helpers import write_lm_run
 
 PLUGIN = "tbs_tokens"

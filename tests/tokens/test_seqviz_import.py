@@ -18,7 +18,13 @@ def _prediction(position, target_id, target_str, top, *, entropy=1.5, key="top_2
         {"token_id": i, "token": s, "prob": p} if short else {"token_id": i, "token_str": s, "probability": p}
         for i, s, p in top
     ]
-    return {"position": position, "target_token_id": target_id, "target_token_str": target_str, key: items, "entropy": entropy}
+    return {
+        "position": position,
+        "target_token_id": target_id,
+        "target_token_str": target_str,
+        key: items,
+        "entropy": entropy,
+    }
 
 
 def _entry(step, loss, sharp):
@@ -73,17 +79,60 @@ def test_import_writes_one_run_per_file(tmp_path):
         ("{not json", 2, "not valid JSON"),
         (json.dumps({"sequences": []}), 2, "step: missing"),
         (json.dumps({**_entry(5, 1.0, 0.5), "step": -3}), 2, "step: must be an integer >= 0"),
-        (json.dumps({"step": 1, "sequences": [{"tokens": ["a"], "predictions": [{"position": 4, "top_20": []}]}]}),
-         2, "sequences[0].predictions[0].position: 4 is past the last token"),
-        (json.dumps({"step": 1, "sequences": [{"tokens": ["a"], "predictions": [
-            {"position": 0, "top_20": [{"token_id": 1, "token_str": "x", "probability": 1.5}]}]}]}),
-         2, "top_20[0].probability: must be in [0, 1]"),
-        (json.dumps({"step": 1, "sequences": [{"tokens": ["a"], "predictions": [
-            {"position": 0, "top_k": [{"token_id": 1, "probability": 0.5}]}]}]}),
-         2, "top_k[0].token_str: missing (or 'token')"),
-        (json.dumps({"step": 1, "sequences": [{"tokens": ["a"], "predictions": [
-            {"position": 0, "top_k": [{"token_id": 3000000000, "token": "x", "probability": 0.5}]}]}]}),
-         2, "top_k[0].token_id: must be a token id in [0, 2**31)"),
+        (
+            json.dumps({"step": 1, "sequences": [{"tokens": ["a"], "predictions": [{"position": 4, "top_20": []}]}]}),
+            2,
+            "sequences[0].predictions[0].position: 4 is past the last token",
+        ),
+        (
+            json.dumps(
+                {
+                    "step": 1,
+                    "sequences": [
+                        {
+                            "tokens": ["a"],
+                            "predictions": [
+                                {"position": 0, "top_20": [{"token_id": 1, "token_str": "x", "probability": 1.5}]}
+                            ],
+                        }
+                    ],
+                }
+            ),
+            2,
+            "top_20[0].probability: must be in [0, 1]",
+        ),
+        (
+            json.dumps(
+                {
+                    "step": 1,
+                    "sequences": [
+                        {
+                            "tokens": ["a"],
+                            "predictions": [{"position": 0, "top_k": [{"token_id": 1, "probability": 0.5}]}],
+                        }
+                    ],
+                }
+            ),
+            2,
+            "top_k[0].token_str: missing (or 'token')",
+        ),
+        (
+            json.dumps(
+                {
+                    "step": 1,
+                    "sequences": [
+                        {
+                            "tokens": ["a"],
+                            "predictions": [
+                                {"position": 0, "top_k": [{"token_id": 3000000000, "token": "x", "probability": 0.5}]}
+                            ],
+                        }
+                    ],
+                }
+            ),
+            2,
+            "top_k[0].token_id: must be a token id in [0, 2**31)",
+        ),
     ],
 )
 def test_broken_file_names_the_line_and_writes_nothing(tmp_path, broken, line, message):

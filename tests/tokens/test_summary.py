@@ -26,7 +26,9 @@ def test_stores_reductions_matching_hugging_face_loss(tmp_path):
     meta, arrays = records[4]
     assert (meta["batch"], meta["length"], meta["k"], meta["vocab_size"]) == (3, 9, 5, 13)
     # Hugging Face causal-LM loss: logits[:, :-1] against ids[:, 1:].
-    per_token = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, 13), ids[:, 1:].reshape(-1), reduction="none")
+    per_token = torch.nn.functional.cross_entropy(
+        logits[:, :-1].reshape(-1, 13), ids[:, 1:].reshape(-1), reduction="none"
+    )
     assert meta["loss"] == pytest.approx(per_token.mean().item(), rel=1e-5)
     assert meta["perplexity"] == pytest.approx(np.exp(per_token.mean().item()), rel=1e-5)
     np.testing.assert_allclose(meta["seq_loss"], per_token.view(3, 8).mean(1).numpy(), rtol=1e-5)
