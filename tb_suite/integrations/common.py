@@ -10,10 +10,55 @@ from typing import Any
 import torch
 from torch import nn
 
+from tb_suite.core.budget import Budget, logger
 from tb_suite.core.validate import check_positive_int
 
 # Attribute names under which LightningModules usually keep a wrapped Hugging Face model.
 WRAPPED_NAMES = ("model", "transformer", "backbone", "encoder", "net", "hf_model", "lm", "bert", "gpt2")
+
+
+class BudgetedCallback:
+    """The time-budget side of both frameworks' callback bases: `budget=True` shares the trainer's
+    `Budget`, `budget=Budget(...)` that one, `budget=False` never skips; a callback added by a preset turns
+    itself off on data it cannot use instead of stopping the training."""
+
+    preset = False
+    off = False
+
+    def __init__(self, budget: Budget | bool) -> None:
+        if not isinstance(budget, (bool, Budget)):
+            raise TypeError(
+                f"budget must be True (the trainer's shared budget), False (no limit) or a Budget, got {budget!r}"
+            )
+        self._budget_option = budget
+        self.budget = Budget(None)
+
+    @property
+    def budget_key(self) -> str:
+        """This callback's name in the budget's report."""
+        tag = getattr(self, "tag", None) or getattr(getattr(self, "schedule", None), "tag", None)
+        return f"{type(self).__name__}({tag!r})" if tag else type(self).__name__
+
+    def share_budget(self, trainer: Any) -> None:
+        """Take the budget the option names (the one stored on `trainer` for `True`) and register in it."""
+        if isinstance(self._budget_option, Budget):
+            self.budget = self._budget_option
+        elif self._budget_option:
+            if not isinstance(getattr(trainer, "_tb_suite_budget", None), Budget):
+                trainer._tb_suite_budget = Budget()
+            self.budget = trainer._tb_suite_budget
+        self.budget.register(self.budget_key)
+
+    def spend(self, *, run: bool = True):
+        """Context manager counting its body against this callback's budget."""
+        return self.budget.spend(self.budget_key, run=run)
+
+    def turn_off(self, error: Exception) -> None:
+        """Turn a preset's callback off, logging why; re-raise `error` for a callback the user added."""
+        if not self.preset:
+            raise error
+        logger().info(f"tb-suite: {self.budget_key} turned off: {error}")
+        self.off = True
 
 
 class Every:

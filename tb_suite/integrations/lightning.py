@@ -52,15 +52,7 @@ def tensorboard_logger(trainer: pl.Trainer) -> TensorBoardLogger:
     )
 
 
-def _budget_option(budget: Any) -> Any:
-    if not isinstance(budget, (bool, Budget)):
-        raise TypeError(
-            f"budget must be True (the trainer's shared budget), False (no limit) or a Budget, got {budget!r}"
-        )
-    return budget
-
-
-class TBSCallback(pl.Callback):
+class TBSCallback(pl.Callback, common.BudgetedCallback):
     """Base of tb-suite's Lightning callbacks: finds the run, writes on global rank 0 only, and keeps the
     callbacks within their time budget.
 
@@ -73,30 +65,15 @@ class TBSCallback(pl.Callback):
     """
 
     def __init__(self, *, budget: Budget | bool = True) -> None:
+        common.BudgetedCallback.__init__(self, budget)
         self._logdir: str | None = None
-        self._budget_option = _budget_option(budget)
-        self.budget: Budget | None = None
-
-    @property
-    def budget_key(self) -> str:
-        """This callback's name in the budget's report."""
-        tag = getattr(self, "tag", None) or getattr(getattr(self, "schedule", None), "tag", None)
-        return f"{type(self).__name__}({tag!r})" if tag else type(self).__name__
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         logger = tensorboard_logger(trainer)
         # A logger picks its version directory on each rank by itself; rank 0's choice is the run.
         # Broadcasting is a collective, so it runs here on every rank (like `trainer.log_dir`).
         self._logdir = trainer.strategy.broadcast(logger.log_dir)
-        if isinstance(self._budget_option, Budget):
-            self.budget = self._budget_option
-        elif self._budget_option:
-            if not isinstance(getattr(trainer, "_tb_suite_budget", None), Budget):
-                trainer._tb_suite_budget = Budget()
-            self.budget = trainer._tb_suite_budget
-        else:
-            self.budget = Budget(None)
-        self.budget.register(self.budget_key)
+        self.share_budget(trainer)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.budget.start()
@@ -110,20 +87,6 @@ class TBSCallback(pl.Callback):
         """Whether the budget lets this callback run now, rank 0's answer on every rank."""
         ok = self.budget.allows(self.budget_key, estimate)
         return bool(trainer.strategy.broadcast(ok)) if trainer.world_size > 1 else ok
-
-    def spend(self, *, run: bool = True):
-        """Context manager counting its body against this callback's budget."""
-        return self.budget.spend(self.budget_key, run=run)
-
-    preset = False  # added by a preset: data it cannot use turns it off instead of stopping the training
-    off = False
-
-    def turn_off(self, error: Exception) -> None:
-        """Turn a preset's callback off, logging why; re-raise `error` for a callback the user added."""
-        if not self.preset:
-            raise error
-        logger().info(f"tb-suite: {self.budget_key} turned off: {error}")
-        self.off = True
 
     def writer(self, trainer: pl.Trainer) -> Writer | None:
         if self._logdir is None:

@@ -74,7 +74,7 @@ def attach(trainer: Trainer, *callbacks: TBSCallback, budget: float | None = DEF
     return tensorboard
 
 
-class TBSCallback(TrainerCallback):
+class TBSCallback(TrainerCallback, common.BudgetedCallback):
     """Base of tb-suite's Trainer callbacks; `attach` binds them to the trainer's TensorBoard run.
 
     Trainer callbacks receive no trainer (transformers 5 passes `model`, `processing_class`, `optimizer`,
@@ -87,29 +87,12 @@ class TBSCallback(TrainerCallback):
     """
 
     def __init__(self, *, budget: Budget | bool = True) -> None:
-        if not isinstance(budget, (bool, Budget)):
-            raise TypeError(
-                f"budget must be True (the trainer's shared budget), False (no limit) or a Budget, got {budget!r}"
-            )
+        common.BudgetedCallback.__init__(self, budget)
         self._tensorboard: TensorBoardCallback | None = None
-        self._budget_option = budget
-        self.budget = Budget(None)
-
-    @property
-    def budget_key(self) -> str:
-        """This callback's name in the budget's report."""
-        tag = getattr(self, "tag", None) or getattr(getattr(self, "schedule", None), "tag", None)
-        return f"{type(self).__name__}({tag!r})" if tag else type(self).__name__
 
     def bind(self, trainer: Trainer, tensorboard: TensorBoardCallback) -> None:
         self._tensorboard = tensorboard
-        if isinstance(self._budget_option, Budget):
-            self.budget = self._budget_option
-        elif self._budget_option:
-            if not isinstance(getattr(trainer, "_tb_suite_budget", None), Budget):
-                trainer._tb_suite_budget = Budget()
-            self.budget = trainer._tb_suite_budget
-        self.budget.register(self.budget_key)
+        self.share_budget(trainer)
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.budget.start()
@@ -118,20 +101,6 @@ class TBSCallback(TrainerCallback):
         report = self.budget.finish()
         if report is not None and state.is_world_process_zero:
             logger().info(report)
-
-    def spend(self, *, run: bool = True):
-        """Context manager counting its body against this callback's budget."""
-        return self.budget.spend(self.budget_key, run=run)
-
-    preset = False  # added by a preset: data it cannot use turns it off instead of stopping the training
-    off = False
-
-    def turn_off(self, error: Exception) -> None:
-        """Turn a preset's callback off, logging why; re-raise `error` for a callback the user added."""
-        if not self.preset:
-            raise error
-        logger().info(f"tb-suite: {self.budget_key} turned off: {error}")
-        self.off = True
 
     def writer(self, args: Any, state: Any) -> Writer | None:
         tensorboard = self._tensorboard

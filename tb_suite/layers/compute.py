@@ -126,6 +126,13 @@ def _finite(x: torch.Tensor) -> bool:
     return math.isfinite(lo) and math.isfinite(hi)
 
 
+def _rows(n, mean, var, lo, hi, squares, mean_abs, hist) -> torch.Tensor:
+    """`tensor_row`'s layout from per-group reductions (float64 `n`, `mean`, `var`, `squares`, `mean_abs`)."""
+    head = [n, mean, var.sqrt(), lo.double(), hi.double(), squares.sqrt(), mean_abs]
+    head += [torch.maximum(lo.abs(), hi.abs()).double(), torch.zeros_like(n)]
+    return torch.cat([torch.stack(head, 1), hist], 1).float()
+
+
 def _matrix_rows(m: torch.Tensor, bins: int) -> torch.Tensor:
     """Rows as `tensor_row`'s of each row of the finite matrix `m` `[G, n]` (n <= `HISTOGRAM_SAMPLE`)."""
     count, size = m.shape
@@ -146,21 +153,7 @@ def _matrix_rows(m: torch.Tensor, bins: int) -> torch.Tensor:
     index = position.floor_().nan_to_num_(0).clamp_(0, bins - 1).long()
     index += torch.arange(count)[:, None] * bins
     hist = torch.bincount(index.reshape(-1), minlength=count * bins).reshape(count, bins).double() / n[:, None]
-    head = torch.stack(
-        [
-            n,
-            mean,
-            var.sqrt(),
-            lo.double(),
-            hi.double(),
-            squares.sqrt(),
-            mean_abs,
-            torch.maximum(lo.abs(), hi.abs()).double(),
-            torch.zeros_like(n),
-        ],
-        1,
-    )
-    return torch.cat([head, hist], 1).float()
+    return _rows(n, mean, var, lo, hi, squares, mean_abs, hist)
 
 
 def _segment_rows(flat: torch.Tensor, sizes: list[int], bins: int) -> torch.Tensor:
@@ -184,21 +177,7 @@ def _segment_rows(flat: torch.Tensor, sizes: list[int], bins: int) -> torch.Tens
     position = (flat - start[segment]) / width[segment] * bins  # a division: a tiny width times bins may overflow
     index = position.floor_().nan_to_num_(0).clamp_(0, bins - 1).long() + segment * bins
     hist = torch.bincount(index, minlength=len(sizes) * bins).reshape(len(sizes), bins).double() / n[:, None]
-    head = torch.stack(
-        [
-            n,
-            mean,
-            var.sqrt(),
-            lo.double(),
-            hi.double(),
-            squares.sqrt(),
-            mean_abs,
-            torch.maximum(lo.abs(), hi.abs()).double(),
-            torch.zeros_like(n),
-        ],
-        1,
-    )
-    return torch.cat([head, hist], 1).float()
+    return _rows(n, mean, var, lo, hi, squares, mean_abs, hist)
 
 
 def _empty_row(bins: int, nonfinite: int, device) -> torch.Tensor:
