@@ -11,4 +11,8 @@ def is_remote(path: str) -> bool:
 
 
 def join(base: str, *parts: str) -> str:
-    return "/".join([base.rstrip("/"), *parts]) if is_remote(base) else os.path.join(base, *parts)
+    """`parts` under `base`; a URL drops "." parts (TensorBoard's name for a run that is the logdir itself),
+    which object stores would take literally."""
+    if is_remote(base):
+        return "/".join([base.rstrip("/"), *(part for part in parts if part != ".")])
+    return os.path.join(base, *parts)
