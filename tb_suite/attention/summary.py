@@ -168,12 +168,16 @@ def log_attention(
     nothing is written); the weights are copied, then encoded and written on the writer's thread.
     Self-attention also stores the attention rollout.
 
-    Example:
-        >>> model = BertModel(config, attn_implementation="eager").eval()
-        >>> out = model(**batch, output_attentions=True)
-        >>> tbs.log_attention(writer, "encoder", out.attentions, step=step,
-        ...                   tokens=[tok.convert_ids_to_tokens(ids) for ids in batch["input_ids"]],
-        ...                   mask=batch["attention_mask"])
+    Example (with a Hugging Face model: `out.attentions`, `tokens=` from `tokenizer.convert_ids_to_tokens`,
+    `mask=batch["attention_mask"]`):
+        >>> import tempfile, torch, tb_suite as tbs
+        >>> run = tempfile.mkdtemp()
+        >>> attentions = torch.rand(2, 1, 4, 3, 3).softmax(-1)  # [layers, batch, heads, queries, keys]
+        >>> with tbs.Writer(run) as writer:
+        ...     tbs.log_attention(writer, "encoder", attentions, tokens=["the", "cat", "sat"], step=0)
+        >>> meta, arrays = tbs.read_records(run, "tbs_attention")["encoder"][0]
+        >>> meta["layers"], meta["heads"], meta["query_tokens"]
+        (2, 4, [['the', 'cat', 'sat']])
     """
     tag, step = check_tag(tag), check_step(step)
     if not isinstance(precision, str) or precision not in PRECISIONS:
@@ -252,10 +256,15 @@ def log_head_stats(
     layer x head heatmaps with masked heads marked, and each one over training.
 
     Example:
-        >>> from tb_suite.attention import head_entropy, head_importance
-        >>> tbs.log_head_stats(writer, "heads", step=step,
-        ...                    entropy=head_entropy(out.attentions, batch["attention_mask"]),
-        ...                    importance=head_importance(model, [batch]))
+        >>> import tempfile, torch, tb_suite as tbs
+        >>> from tb_suite.attention import head_entropy
+        >>> run = tempfile.mkdtemp()
+        >>> attentions = torch.full((2, 1, 4, 3, 3), 1 / 3)  # uniform rows over 3 keys
+        >>> with tbs.Writer(run) as writer:
+        ...     tbs.log_head_stats(writer, "heads", step=0, entropy=head_entropy(attentions))
+        >>> meta, arrays = tbs.read_records(run, "tbs_attention")["heads"][0]
+        >>> arrays["entropy"].shape, round(float(arrays["entropy"][0, 0]), 4)  # log(3) nats
+        ((2, 4), 1.0986)
     """
     tag, step = check_tag(tag), check_step(step)
     given = {name: value for name, value in zip(metadata.HEAD_STATS, (entropy, importance, mask)) if value is not None}

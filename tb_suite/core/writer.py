@@ -69,8 +69,13 @@ class Writer:
     as its run and settings, so it can also be handed to spawn / forkserver children.
 
     Example:
-        >>> with tbs.Writer("runs/exp1") as writer:
-        ...     tbs.log_confusion_matrix(writer, "val", preds, targets, step=0)
+        >>> import tempfile, tb_suite as tbs
+        >>> run = tempfile.mkdtemp()
+        >>> with tbs.Writer(run) as writer:  # leaving the block writes everything logged in it
+        ...     for step in range(3):
+        ...         tbs.log_confusion_matrix(writer, "val", [0, 1, 1], [0, 1, 0], step=step)
+        >>> sorted(tbs.read_records(run, "tbs_predictions")["val"])
+        [0, 1, 2]
     """
 
     def __init__(self, target: Any, *, max_queue_bytes: int = 256 << 20, flush_secs: float = 1.0):

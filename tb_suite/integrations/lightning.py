@@ -1,14 +1,16 @@
 """Lightning callbacks that write tb-suite summaries into the run of the trainer's `TensorBoardLogger`.
 
-    >>> import lightning as L
-    >>> from lightning.pytorch.loggers import TensorBoardLogger
-    >>> trainer = L.Trainer(
-    ...     logger=TensorBoardLogger("runs"),
-    ...     callbacks=[tbs.lightning.PredictionsCallback(class_names=names)],
-    ... )
+    import lightning as L
+    from lightning.pytorch.loggers import TensorBoardLogger
+    trainer = L.Trainer(
+        logger=TensorBoardLogger("runs"),
+        callbacks=[tbs.lightning.PredictionsCallback(class_names=names)],
+    )
 
 Then `tensorboard --logdir runs` shows the summaries next to the scalars the model logs with `self.log`.
 Works with the `lightning` package (`lightning.pytorch`); install it with `pip install 'tb-suite[lightning]'`.
+The examples in this module need a Trainer and a model, so they are plain code, not doctests;
+docs/integrations.md has complete, runnable ones (run by tests/integrations/test_docs_examples.py).
 """
 
 from __future__ import annotations
@@ -139,14 +141,14 @@ class PredictionsCallback(TBSCallback):
     time budget has no room for.
 
     Example:
-        >>> class Model(L.LightningModule):
-        ...     def validation_step(self, batch, batch_idx):
-        ...         x, y = batch
-        ...         logits = self(x)
-        ...         self.log("val_loss", F.cross_entropy(logits, y))
-        ...         return logits  # targets and images: the batch's y and x
-        >>> trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=[
-        ...     tbs.lightning.PredictionsCallback(class_names=names, log_images=True)])
+        class Model(L.LightningModule):
+            def validation_step(self, batch, batch_idx):
+                x, y = batch
+                logits = self(x)
+                self.log("val_loss", F.cross_entropy(logits, y))
+                return logits  # targets and images: the batch's y and x
+        trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=[
+            tbs.lightning.PredictionsCallback(class_names=names, log_images=True)])
     """
 
     def __init__(
@@ -343,8 +345,8 @@ class LandscapeCallback(TBSCallback):
     used everywhere) and global rank 0 logs at `trainer.global_step`.
 
     Example:
-        >>> trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=[
-        ...     tbs.lightning.LandscapeCallback(loss_fn=F.cross_entropy, every_n_epochs=2, slices=("plane", "linear"))])
+        trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=[
+            tbs.lightning.LandscapeCallback(loss_fn=F.cross_entropy, every_n_epochs=2, slices=("plane", "linear"))])
     """
 
     def __init__(
@@ -418,9 +420,9 @@ class AttentionCallback(TBSCallback):
     tokenizer's pad token). Other options are those of `tb_suite.attention.probe.AttentionProbe`.
 
     Example:
-        >>> probe = tokenizer(["the cat sat on the mat"], return_tensors="pt")
-        >>> trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=[
-        ...     tbs.lightning.AttentionCallback(probe, tokenizer=tokenizer, every_n_steps=50)])
+        probe = tokenizer(["the cat sat on the mat"], return_tensors="pt")
+        trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=[
+            tbs.lightning.AttentionCallback(probe, tokenizer=tokenizer, every_n_steps=50)])
     """
 
     def __init__(
@@ -494,8 +496,8 @@ class TokenPredictionsCallback(TBSCallback):
     `forward_fn(model, input_ids, attention_mask) -> logits` overrides this. Sanity checks are skipped.
 
     Example:
-        >>> trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=[
-        ...     tbs.lightning.TokenPredictionsCallback(["the cat sat on the mat"], tokenizer=tok, k=10)])
+        trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=[
+            tbs.lightning.TokenPredictionsCallback(["the cat sat on the mat"], tokenizer=tok, k=10)])
     """
 
     def __init__(
@@ -589,7 +591,7 @@ def callbacks(
     and why the rest was skipped.
 
     Example:
-        >>> trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=tbs.lightning.callbacks(model))
+        trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=tbs.lightning.callbacks(model))
     """
     shared = Budget(budget)
     found = common.find_transformer(module)
@@ -656,8 +658,8 @@ class LayerMonitorCallback(TBSCallback):
     the gradient/update pairing).
 
     Example:
-        >>> trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=[
-        ...     tbs.lightning.LayerMonitorCallback(every_n_steps=100, feature_maps=["conv1"])])
+        trainer = L.Trainer(logger=TensorBoardLogger("runs"), callbacks=[
+            tbs.lightning.LayerMonitorCallback(every_n_steps=100, feature_maps=["conv1"])])
     """
 
     def __init__(

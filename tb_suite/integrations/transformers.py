@@ -1,12 +1,14 @@
 """Hugging Face `Trainer` support: tb-suite summaries in the run of the trainer's `TensorBoardCallback`.
 
-    >>> trainer = Trainer(model, TrainingArguments("out", eval_strategy="epoch", report_to=["tensorboard"]),
-    ...                   train_dataset=train, eval_dataset=val)
-    >>> tbs.transformers.attach(trainer, tbs.transformers.PredictionsCallback(class_names=names))
-    >>> trainer.train()
+    trainer = Trainer(model, TrainingArguments("out", eval_strategy="epoch", report_to=["tensorboard"]),
+                      train_dataset=train, eval_dataset=val)
+    tbs.transformers.attach(trainer, tbs.transformers.PredictionsCallback(class_names=names))
+    trainer.train()
 
 Then `tensorboard --logdir out/runs` shows the summaries next to the Trainer's own scalars.
 Needs transformers 5 (`pip install 'tb-suite[transformers]'`).
+The examples in this module need a Trainer and a model, so they are plain code, not doctests;
+docs/integrations.md has complete, runnable ones (run by tests/integrations/test_docs_examples.py).
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ def attach(trainer: Trainer, *callbacks: TBSCallback, budget: float | None = DEF
     Call it before `train()`/`evaluate()`.
 
     Example:
-        >>> tbs.transformers.attach(trainer)  # everything that fits
-        >>> tbs.transformers.attach(trainer, tbs.transformers.PredictionsCallback(class_names=names))
+        tbs.transformers.attach(trainer)  # everything that fits
+        tbs.transformers.attach(trainer, tbs.transformers.PredictionsCallback(class_names=names))
     """
     if not isinstance(trainer, Trainer):
         raise TypeError(f"trainer must be a transformers.Trainer, got {type(trainer).__name__}")
@@ -130,8 +132,8 @@ class PredictionsCallback(TBSCallback):
     evaluation the time budget has no room for is not logged.
 
     Example:
-        >>> callback = tbs.transformers.PredictionsCallback(class_names=["neg", "pos"], max_samples=50_000)
-        >>> tbs.transformers.attach(trainer, callback)
+        callback = tbs.transformers.PredictionsCallback(class_names=["neg", "pos"], max_samples=50_000)
+        tbs.transformers.attach(trainer, callback)
     """
 
     def __init__(
@@ -225,7 +227,7 @@ class LandscapeCallback(TBSCallback):
     of the grid (the main process's batch is used everywhere) and the main process logs.
 
     Example:
-        >>> tbs.transformers.attach(trainer, tbs.transformers.LandscapeCallback(every_n_steps=50, grid=15))
+        tbs.transformers.attach(trainer, tbs.transformers.LandscapeCallback(every_n_steps=50, grid=15))
     """
 
     def __init__(
@@ -287,8 +289,8 @@ class AttentionCallback(TBSCallback):
     `tb_suite.attention.probe.AttentionProbe`.
 
     Example:
-        >>> probe = tokenizer(["the cat sat on the mat", "a dog"], padding=True, return_tensors="pt")
-        >>> tbs.transformers.attach(trainer, tbs.transformers.AttentionCallback(probe, every_n_steps=50))
+        probe = tokenizer(["the cat sat on the mat", "a dog"], padding=True, return_tensors="pt")
+        tbs.transformers.attach(trainer, tbs.transformers.AttentionCallback(probe, every_n_steps=50))
     """
 
     def __init__(
@@ -356,7 +358,7 @@ class TokenPredictionsCallback(TBSCallback):
     DeepSpeed ZeRO-3 / FSDP, whose forward needs every process).
 
     Example:
-        >>> tbs.transformers.attach(trainer, tbs.transformers.TokenPredictionsCallback(["the cat sat"], k=10))
+        tbs.transformers.attach(trainer, tbs.transformers.TokenPredictionsCallback(["the cat sat"], k=10))
     """
 
     def __init__(
@@ -405,7 +407,7 @@ def callbacks_for(trainer: Trainer) -> list[TBSCallback]:
     budget). Logs what was added and why the rest was skipped.
 
     Example:
-        >>> tbs.transformers.attach(trainer, *tbs.transformers.callbacks_for(trainer)[:2])
+        tbs.transformers.attach(trainer, *tbs.transformers.callbacks_for(trainer)[:2])
     """
     fits = common.fitting_families(trainer.model)
     added: list[tuple[TBSCallback, str]] = []
@@ -440,7 +442,7 @@ class LayerMonitorCallback(TBSCallback):
     time counts against the shared budget; it is never skipped.
 
     Example:
-        >>> tbs.transformers.attach(trainer, tbs.transformers.LayerMonitorCallback(every_n_steps=50))
+        tbs.transformers.attach(trainer, tbs.transformers.LayerMonitorCallback(every_n_steps=50))
     """
 
     def __init__(self, *, every_n_steps: int = 100, budget: Budget | bool = True, **options: Any) -> None:

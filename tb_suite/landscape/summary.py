@@ -26,8 +26,15 @@ def log_slice(
     "plane") is detected from the data when not given. Everything is checked before anything is written.
 
     Example:
-        >>> sl = tbs.landscape.plane(model, F.cross_entropy, (x, y), grid=25)
-        >>> tbs.log_slice(writer, "landscape", sl, step=epoch)
+        >>> import tempfile, torch, tb_suite as tbs
+        >>> run = tempfile.mkdtemp()
+        >>> model, x, y = torch.nn.Linear(4, 2), torch.randn(8, 4), torch.tensor([0, 1] * 4)
+        >>> sl = tbs.landscape.plane(model, torch.nn.functional.cross_entropy, (x, y), grid=5)
+        >>> with tbs.Writer(run) as writer:
+        ...     tbs.log_slice(writer, "landscape", sl, step=0)
+        >>> meta, arrays = tbs.read_records(run, "tbs_landscape")["landscape"][0]
+        >>> meta["type"], arrays["loss"].shape  # the loss over a 5 x 5 grid of the plane
+        ('plane', (5, 5))
     """
     tag, step = check_tag(tag), check_step(step)
     if description is not None and not isinstance(description, str):

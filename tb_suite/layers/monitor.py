@@ -126,14 +126,19 @@ class LayerMonitor:
     `[N, C, H, W]` output's first example (up to 64 channels) is stored too. `layers` as `select_layers`.
 
     Example:
+        >>> import tempfile, torch, tb_suite as tbs
+        >>> run = tempfile.mkdtemp()
         >>> model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
         >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
-        >>> with tbs.Writer("runs/exp1") as writer, tbs.LayerMonitor(model, writer, every=10) as monitor:
+        >>> with tbs.Writer(run) as writer, tbs.LayerMonitor(model, writer, every=10) as monitor:
         ...     for step in range(30):
         ...         opt.zero_grad()
         ...         model(torch.randn(16, 4)).pow(2).mean().backward()
         ...         opt.step()
         ...         monitor.step(step)
+        >>> records = tbs.read_records(run, "tbs_layers")["layers"]
+        >>> sorted(records), records[0][0]["layers"]
+        ([0, 10, 20], ['0', '1', '2'])
     """
 
     def __init__(

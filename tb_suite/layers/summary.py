@@ -175,8 +175,14 @@ def log_layer_stats(
     counted (and flagged), not rejected. Statistics are reduced on the tensors' device, copied once.
 
     Example:
-        >>> with tbs.Writer("runs/exp1") as writer:
+        >>> import tempfile, torch, tb_suite as tbs
+        >>> run = tempfile.mkdtemp()
+        >>> h0, h1 = torch.randn(8, 16), torch.relu(torch.randn(8, 16))
+        >>> with tbs.Writer(run) as writer:
         ...     tbs.log_layer_stats(writer, "probe", {"enc.0": h0, "enc.1": h1}, step=10)
+        >>> meta, arrays = tbs.read_records(run, "tbs_layers")["probe"][10]
+        >>> meta["layers"], meta["kind"]
+        (['enc.0', 'enc.1'], 'activations')
     """
     import torch
 

@@ -181,9 +181,14 @@ def log_predictions(
     (docs/limits.md).
 
     Example:
-        >>> writer = tbs.Writer("runs/exp1")
-        >>> tbs.log_predictions(writer, "val", model(x).softmax(-1), y, step=epoch,
-        ...                     class_names=["cat", "dog", "bird"], images=x)
+        >>> import tempfile, torch, tb_suite as tbs
+        >>> run = tempfile.mkdtemp()
+        >>> scores = torch.tensor([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8]])
+        >>> with tbs.Writer(run) as writer:
+        ...     tbs.log_predictions(writer, "val", scores, [0, 1, 1, 1], step=0, class_names=["cat", "dog"])
+        >>> meta, arrays = tbs.read_records(run, "tbs_predictions")["val"][0]
+        >>> meta["accuracy"], meta["macro_auc"]
+        (0.75, 1.0)
     """
     tag, step = check_tag(tag), check_step(step)
     scores = _scores(scores)
@@ -220,8 +225,16 @@ def log_confusion_matrix(
     inferred from the labels (docs/limits.md): a stray label does not make a huge matrix.
 
     Example:
-        >>> tbs.log_confusion_matrix(writer, "val", logits.argmax(-1), y, step=epoch,
-        ...                          class_names=["cat", "dog", "bird"])
+        >>> import tempfile, tb_suite as tbs
+        >>> run = tempfile.mkdtemp()
+        >>> with tbs.Writer(run) as writer:
+        ...     tbs.log_confusion_matrix(writer, "val", [0, 2, 1, 2], [0, 1, 1, 2], step=0,
+        ...                              class_names=["cat", "dog", "bird"])
+        >>> meta, arrays = tbs.read_records(run, "tbs_predictions")["val"][0]
+        >>> arrays["confusion"]  # rows: true class, columns: predicted class
+        array([[1, 0, 0],
+               [0, 1, 1],
+               [0, 0, 1]])
     """
     tag, step = check_tag(tag), check_step(step)
     bound = " (num_classes)"

@@ -28,8 +28,13 @@ def log_config(writer: Any, config: Mapping, *, source: str = "log_config", file
     `files` lists run metadata such as checkpoints: mappings with `path` and optionally `bytes`.
 
     Example:
-        >>> import tb_suite as tbs, tempfile
-        >>> tbs.log_config(tempfile.mkdtemp(), {"lr": 1e-3, "model": {"layers": 4}, "seed": 1})
+        >>> import tempfile, tb_suite as tbs
+        >>> run = tempfile.mkdtemp()
+        >>> with tbs.Writer(run) as writer:
+        ...     tbs.log_config(writer, {"lr": 1e-3, "model": {"layers": 4}, "seed": 1})
+        >>> meta, _ = tbs.read_records(run, "tbs_runs")["config"][0]
+        >>> meta["config"]
+        {'lr': 0.001, 'model.layers': 4, 'seed': 1}
     """
     if not isinstance(config, Mapping):
         raise TypeError(f"config must be a mapping, got {type(config).__name__}")
@@ -68,8 +73,14 @@ def log_scalars(writer: Any, values: Mapping[str, Any], step: int) -> None:
     SummaryWriter. Values are numbers or one-element tensors; NaN and Inf are refused.
 
     Example:
-        >>> import tb_suite as tbs, tempfile
-        >>> tbs.log_scalars(tempfile.mkdtemp(), {"loss": 0.25, "lr": 3e-4}, step=100)
+        >>> import tempfile, tb_suite as tbs
+        >>> from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+        >>> run = tempfile.mkdtemp()
+        >>> with tbs.Writer(run) as writer:
+        ...     tbs.log_scalars(writer, {"loss": 0.25, "lr": 3e-4}, step=100)
+        >>> loss = EventAccumulator(run).Reload().Tensors("loss")  # as TensorBoard reads it
+        >>> loss[0].step, loss[0].tensor_proto.float_val
+        (100, [0.25])
     """
     if not isinstance(values, Mapping):
         raise TypeError(f"values must be a mapping of tag -> number, got {type(values).__name__}")

@@ -37,9 +37,16 @@ def log_token_predictions(
     Face `tokenizer`, each distinct id is decoded once and the tab shows text; without one it shows ids.
     `k` <= 256 (docs/limits.md). Entropy and loss are never negative, accurate to float32's rounding.
 
-    Example:
-        >>> out = model(input_ids)
-        >>> tbs.log_token_predictions(writer, "lm", out.logits, input_ids, step=step, tokenizer=tok, k=20)
+    Example (with a Hugging Face model: `model(input_ids).logits`, and `tokenizer=` for text):
+        >>> import tempfile, torch, tb_suite as tbs
+        >>> run = tempfile.mkdtemp()
+        >>> input_ids = torch.tensor([[3, 1, 4, 1, 5]])
+        >>> logits = torch.randn(1, 5, 10)  # [batch, positions, vocabulary]
+        >>> with tbs.Writer(run) as writer:
+        ...     tbs.log_token_predictions(writer, "lm", logits, input_ids, step=0, k=3)
+        >>> meta, arrays = tbs.read_records(run, "tbs_tokens")["lm"][0]
+        >>> meta["num_targets"], arrays["topk_ids"].shape  # the last position has no next token
+        (4, (1, 5, 3))
     """
     import torch
 
