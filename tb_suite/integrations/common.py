@@ -207,20 +207,20 @@ def landscape_cost(schedule: Any, model: nn.Module) -> float | None:
     on the schedule's data times the number of evaluations (None when there is no data yet)."""
     import time
 
-    from tb_suite.landscape import compute
+    from tb_suite.landscape.batches import batch_loss, load_batches
 
     data = schedule.data if schedule.data is not None else schedule._held
     if data is None:
         return None
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    batches = compute._batches(data, schedule.max_batches, device)
+    batches = load_batches(data, schedule.max_batches, device)
     was_training = model.training
     model.eval()
     try:
         begin = time.perf_counter()
         with torch.no_grad():
             for batch, _ in batches:
-                compute._batch_loss(model, schedule.loss_fn, batch)
+                batch_loss(model, schedule.loss_fn, batch)
         one = time.perf_counter() - begin
     finally:
         model.train(was_training)

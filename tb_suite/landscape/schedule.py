@@ -14,7 +14,8 @@ from torch import nn
 from tb_suite.core.dist import rank_and_world_size
 from tb_suite.core.tensors import to_device
 from tb_suite.core.validate import check_int, check_tag
-from tb_suite.landscape import compute
+from tb_suite.landscape import checks, compute
+from tb_suite.landscape.directions import trainable
 from tb_suite.landscape.summary import log_slice
 
 SLICES = ("plane", "linear", "axis")
@@ -65,27 +66,27 @@ class SliceSchedule:
             raise ValueError("slices includes 'axis': pass axis_params (names like 'fc1.weight[3, 7]')")
         if loss_fn is not None and not callable(loss_fn):
             raise TypeError("loss_fn must be callable as loss_fn(outputs, targets), or None for dict batches")
-        check_int(trajectory, "trajectory", minimum=0, maximum=MAX_TRAJECTORY, hint=compute._LIMITS)
+        check_int(trajectory, "trajectory", minimum=0, maximum=MAX_TRAJECTORY, hint=checks.LIMITS_HINT)
         for value, name, limit in (
-            (grid, "grid", compute.MAX_GRID),
-            (axis_n, "axis_n", compute.MAX_POINTS),
-            (linear_n, "linear_n", compute.MAX_POINTS),
+            (grid, "grid", checks.MAX_GRID),
+            (axis_n, "axis_n", checks.MAX_POINTS),
+            (linear_n, "linear_n", checks.MAX_POINTS),
         ):
-            compute._count(value, name, limit)
-        compute._span(span, "span")
-        compute._span(axis_bounds, "axis_bounds")
-        compute._check_normalization(normalization, "biasbn")
-        compute._seed(seed)
+            checks.check_count(value, name, limit)
+        checks.check_span(span, "span")
+        checks.check_span(axis_bounds, "axis_bounds")
+        checks.check_normalization(normalization, "biasbn")
+        checks.check_seed(seed)
         if max_batches is not None:
             check_int(max_batches, "max_batches", minimum=1)
         if axis_params is not None and (
             isinstance(axis_params, (str, bytes))
             or not isinstance(axis_params, Sequence)
-            or len(axis_params) > compute.MAX_AXIS_PARAMS
+            or len(axis_params) > checks.MAX_AXIS_PARAMS
         ):
             raise ValueError(
-                f"axis_params must be a list of at most {compute.MAX_AXIS_PARAMS} names or flat "
-                f"indices{compute._LIMITS}, got {type(axis_params).__name__}"
+                f"axis_params must be a list of at most {checks.MAX_AXIS_PARAMS} names or flat "
+                f"indices{checks.LIMITS_HINT}, got {type(axis_params).__name__}"
             )
         self.slices = tuple(slices)
         self.loss_fn, self.data, self.max_batches = loss_fn, data, max_batches
@@ -115,7 +116,7 @@ class SliceSchedule:
             raise RuntimeError("no data to evaluate the landscape on: pass data=... or let a training batch pass")
         common = {"max_batches": self.max_batches}
         if self._keep_trajectory:
-            self._trajectory.append({n: p.detach().to("cpu", copy=True) for n, p in compute._trainable(model).items()})
+            self._trajectory.append({n: p.detach().to("cpu", copy=True) for n, p in trainable(model).items()})
             self._trajectory_steps.append(step)
         results = {}
         if "plane" in self.slices:

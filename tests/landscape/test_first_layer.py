@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tb_suite.landscape import compute
+from tb_suite.landscape import compute, evaluator
 from tests.landscape.models import TinyLM, assert_same_state, cnn, data, state
 from tests.landscape.test_compute import plain_losses
 
@@ -30,11 +30,11 @@ def _grid_points(sl):
 )
 def test_shortcut_is_taken_only_where_it_pays(module, shape, pays):
     own = dict(module.named_parameters(recurse=False))
-    assert compute._shortcut_pays(module, torch.empty(shape), own, [["weight"], ["weight"]]) is pays
+    assert evaluator.shortcut_pays(module, torch.empty(shape), own, [["weight"], ["weight"]]) is pays
 
 
 def test_tied_embedding_with_the_shortcut_forced(monkeypatch):
-    monkeypatch.setattr(compute, "_shortcut_pays", lambda *a: True)
+    monkeypatch.setattr(evaluator, "shortcut_pays", lambda *a: True)
     model = TinyLM().eval()
     ids = torch.randint(0, 11, (10, 5), generator=torch.Generator().manual_seed(0))
     y = torch.randint(0, 11, (10,))
