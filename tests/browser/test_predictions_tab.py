@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from browser_helpers import NONBLANK_JS, XSS_NAME, cell_center, open_tab, write_predictions
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -66,11 +69,13 @@ def test_step_slider_and_diff_mode(page, tensorboard_server, small_logdir):
     page.wait_for_function(
         "() => document.querySelector('[data-testid=step-slider]').getAttribute('aria-valuetext') === '0'"
     )
-    assert "step 0" in page.get_by_test_id("summary").text_content()
+    # the step's record may still be loading: wait for it, not for a fixed time
+    expect(page.get_by_test_id("summary")).to_contain_text("step 0", timeout=20_000)
 
     page.get_by_test_id("diff-toggle").click()
-    page.wait_for_timeout(300)
+    # diff mode is on once the baseline record has arrived: its diverging colour bar says which sign is better
     canvas = page.get_by_test_id("heatmap-canvas")
+    expect(canvas).to_have_attribute("data-color-bar", re.compile("is better"), timeout=20_000)
     canvas.hover(position=cell_center(page, 0, 0))
     assert "baseline count" in page.get_by_test_id("tooltip").text_content()
 
