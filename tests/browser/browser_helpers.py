@@ -91,6 +91,16 @@ def write_labels(logdir: Path, tag: str, num_classes: int, step: int = 0, sample
         writer.close()
 
 
+def eventually(page, predicate, timeout_ms: int = 15_000, interval_ms: int = 100):
+    """`predicate()`'s first truthy value, polled until `timeout_ms`; its last value when that runs out (a
+    redraw or a fetch settles in its own time, more slowly on a loaded machine)."""
+    waited = 0
+    while not (value := predicate()) and waited < timeout_ms:
+        page.wait_for_timeout(interval_ms)
+        waited += interval_ms
+    return value
+
+
 def entry_url(base_url: str) -> str:
     return f"{base_url}/data/plugin_entry.html?name={PLUGIN}"
 

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from browser_helpers import screenshot, write_predictions
+from browser_helpers import eventually, screenshot, write_predictions
 
 pytestmark = pytest.mark.browser
 
@@ -50,12 +50,12 @@ def _tensorboard_colours(page, url: str) -> dict:
     )
 
 
-def _tab_colours(page, url: str, plugin: str) -> dict:
+def _tab_colours(page, url: str, plugin: str, expected: dict) -> dict:
     page.goto(f"{url}/data/plugin_entry.html?name={plugin}")
     picker = page.get_by_test_id("run-picker")
     picker.locator("label").nth(len(RUNS) - 1).wait_for(timeout=30000)
     # The colours settle once TensorBoard's run list has arrived.
-    page.wait_for_timeout(500)
+    eventually(page, lambda: picker.evaluate(SWATCHES_JS) == expected)
     return picker.evaluate(SWATCHES_JS)
 
 
@@ -66,9 +66,9 @@ def test_one_colour_per_run_matching_tensorboard(page, tensorboard_server, colou
     assert set(expected) == set(RUNS) and len(set(expected.values())) == len(RUNS)
     screenshot(page, "run_colours_tensorboard")
 
-    predictions = _tab_colours(page, tb.url, "tbs_predictions")
+    predictions = _tab_colours(page, tb.url, "tbs_predictions", expected)
     screenshot(page, "run_colours_predictions")
-    landscape = _tab_colours(page, tb.url, "tbs_landscape")
+    landscape = _tab_colours(page, tb.url, "tbs_landscape", expected)
     screenshot(page, "run_colours_landscape")
     assert predictions == expected
     assert landscape == expected
@@ -100,7 +100,13 @@ def test_one_colour_per_run_matching_tensorboard(page, tensorboard_server, colou
     for route in held:
         route.continue_()
     page.unroute("**/data/runs")
-    page.wait_for_timeout(500)
+    eventually(
+        page,
+        lambda: (
+            page.eval_on_selector_all("[data-testid=run-row]", table_js) == expected
+            and legend.evaluate_all(legend_js) == expected
+        ),
+    )
     table = page.eval_on_selector_all("[data-testid=run-row]", table_js)
     curves = legend.evaluate_all(legend_js)
     screenshot(page, "run_colours_runs")

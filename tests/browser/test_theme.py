@@ -4,7 +4,7 @@ system's `prefers-color-scheme` when it runs outside TensorBoard."""
 from __future__ import annotations
 
 import pytest
-from browser_helpers import open_tab, screenshot
+from browser_helpers import eventually, open_tab, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -42,15 +42,13 @@ def test_tab_follows_tensorboards_theme_menu(page, tensorboard_server, small_log
     assert page.evaluate("() => document.body.classList.contains('dark-mode')")
     _wait_theme(frame, "dark")
     assert _theme(frame) == ["dark", DARK_BG]
-    page.wait_for_timeout(200)
-    assert max(canvas.evaluate(CORNER_JS)) < 60, "the heatmap was not redrawn dark"
+    assert eventually(page, lambda: max(canvas.evaluate(CORNER_JS)) < 60), "the heatmap was not redrawn dark"
     screenshot(page, "theme_tensorboard_dark")
 
     _choose(page, "Light")
     _wait_theme(frame, "light")
     assert _theme(frame) == ["light", LIGHT_BG]
-    page.wait_for_timeout(200)
-    assert min(canvas.evaluate(CORNER_JS)) > 200
+    assert eventually(page, lambda: min(canvas.evaluate(CORNER_JS)) > 200)
 
     # Toggling the class directly (what the menu does) is followed too.
     page.evaluate("() => document.body.classList.add('dark-mode')")
@@ -66,9 +64,8 @@ def test_tab_follows_tensorboards_theme_menu(page, tensorboard_server, small_log
         _choose(page, "Light")
         assert not page.evaluate("() => document.body.classList.contains('dark-mode')")
         _wait_theme(frame, "light")
-        page.wait_for_timeout(300)
         assert _theme(frame) == ["light", LIGHT_BG]
-        assert min(canvas.evaluate(CORNER_JS)) > 200
+        assert eventually(page, lambda: min(canvas.evaluate(CORNER_JS)) > 200)
         screenshot(page, "theme_system_dark_tensorboard_light")
     finally:
         page.emulate_media(color_scheme="light")
@@ -82,7 +79,6 @@ def test_plugin_page_alone_follows_the_system_theme(page, tensorboard_server, sm
         assert _theme(page) == ["dark", DARK_BG]
         page.emulate_media(color_scheme="light")
         _wait_theme(page, "light")
-        page.wait_for_timeout(200)
-        assert min(canvas.evaluate(CORNER_JS)) > 200
+        assert eventually(page, lambda: min(canvas.evaluate(CORNER_JS)) > 200)
     finally:
         page.emulate_media(color_scheme="light")
