@@ -101,9 +101,9 @@ class _Encoder(nn.Module):
 
 def test_lightning_callback_with_a_multihead_attention_model(tmp_path):
     import lightning as L
-    from lightning.pytorch.loggers import TensorBoardLogger
 
     import tb_suite as tbs
+    from tests.integrations.tiny import lightning_trainer
 
     class Module(L.LightningModule):
         def __init__(self):
@@ -120,21 +120,12 @@ def test_lightning_callback_with_a_multihead_attention_model(tmp_path):
     torch.manual_seed(0)
     data = DataLoader(TensorDataset(torch.randint(0, VOCAB, (24, LENGTH))), batch_size=4)
     probe = torch.randint(0, VOCAB, (1, LENGTH), generator=torch.Generator().manual_seed(2))
-    logger = TensorBoardLogger(str(tmp_path), name="lit")
     callback = tbs.lightning.AttentionCallback(
         probe, tokens=[[f"p{i}" for i in range(LENGTH)]], every_n_steps=3, tag="enc", model_attr="net"
     )
-    trainer = L.Trainer(
-        max_steps=6,
-        logger=logger,
-        callbacks=[callback],
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-        devices=1,
-    )
+    trainer = lightning_trainer(tmp_path, [callback], name="lit", max_epochs=None, max_steps=6)
     trainer.fit(Module(), data)
+    logger = trainer.logger
     from tb_suite.core.writer import as_writer
 
     as_writer(logger.log_dir).flush()

@@ -17,7 +17,8 @@ PLUGIN = "tbs_landscape"
 
 def test_lightning_callback_logs_planes_with_trajectory_and_lines(tmp_path):
     L = pytest.importorskip("lightning.pytorch")
-    from lightning.pytorch.loggers import TensorBoardLogger
+
+    from tests.integrations.tiny import lightning_trainer
 
     class Module(L.LightningModule):
         def __init__(self):
@@ -43,20 +44,11 @@ def test_lightning_callback_logs_planes_with_trajectory_and_lines(tmp_path):
         linear_n=7,
         axis_n=5,
     )
-    logger = TensorBoardLogger(str(tmp_path), name="exp")
-    trainer = L.Trainer(
-        max_epochs=3,
-        logger=logger,
-        callbacks=[callback],
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-    )
+    trainer = lightning_trainer(tmp_path, [callback], max_epochs=3)
     module = Module()
     trainer.fit(module, DataLoader(TensorDataset(x, y), batch_size=16))
 
-    run = Run(logger.log_dir)
+    run = Run(trainer.logger.log_dir)
     assert run.plugin_tags(PLUGIN) == ["landscape/axis", "landscape/linear", "landscape/plane"]
     assert run.steps("landscape/plane") == [4, 8, 12]
     meta, arrays = run.record(PLUGIN, "landscape/plane", 12)

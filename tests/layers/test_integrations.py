@@ -21,9 +21,9 @@ def _row(meta, arrays, stat):
 
 def test_lightning_callback_logs_gradients_before_the_step(tmp_path):
     import lightning as L
-    from lightning.pytorch.loggers import TensorBoardLogger
 
     import tb_suite.integrations.lightning as tbs_pl
+    from tests.integrations.tiny import lightning_trainer
 
     seen = {}
 
@@ -53,17 +53,7 @@ def test_lightning_callback_logs_gradients_before_the_step(tmp_path):
     )
     loader = torch.utils.data.DataLoader(data, batch_size=8)
     callback = tbs_pl.LayerMonitorCallback(every_n_steps=2, feature_maps=["net.0"])
-    trainer = L.Trainer(
-        max_epochs=1,
-        accelerator="cpu",
-        logger=TensorBoardLogger(str(tmp_path), name="cnn"),
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        log_every_n_steps=1,
-        num_sanity_val_steps=2,
-        callbacks=[callback],
-    )
+    trainer = lightning_trainer(tmp_path, [callback], name="cnn", max_epochs=1, num_sanity_val_steps=2)
     model = CNN()
     trainer.fit(model, loader, loader)
     records = read_records(trainer.logger.log_dir, md.PLUGIN_NAME)["layers"]

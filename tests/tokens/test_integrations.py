@@ -63,9 +63,9 @@ def test_hugging_face_trainer_subclass_logs_each_evaluation(tmp_path):
 
 def test_lightning_validation_logs_probes_and_first_batch(tmp_path):
     import lightning as L
-    from lightning.pytorch.loggers import TensorBoardLogger
 
     import tb_suite.integrations.lightning as tbs_pl
+    from tests.integrations.tiny import lightning_trainer
 
     model, rows = tiny_lm_and_data()
     tokenizer = word_tokenizer()
@@ -85,20 +85,16 @@ def test_lightning_validation_logs_probes_and_first_batch(tmp_path):
             return torch.optim.AdamW(self.parameters(), lr=1e-2)
 
     loader = lambda data: torch.utils.data.DataLoader(data, batch_size=4)  # noqa: E731
-    trainer = L.Trainer(
-        max_epochs=2,
-        accelerator="cpu",
-        logger=TensorBoardLogger(str(tmp_path), name="lm"),
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        log_every_n_steps=1,
-        callbacks=[
+    trainer = lightning_trainer(
+        tmp_path,
+        [
             tbs_pl.TokenPredictionsCallback(
                 ["the cat sat on the mat", "a dog"], tokenizer=tokenizer, model_attr="model", k=3
             ),
             tbs_pl.TokenPredictionsCallback(tag="val_batch", num_sequences=2, k=5, model_attr="model"),
         ],
+        name="lm",
+        num_sanity_val_steps=2,
     )
     trainer.fit(LM(), loader(rows), loader(rows[:4]))
     records = read_records(trainer.logger.log_dir, PLUGIN_NAME)
